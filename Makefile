@@ -1,0 +1,41 @@
+# Both entry points create .venv on first use, so a fresh clone needs only
+# Python 3.10+ and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXAMPLE := examples/blog
+
+.PHONY: run test test-own compat bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# Stamp files re-run the install whenever pyproject.toml changes.
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	$(BIN)/flask --app $(EXAMPLE)/blog run --debug --host 127.0.0.1 --port 5000
+
+# The compatibility suite first, so the run ends on pytest's summary line.
+test: $(VENV)/.installed-test
+	$(BIN)/python scripts/compat.py
+	$(BIN)/python -m pytest -q tests
+
+test-own: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q tests
+
+compat: $(VENV)/.installed-test
+	$(BIN)/python scripts/compat.py
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .cache
