@@ -1,0 +1,676 @@
+"""The :class:`Flask` application object.
+
+``Flask`` keeps Flask's public methods, so apps and extensions can call and
+override them, but hands the work to small modules:
+
+- :mod:`flask.pipeline`: the request path, from the WSGI call to the response;
+- :mod:`flask.routing`: URL adapters and URL building;
+- :mod:`flask.errors`: error handler lookup and error responses;
+- :mod:`flask.responses`: view return values to response objects;
+- :mod:`flask.scaffold`: the registration API shared with blueprints.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+import weakref
+from datetime import timedelta
+from functools import cached_property
+from inspect import iscoroutinefunction
+
+from werkzeug.datastructures import ImmutableDict
+from werkzeug.exceptions import Aborter
+from werkzeug.routing import Map
+from werkzeug.routing import Rule
+from werkzeug.utils import redirect as _wz_redirect
+
+from . import errors
+from . import pipeline
+from . import responses
+from . import routing
+from .config import Config
+from .config import ConfigAttribute
+from .ctx import _AppCtxGlobals
+from .ctx import AppContext
+from .ctx import RequestContext
+from .globals import _cv_app
+from .globals import _cv_request
+from .globals import g
+from .globals import request
+from .globals import session
+from .helpers import get_debug_flag
+from .helpers import get_load_dotenv
+from .json.provider import DefaultJSONProvider
+from .json.provider import JSONProvider
+from .logging import create_logger
+from .scaffold import _endpoint_from_view_func
+from .scaffold import find_package
+from .scaffold import Scaffold
+from .scaffold import setupmethod
+from .sessions import SecureCookieSessionInterface
+from .sessions import SessionInterface
+from .wrappers import Request
+from .wrappers import Response
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
+    from jinja2 import BaseLoader
+    from werkzeug.routing import BuildError
+    from werkzeug.routing import MapAdapter
+
+    from .blueprints import Blueprint
+    from .templating import Environment
+    from .testing import FlaskClient
+    from .testing import FlaskCliRunner
+
+T = t.TypeVar("T", bound=t.Callable[..., t.Any])
+
+
+def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+def _default_template_context() -> dict[str, t.Any]:
+    """``g``, ``request`` and ``session`` for templates. The proxies are
+    passed, not the objects, so rendering does not open the session."""
+    context: dict[str, t.Any] = {}
+    if _cv_app.get(None) is not None:
+        context["g"] = g
+    if _cv_request.get(None) is not None:
+        context["request"] = request
+        context["session"] = session
+    return context
+
+
+class Flask(Scaffold):
+    """The WSGI application: a registry of views, hooks and configuration.
+
+    :param import_name: the application's module or package, usually
+        ``__name__``; it locates ``root_path`` and the instance folder.
+    :param static_url_path: URL prefix of static files (default: the
+        folder's name).
+    :param static_folder: static files folder, relative to ``root_path``.
+    :param static_host: host of the static route, with ``host_matching``.
+    :param host_matching: match rules on the request's host.
+    :param subdomain_matching: match subdomains against ``SERVER_NAME``.
+    :param template_folder: templates folder, relative to ``root_path``.
+    :param instance_path: absolute path of the instance folder.
+    :param instance_relative_config: load config files from the instance
+        folder instead of ``root_path``.
+    :param root_path: overrides the folder found from ``import_name``.
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+    aborter_class = Aborter
+    #: The Jinja environment class; ``None`` means :class:`flask.templating.Environment`.
+    jinja_environment: type[Environment] | None = None
+    app_ctx_globals_class = _AppCtxGlobals
+    config_class = Config
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
+    url_rule_class = Rule
+    url_map_class = Map
+    test_client_class: type[FlaskClient] | None = None
+    test_cli_runner_class: type[FlaskCliRunner] | None = None
+    session_interface: SessionInterface = SecureCookieSessionInterface()
+    jinja_options: dict[str, t.Any] = {}
+
+    testing = ConfigAttribute[bool]("TESTING")
+    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
+    )
+
+    default_config = ImmutableDict(
+        {
+            "DEBUG": None,
+            "TESTING": False,
+            "PROPAGATE_EXCEPTIONS": None,
+            "SECRET_KEY": None,
+            "SECRET_KEY_FALLBACKS": None,
+            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
+            "USE_X_SENDFILE": False,
+            "TRUSTED_HOSTS": None,
+            "SERVER_NAME": None,
+            "APPLICATION_ROOT": "/",
+            "SESSION_COOKIE_NAME": "session",
+            "SESSION_COOKIE_DOMAIN": None,
+            "SESSION_COOKIE_PATH": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SECURE": False,
+            "SESSION_COOKIE_PARTITIONED": False,
+            "SESSION_COOKIE_SAMESITE": None,
+            "SESSION_REFRESH_EACH_REQUEST": True,
+            "MAX_CONTENT_LENGTH": None,
+            "MAX_FORM_MEMORY_SIZE": 500_000,
+            "MAX_FORM_PARTS": 1_000,
+            "SEND_FILE_MAX_AGE_DEFAULT": None,
+            "TRAP_BAD_REQUEST_ERRORS": None,
+            "TRAP_HTTP_EXCEPTIONS": False,
+            "EXPLAIN_TEMPLATE_LOADING": False,
+            "PREFERRED_URL_SCHEME": "http",
+            "TEMPLATES_AUTO_RELOAD": None,
+            "MAX_COOKIE_SIZE": 4093,
+            "PROVIDE_AUTOMATIC_OPTIONS": True,
+        }
+    )
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name=import_name,
+            static_folder=static_folder,
+            static_url_path=static_url_path,
+            template_folder=template_folder,
+            root_path=root_path,
+        )
+        if instance_path is None:
+            instance_path = self.auto_find_instance_path()
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                "If an instance path is provided it must be absolute."
+                " A relative path was given instead."
+            )
+        self.instance_path = instance_path
+        self.config = self.make_config(instance_relative_config)
+        self.aborter = self.make_aborter()
+        self.json: JSONProvider = self.json_provider_class(self)
+        self.url_build_error_handlers: list[
+            t.Callable[[Exception, str, dict[str, t.Any]], str]
+        ] = []
+        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
+        self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
+        self.blueprints: dict[str, Blueprint] = {}
+        #: Extensions keep their per-app state here, keyed by their name.
+        self.extensions: dict[str, t.Any] = {}
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
+        self._got_first_request = False
+
+        if self.has_static_folder:
+            assert bool(static_host) == host_matching, (
+                "Invalid static_host/host_matching combination"
+            )
+            # A weak reference keeps the route from holding the app alive.
+            app_ref = weakref.ref(self)
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]
+            )
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        if self._got_first_request:
+            raise AssertionError(
+                f"The setup method '{f_name}' can no longer be called"
+                " on the application. It has already handled its first"
+                " request, any changes will not be applied"
+                " consistently.\n"
+                "Make sure all imports, decorators, functions, etc."
+                " needed to set up the application are done before"
+                " running it."
+            )
+
+    # -- identity and configuration ------------------------------------------
+
+    @cached_property
+    def name(self) -> str:  # type: ignore[override]
+        """The app's name: the import name, or the script's name when run
+        as ``__main__``."""
+        if self.import_name == "__main__":
+            filename = getattr(sys.modules["__main__"], "__file__", None)
+            if filename is None:
+                return "__main__"
+            return os.path.splitext(os.path.basename(filename))[0]
+        return self.import_name
+
+    @cached_property
+    def logger(self) -> t.Any:
+        """The ``logging.Logger`` named after :attr:`name`."""
+        return create_logger(self)
+
+    @property
+    def debug(self) -> bool:
+        """Debug mode, the ``DEBUG`` config key."""
+        return self.config["DEBUG"]  # type: ignore[no-any-return]
+
+    @debug.setter
+    def debug(self, value: bool) -> None:
+        self.config["DEBUG"] = value
+        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
+            self.jinja_env.auto_reload = value
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """The config object, filled with :attr:`default_config`."""
+        root = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = get_debug_flag()
+        return self.config_class(root, defaults)
+
+    def make_aborter(self) -> Aborter:
+        """The object :func:`flask.abort` calls."""
+        return self.aborter_class()
+
+    def auto_find_instance_path(self) -> str:
+        """``instance`` beside the package, or ``<prefix>/var/<name>-instance``
+        for an installed one."""
+        prefix, folder = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(folder, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.AnyStr]:
+        """Open a file in the instance folder (which may be written to)."""
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)  # type: ignore[return-value]
+        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+
+    # -- templates ------------------------------------------------------------------
+
+    @cached_property
+    def jinja_env(self) -> Environment:
+        """The Jinja environment, created on first use."""
+        return self.create_jinja_environment()
+
+    def create_jinja_environment(self) -> Environment:
+        """Create the Jinja environment from :attr:`jinja_options`."""
+        # Imported here so that `import flask` does not load Jinja.
+        from .templating import create_environment
+
+        return create_environment(self)
+
+    def create_global_jinja_loader(self) -> BaseLoader:
+        """The loader that searches the app's and blueprints' templates."""
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Autoescape string templates and HTML, XML and SVG files."""
+        if filename is None:
+            return True
+        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add ``g``, ``request``, ``session`` and context processor values;
+        values passed to the render call win."""
+        ctx = _cv_request.get(None)
+        scopes = [None] if ctx is None else [None, *reversed(ctx.request.blueprints)]
+        given = context.copy()
+        context.update(_default_template_context())
+        processors = self.template_context_processors
+        for scope in scopes:
+            for func in processors.get(scope, ()):
+                context.update(self.ensure_sync(func)())
+        context.update(given)
+
+    @setupmethod
+    def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
+        """Register the decorated function as a Jinja filter."""
+
+        def decorator(f: T) -> T:
+            self.add_template_filter(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        """Register a Jinja filter."""
+        self.jinja_env.filters[name or f.__name__] = f
+
+    @setupmethod
+    def template_test(self, name: str | None = None) -> t.Callable[[T], T]:
+        """Register the decorated function as a Jinja test."""
+
+        def decorator(f: T) -> T:
+            self.add_template_test(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
+        """Register a Jinja test."""
+        self.jinja_env.tests[name or f.__name__] = f
+
+    @setupmethod
+    def template_global(self, name: str | None = None) -> t.Callable[[T], T]:
+        """Register the decorated function as a Jinja global."""
+
+        def decorator(f: T) -> T:
+            self.add_template_global(f, name=name)
+            return f
+
+        return decorator
+
+    @setupmethod
+    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
+        """Register a Jinja global."""
+        self.jinja_env.globals[name or f.__name__] = f
+
+    # -- setup ---------------------------------------------------------------------
+
+    @setupmethod
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: t.Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        """Register ``view_func`` for ``rule``; see :meth:`route`."""
+        if endpoint is None:
+            endpoint = _endpoint_from_view_func(view_func)
+        options["endpoint"] = endpoint
+        methods = options.pop("methods", None)
+        if methods is None:
+            methods = getattr(view_func, "methods", None) or ("GET",)
+        if isinstance(methods, str):
+            raise TypeError(
+                "Allowed methods must be a list of strings, for"
+                ' example: @app.route(..., methods=["POST"])'
+            )
+        methods = {m.upper() for m in methods}
+        methods |= set(getattr(view_func, "required_methods", ()))
+
+        if provide_automatic_options is None:
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
+        if provide_automatic_options is None:
+            provide_automatic_options = (
+                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
+            )
+        if provide_automatic_options:
+            methods.add("OPTIONS")
+
+        rule_obj = self.url_rule_class(rule, methods=methods, **options)
+        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        self.url_map.add(rule_obj)
+        if view_func is not None:
+            existing = self.view_functions.get(endpoint)
+            if existing is not None and existing != view_func:
+                raise AssertionError(
+                    "View function mapping is overwriting an existing"
+                    f" endpoint function: {endpoint}"
+                )
+            self.view_functions[endpoint] = view_func
+
+    @setupmethod
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Register a blueprint; ``options`` (``url_prefix``, ``subdomain``,
+        ``url_defaults``, ``name``, ``cli_group``) override its own."""
+        blueprint.register(self, options)
+
+    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
+        """Registered blueprints, in registration order."""
+        return self.blueprints.values()
+
+    @setupmethod
+    def teardown_appcontext(self, f: T) -> T:
+        """Run ``f(error)`` when the app context is popped."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
+
+    @setupmethod
+    def shell_context_processor(self, f: T) -> T:
+        """Register a function adding names to ``flask shell``."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The namespace of ``flask shell``."""
+        context: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            context.update(processor())
+        return context
+
+    # -- async ---------------------------------------------------------------------
+
+    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+        """``func`` itself, or a synchronous wrapper if it is a coroutine
+        function."""
+        if iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(
+        self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> t.Callable[..., t.Any]:
+        """Wrap a coroutine function to run it to completion (asgiref)."""
+        try:
+            from asgiref.sync import async_to_sync as asgiref_async_to_sync
+        except ImportError:
+            raise RuntimeError(
+                "Install Flask with the 'async' extra in order to use async views."
+            ) from None
+        return asgiref_async_to_sync(func)
+
+    # -- URLs ------------------------------------------------------------------------
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Bind the URL map to ``request``, or to ``SERVER_NAME``."""
+        return routing.create_url_adapter(self, request)
+
+    def url_for(self, endpoint: str, **kwargs: t.Any) -> str:
+        """Build a URL for ``endpoint``; see :func:`flask.url_for`."""
+        return routing.url_for(self, endpoint, **kwargs)
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Apply ``url_defaults`` functions to ``values``."""
+        routing.inject_url_defaults(self, endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Try :attr:`url_build_error_handlers`, else re-raise."""
+        return routing.handle_url_build_error(self, error, endpoint, values)
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response of :attr:`response_class`."""
+        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+
+    # -- responses and errors -----------------------------------------------------------
+
+    def make_response(self, rv: t.Any) -> Response:
+        """Convert a view's return value to :attr:`response_class`."""
+        return responses.make_response(self, rv)
+
+    def _find_error_handler(
+        self, e: Exception, blueprints: list[str]
+    ) -> t.Callable[..., t.Any] | None:
+        return errors.find_error_handler(self, e, blueprints)
+
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether an HTTP exception should propagate instead of being handled."""
+        return errors.trap_http_exception(self, e)
+
+    def handle_http_exception(self, e: t.Any) -> t.Any:
+        """Handle an HTTP exception with its registered handler, if any."""
+        return errors.handle_http_exception(self, e)
+
+    def handle_user_exception(self, e: Exception) -> t.Any:
+        """Handle an exception raised during dispatch, or re-raise it."""
+        return errors.handle_user_exception(self, e)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """Handle an exception nothing else handled: a 500 response."""
+        return errors.handle_exception(self, e)  # type: ignore[no-any-return]
+
+    def log_exception(self, exc_info: t.Any) -> None:
+        """Log an unhandled exception on :attr:`logger`."""
+        self.logger.error(
+            f"Exception on {request.path} [{request.method}]", exc_info=exc_info
+        )
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the URL matching error of ``request``."""
+        errors.raise_routing_exception(self, request)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown functions should not see ``error``."""
+        return False
+
+    # -- the request path (see flask.pipeline) ------------------------------------------
+
+    def wsgi_app(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        """The WSGI application; wrap this, not the app, with middleware."""
+        return pipeline.wsgi_app(self, environ, start_response)
+
+    def __call__(
+        self, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> t.Iterable[bytes]:
+        return self.wsgi_app(environ, start_response)
+
+    def full_dispatch_request(self) -> Response:
+        """Dispatch the request with hooks and error handling."""
+        return pipeline.full_dispatch_request(self)
+
+    def preprocess_request(self) -> t.Any:
+        """Run URL value preprocessors and ``before_request`` hooks."""
+        return pipeline.preprocess_request(self)
+
+    def dispatch_request(self) -> t.Any:
+        """Call the view for the matched URL rule."""
+        return pipeline.dispatch_request(self)
+
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
+        """Make the response and run ``after_request`` processing."""
+        return pipeline.finalize_request(self, rv, from_error_handler)
+
+    def process_response(self, response: Response) -> Response:
+        """Run ``after_request`` hooks and save the session."""
+        return pipeline.process_response(self, response)
+
+    def make_default_options_response(self) -> Response:
+        """The response to an automatic OPTIONS request."""
+        return pipeline.make_default_options_response(self)
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run ``teardown_request`` functions."""
+        pipeline.do_teardown_request(self, exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run ``teardown_appcontext`` functions."""
+        pipeline.do_teardown_appcontext(self, exc)
+
+    # -- contexts and testing ----------------------------------------------------------
+
+    def app_context(self) -> AppContext:
+        """A new application context: ``with app.app_context(): ...``."""
+        return AppContext(self)
+
+    def request_context(self, environ: WSGIEnvironment) -> RequestContext:
+        """A new request context for a WSGI environ."""
+        return RequestContext(self, environ)
+
+    def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
+        """A request context for a request built from Werkzeug's
+        ``EnvironBuilder`` arguments."""
+        # Imported here: the test helpers are not needed to serve requests.
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            return self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+
+    def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> FlaskClient:
+        """A test client for this app; see :class:`flask.testing.FlaskClient`."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import FlaskClient as cls
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
+        """A runner for this app's CLI commands."""
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .testing import FlaskCliRunner as cls
+        return cls(self, **kwargs)
+
+    # -- serving -----------------------------------------------------------------------
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
+    ) -> None:
+        """Serve the app with Werkzeug's development server.
+
+        Not for production. Does nothing under ``flask run``, which serves
+        the app itself.
+        """
+        # Imported here so that `import flask` does not load Click.
+        from . import cli
+
+        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
+            from werkzeug.serving import is_running_from_reloader
+
+            if not is_running_from_reloader():
+                import click
+
+                click.secho(
+                    " * Ignoring a call to 'app.run()' that would block"
+                    " the current 'flask' CLI command.\n"
+                    "   Only call 'app.run()' in an 'if __name__ =="
+                    ' "__main__"\' guard.',
+                    fg="red",
+                )
+            return
+
+        if get_load_dotenv(load_dotenv):
+            cli.load_dotenv()
+            if "FLASK_DEBUG" in os.environ:
+                self.debug = get_debug_flag()
+        if debug is not None:
+            self.debug = bool(debug)
+
+        server_name = self.config.get("SERVER_NAME")
+        sn_host, _, sn_port = (server_name or "").partition(":")
+        host = host or sn_host or "127.0.0.1"
+        if port or port == 0:
+            port = int(port)
+        else:
+            port = int(sn_port) if sn_port else 5000
+
+        options.setdefault("use_reloader", self.debug)
+        options.setdefault("use_debugger", self.debug)
+        options.setdefault("threaded", True)
+        cli.show_server_banner(self.debug, self.name)
+
+        from werkzeug.serving import run_simple
+
+        try:
+            run_simple(host, port, self, **options)
+        finally:
+            # A reloaded process must be able to set up again.
+            self._got_first_request = False

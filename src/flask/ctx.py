@@ -1,0 +1,293 @@
+"""Application and request contexts.
+
+A context is pushed by setting a context variable (see :mod:`flask.globals`),
+so it is isolated per thread, greenlet and asyncio task. Contexts talk to the
+app only through its public methods; this module never imports the app.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from functools import update_wrapper
+from types import TracebackType
+
+from werkzeug.exceptions import HTTPException
+
+from .globals import _cv_app
+from .globals import _cv_request
+from .signals import appcontext_popped
+from .signals import appcontext_pushed
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.routing import MapAdapter
+
+    from .app import Flask
+    from .sessions import SessionMixin
+    from .wrappers import Request
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+# Marks "no exception passed": None is a meaningful value for pop().
+_sentinel = object()
+
+
+class _AppCtxGlobals:
+    """The namespace behind :data:`flask.g`: a plain object for one app context."""
+
+    def get(self, name: str, default: t.Any | None = None) -> t.Any:
+        """The attribute ``name``, or ``default`` when it is not set."""
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = _sentinel) -> t.Any:
+        """Remove and return ``name``; like ``dict.pop``."""
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """The value of ``name``, set to ``default`` first if missing."""
+        return self.__dict__.setdefault(name, default)
+
+    def __getattr__(self, name: str) -> t.Any:
+        # Only reached for missing names; say which one.
+        raise AttributeError(name) from None
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return f"<flask.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """Makes :data:`current_app` and :data:`g` available while pushed.
+
+    Pushed automatically with each request, and by ``with app.app_context():``
+    for CLI commands, tests and background work.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self.g: _AppCtxGlobals = app.app_ctx_globals_class()
+        self._url_adapter: MapAdapter | None | bool = False
+        self._cv_tokens: list[t.Any] = []
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The adapter used to build URLs without a request.
+
+        Built on first use: during a request the request's adapter is used,
+        so most app contexts never need one.
+        """
+        if self._url_adapter is False:
+            self._url_adapter = self.app.create_url_adapter(None)
+        return self._url_adapter  # type: ignore[return-value]
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self._url_adapter = value
+
+    def push(self) -> None:
+        """Make this the current app context."""
+        self._cv_tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Pop the context, running teardown functions when it is the last push."""
+        try:
+            if len(self._cv_tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_appcontext(exc)
+        finally:
+            current = _cv_app.get()
+            _cv_app.reset(self._cv_tokens.pop())
+        if current is not self:
+            raise AssertionError(
+                f"Popped wrong app context. ({current!r} instead of {self!r})"
+            )
+        if appcontext_popped.receivers:
+            appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+
+class RequestContext:
+    """Everything about one request: the request, its URL match and session.
+
+    Pushing it also pushes an app context when none for this app is active.
+    The session is opened on first access, not at push.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        environ: WSGIEnvironment,
+        request: Request | None = None,
+        session: SessionMixin | None = None,
+    ) -> None:
+        self.app = app
+        if request is None:
+            request = app.request_class(environ)
+            request.json_module = app.json
+        self.request: Request = request
+        self.url_adapter: MapAdapter | None = None
+        try:
+            self.url_adapter = app.create_url_adapter(request)
+        except HTTPException as e:
+            request.routing_exception = e
+        #: Flashed messages, loaded from the session once per request.
+        self.flashes: list[tuple[str, str]] | None = None
+        self._session = session
+        self._after_request_functions: list[t.Callable[..., t.Any]] = []
+        self._cv_tokens: list[tuple[t.Any, AppContext | None]] = []
+
+    @property
+    def session(self) -> SessionMixin:
+        """The session, opened through the app's session interface on first use."""
+        session = self._session
+        if session is None:
+            interface = self.app.session_interface
+            session = interface.open_session(self.app, self.request)
+            if session is None:
+                session = interface.make_null_session(self.app)
+            self._session = session
+        return session
+
+    @session.setter
+    def session(self, value: SessionMixin | None) -> None:
+        self._session = value
+
+    @property
+    def session_loaded(self) -> bool:
+        """Whether the session has been opened (or assigned) yet."""
+        return self._session is not None
+
+    def copy(self) -> RequestContext:
+        """A new context for the same request and session, for another task."""
+        return self.__class__(
+            self.app,
+            environ=self.request.environ,
+            request=self.request,
+            session=self.session,
+        )
+
+    def match_request(self) -> None:
+        """Match the URL, storing the rule and arguments or the routing error."""
+        try:
+            rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+        except HTTPException as e:
+            self.request.routing_exception = e
+        else:
+            self.request.url_rule = rule
+            self.request.view_args = args
+
+    def push(self) -> None:
+        """Make this the current request, pushing an app context if needed."""
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            app_ctx.push()
+        else:
+            app_ctx = None
+        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        if self.url_adapter is not None:
+            self.match_request()
+
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        """Pop the context; the last pop runs teardown and closes the request."""
+        clear_request = len(self._cv_tokens) == 1
+        try:
+            if clear_request:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                self.app.do_teardown_request(exc)
+                self.request.close()
+        finally:
+            current = _cv_request.get()
+            token, app_ctx = self._cv_tokens.pop()
+            _cv_request.reset(token)
+            if app_ctx is not None:
+                app_ctx.pop(exc)
+            if current is not self:
+                raise AssertionError(
+                    f"Popped wrong request context. ({current!r} instead of {self!r})"
+                )
+
+    def __enter__(self) -> RequestContext:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.request.url!r}"
+            f" [{self.request.method}] of {self.app.name}>"
+        )
+
+
+def has_app_context() -> bool:
+    """Whether an application context is active."""
+    return _cv_app.get(None) is not None
+
+
+def has_request_context() -> bool:
+    """Whether a request context is active."""
+    return _cv_request.get(None) is not None
+
+
+def after_this_request(f: F) -> F:
+    """Run ``f(response)`` after the current request, before ``after_request``
+    hooks registered on the app."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'after_this_request' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    ctx._after_request_functions.append(f)
+    return f
+
+
+def copy_current_request_context(f: F) -> F:
+    """Decorate ``f`` so it runs inside a copy of the current request context,
+    for example in a greenlet or thread started during the request."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "'copy_current_request_context' can only be used when a"
+            " request context is active, such as in a view function."
+        )
+    ctx = ctx.copy()
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with ctx:
+            return ctx.app.ensure_sync(f)(*args, **kwargs)
+
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]

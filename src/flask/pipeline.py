@@ -1,0 +1,238 @@
+"""The request path, top to bottom.
+
+::
+
+    wsgi_app(environ, start_response)
+      RequestContext.push()            url matched, app context pushed
+      full_dispatch_request()
+        request_started                (only if anyone listens)
+        preprocess_request()           url_value_preprocessors, before_request
+        dispatch_request()             the view (or the routing error)
+        handle_user_exception()        on an exception: its error handler
+        finalize_request()
+          make_response()              view return value -> Response
+          process_response()           after_this_request, after_request,
+                                       session save
+          request_finished             (only if anyone listens)
+      handle_exception()               on an unhandled exception: 500
+      response(environ, start_response)
+      RequestContext.pop()             teardown_request, teardown_appcontext
+
+Each step is a public method of :class:`~flask.Flask` that may be
+overridden; the functions here are their default implementations. Nothing
+here reads or writes the WSGI stream except :func:`wsgi_app`, so the same
+steps can serve another protocol.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from .globals import _cv_app
+from .globals import _cv_request
+from .sessions import SecureCookieSessionInterface
+from .signals import appcontext_tearing_down
+from .signals import request_finished
+from .signals import request_started
+from .signals import request_tearing_down
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import StartResponse
+    from _typeshed.wsgi import WSGIEnvironment
+
+    from .app import Flask
+    from .ctx import RequestContext
+    from .wrappers import Response
+
+_PRESERVE = "werkzeug.debug.preserve_context"
+
+
+def wsgi_app(
+    app: Flask, environ: WSGIEnvironment, start_response: StartResponse
+) -> t.Iterable[bytes]:
+    """Serve one WSGI request."""
+    ctx = app.request_context(environ)
+    error: BaseException | None = None
+    try:
+        try:
+            ctx.push()
+            response = app.full_dispatch_request()
+        except Exception as e:
+            error = e
+            response = app.handle_exception(e)
+        except BaseException as e:
+            error = e
+            raise
+        return response(environ, start_response)
+    finally:
+        # The test client keeps the contexts of a request open after it.
+        if _PRESERVE in environ:
+            environ[_PRESERVE](_cv_app.get())
+            environ[_PRESERVE](_cv_request.get())
+        if error is not None and app.should_ignore_error(error):
+            error = None
+        ctx.pop(error)
+
+
+def full_dispatch_request(app: Flask) -> Response:
+    """Dispatch the current request, with hooks and error handling."""
+    app._got_first_request = True
+    try:
+        if request_started.receivers:
+            request_started.send(app, _async_wrapper=app.ensure_sync)
+        rv = app.preprocess_request()
+        if rv is None:
+            rv = app.dispatch_request()
+    except Exception as e:
+        rv = app.handle_user_exception(e)
+    return app.finalize_request(rv)
+
+
+def _scopes(ctx: RequestContext) -> list[str | None]:
+    """Hook scopes for the request, outermost first: the app, then each
+    blueprint down to the innermost."""
+    return [None, *reversed(ctx.request.blueprints)]
+
+
+def preprocess_request(app: Flask) -> t.Any:
+    """Run URL value preprocessors, then ``before_request`` hooks; the
+    first hook returning a value ends the request with it."""
+    ctx = _cv_request.get()
+    request = ctx.request
+    scopes = _scopes(ctx)
+    preprocessors = app.url_value_preprocessors
+    for scope in scopes:
+        for func in preprocessors.get(scope, ()):
+            func(request.endpoint, request.view_args)
+    befores = app.before_request_funcs
+    for scope in scopes:
+        for func in befores.get(scope, ()):
+            rv = app.ensure_sync(func)()
+            if rv is not None:
+                return rv
+    return None
+
+
+def dispatch_request(app: Flask) -> t.Any:
+    """Call the matched view, answer an automatic OPTIONS, or raise the
+    routing error."""
+    request = _cv_request.get().request
+    if request.routing_exception is not None:
+        app.raise_routing_exception(request)
+    rule = request.url_rule
+    if request.method == "OPTIONS" and getattr(
+        rule, "provide_automatic_options", False
+    ):
+        return app.make_default_options_response()
+    view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]
+    return app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]
+
+
+def finalize_request(
+    app: Flask, rv: t.Any, from_error_handler: bool = False
+) -> Response:
+    """Make the response and run the response hooks. When finalizing an
+    error response, a failure here is logged rather than raised again."""
+    response = app.make_response(rv)
+    try:
+        response = app.process_response(response)
+        if request_finished.receivers:
+            request_finished.send(
+                app, _async_wrapper=app.ensure_sync, response=response
+            )
+    except Exception:
+        if not from_error_handler:
+            raise
+        app.logger.exception(
+            "Request finalizing failed with an error while handling an error"
+        )
+    return response
+
+
+def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
+    """Open the session now if saving it could change the response.
+
+    An untouched cookie session only matters when the request carried the
+    cookie (a permanent session is refreshed); other interfaces may rely on
+    every request, so they are always given the chance.
+    """
+    interface = app.session_interface
+    if not ctx.session_loaded and isinstance(
+        interface, SecureCookieSessionInterface
+    ):
+        if "HTTP_COOKIE" not in ctx.request.environ:
+            return False
+        if interface.get_cookie_name(app) not in ctx.request.cookies:
+            return False
+    return not interface.is_null_session(ctx.session)
+
+
+def process_response(app: Flask, response: Response) -> Response:
+    """Run ``after_this_request`` functions, then ``after_request`` hooks
+    innermost first, then save the session."""
+    ctx = _cv_request.get()
+    for func in ctx._after_request_functions:
+        response = app.ensure_sync(func)(response)
+    afters = app.after_request_funcs
+    for scope in reversed(_scopes(ctx)):
+        for func in reversed(afters.get(scope, ())):
+            response = app.ensure_sync(func)(response)
+    if _session_needs_saving(app, ctx):
+        app.session_interface.save_session(app, ctx.session, response)
+    return response
+
+
+def _run_all(funcs: t.Iterable[t.Callable[[], t.Any]]) -> None:
+    """Call every function even if some raise; then raise the first error,
+    so that one failing teardown neither hides nor skips the others."""
+    first: BaseException | None = None
+    for func in funcs:
+        try:
+            func()
+        except Exception as e:
+            if first is None:
+                first = e
+    if first is not None:
+        raise first
+
+
+def do_teardown_request(app: Flask, exc: BaseException | None) -> None:
+    """Run ``teardown_request`` functions, innermost scope first, newest
+    first within a scope."""
+    ctx = _cv_request.get()
+    teardowns = app.teardown_request_funcs
+    calls = [
+        (lambda f=func: app.ensure_sync(f)(exc))
+        for scope in reversed(_scopes(ctx))
+        for func in reversed(teardowns.get(scope, ()))
+    ]
+    if request_tearing_down.receivers:
+        calls.append(
+            lambda: request_tearing_down.send(
+                app, _async_wrapper=app.ensure_sync, exc=exc
+            )
+        )
+    _run_all(calls)
+
+
+def do_teardown_appcontext(app: Flask, exc: BaseException | None) -> None:
+    """Run ``teardown_appcontext`` functions, newest first."""
+    calls = [
+        (lambda f=func: app.ensure_sync(f)(exc))
+        for func in reversed(app.teardown_appcontext_funcs)
+    ]
+    if appcontext_tearing_down.receivers:
+        calls.append(
+            lambda: appcontext_tearing_down.send(
+                app, _async_wrapper=app.ensure_sync, exc=exc
+            )
+        )
+    _run_all(calls)
+
+
+def make_default_options_response(app: Flask) -> Response:
+    """The answer to an automatic OPTIONS request: an ``Allow`` header."""
+    adapter = _cv_request.get().url_adapter
+    response = app.response_class()
+    response.allow.update(adapter.allowed_methods())  # type: ignore[union-attr]
+    return response

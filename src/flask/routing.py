@@ -1,0 +1,146 @@
+"""URL matching set-up and URL building for an app.
+
+Matching itself is Werkzeug's (``app.url_map``); this module decides how the
+map is bound to a request or to the configured server, and builds URLs with
+the app's defaults and error handlers.
+"""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+from urllib.parse import quote as _url_quote
+
+from werkzeug.routing import BuildError
+from werkzeug.sansio.utils import get_host
+
+from .globals import _cv_app
+from .globals import _cv_request
+from .wrappers import _split_blueprint_path
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.routing import MapAdapter
+
+    from .app import Flask
+    from .wrappers import Request
+
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def create_url_adapter(app: Flask, request: Request | None) -> MapAdapter | None:
+    """Bind ``app.url_map`` to a request, or to ``SERVER_NAME`` without one."""
+    config = app.config
+    if request is not None:
+        trusted = config["TRUSTED_HOSTS"]
+        if trusted is not None:
+            request.trusted_hosts = trusted
+            # Werkzeug's binding does not check trusted hosts itself; reading
+            # the host does, raising SecurityError (a 400) for others.
+            request.host = get_host(request.environ, trusted)  # type: ignore[misc]
+        server_name = config["SERVER_NAME"]
+        subdomain = None
+        if app.url_map.host_matching:
+            # The request's own host is what is matched.
+            server_name = None
+        elif not app.subdomain_matching:
+            # Without subdomain matching, SERVER_NAME must not turn requests
+            # for other hosts into 404s: pin the subdomain to the default.
+            subdomain = app.url_map.default_subdomain or ""
+        return app.url_map.bind_to_environ(
+            request.environ, server_name=server_name, subdomain=subdomain
+        )
+    if config["SERVER_NAME"] is not None:
+        return app.url_map.bind(
+            config["SERVER_NAME"],
+            script_name=config["APPLICATION_ROOT"],
+            url_scheme=config["PREFERRED_URL_SCHEME"],
+        )
+    return None
+
+
+def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> None:
+    """Let ``url_defaults`` functions of the app and the endpoint's
+    blueprints fill in ``values``."""
+    funcs = app.url_default_functions
+    chain: list[t.Callable[[str, dict[str, t.Any]], None]] = list(funcs.get(None, ()))
+    if "." in endpoint:
+        for name in reversed(_split_blueprint_path(endpoint.rpartition(".")[0])):
+            chain.extend(funcs.get(name, ()))
+    for func in chain:
+        func(endpoint, values)
+
+
+def url_for(
+    app: Flask,
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Build a URL; see :func:`flask.url_for`."""
+    req_ctx = _cv_request.get(None)
+    if req_ctx is not None:
+        adapter = req_ctx.url_adapter
+        if endpoint[:1] == ".":
+            blueprint = req_ctx.request.blueprint
+            endpoint = endpoint[1:] if blueprint is None else blueprint + endpoint
+        if _external is None:
+            _external = _scheme is not None
+    else:
+        app_ctx = _cv_app.get(None)
+        if app_ctx is not None and app_ctx.app is app:
+            adapter = app_ctx.url_adapter
+        else:
+            adapter = app.create_url_adapter(None)
+        if adapter is None:
+            raise RuntimeError(
+                "Unable to build URLs outside an active request"
+                " without 'SERVER_NAME' configured. Also configure"
+                " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
+                " needed."
+            )
+        if _external is None:
+            _external = True
+
+    if _scheme is not None and not _external:
+        raise ValueError("When specifying '_scheme', '_external' must be True.")
+
+    app.inject_url_defaults(endpoint, values)
+    try:
+        url = adapter.build(  # type: ignore[union-attr]
+            endpoint,
+            values,
+            method=_method,
+            url_scheme=_scheme,
+            force_external=_external,
+        )
+    except BuildError as error:
+        values.update(
+            _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+        )
+        return app.handle_url_build_error(error, endpoint, values)
+
+    if _anchor is not None:
+        url = f"{url}#{_url_quote(_anchor, safe=_ANCHOR_SAFE)}"
+    return url
+
+
+def handle_url_build_error(
+    app: Flask, error: BuildError, endpoint: str, values: dict[str, t.Any]
+) -> str:
+    """Give ``url_build_error_handlers`` a chance, else re-raise ``error``."""
+    for handler in app.url_build_error_handlers:
+        try:
+            url = handler(error, endpoint, values)
+        except BuildError as e:
+            # A handler may raise a more specific error for the next one.
+            error = e
+        else:
+            if url is not None:
+                return url
+    if error is sys.exc_info()[1]:
+        raise
+    raise error

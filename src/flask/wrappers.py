@@ -1,0 +1,138 @@
+"""Flask's request and response objects: Werkzeug's, plus what the app knows.
+
+Limits (body size, form memory, form parts) and cookie size come from the
+current app's config unless set on the object itself.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import lru_cache
+
+from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request as _WerkzeugRequest
+from werkzeug.wrappers import Response as _WerkzeugResponse
+
+from . import json
+from .globals import _cv_app
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.routing import Rule
+
+
+@lru_cache(maxsize=None)
+def _split_blueprint_path(name: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``: a blueprint and its parents."""
+    out = [name]
+    while "." in name:
+        name = name.rpartition(".")[0]
+        out.append(name)
+    return out
+
+
+class _ConfigLimit:
+    """A request limit that defaults to a config key of the current app."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.attr = f"_{name}"
+
+    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        value = obj.__dict__.get(self.attr)
+        if value is not None:
+            return value
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return getattr(_WerkzeugRequest, self.attr[1:])
+        return ctx.app.config[self.key]
+
+    def __set__(self, obj: t.Any, value: int | None) -> None:
+        obj.__dict__[self.attr] = value
+
+
+class Request(_WerkzeugRequest):
+    """The request object used by default in Flask.
+
+    Adds the routing results (``url_rule``, ``view_args``, ``endpoint``,
+    ``blueprint``) and takes its limits from the app's config.
+    """
+
+    json_module: t.Any = json
+
+    #: The matched :class:`~werkzeug.routing.Rule`, or ``None``.
+    url_rule: Rule | None = None
+    #: The arguments matched from the URL, or ``None`` on a routing error.
+    view_args: dict[str, t.Any] | None = None
+    #: The exception raised while matching the URL, if any.
+    routing_exception: HTTPException | None = None
+
+    max_content_length = _ConfigLimit("MAX_CONTENT_LENGTH")  # type: ignore[assignment]
+    max_form_memory_size = _ConfigLimit("MAX_FORM_MEMORY_SIZE")  # type: ignore[assignment]
+    max_form_parts = _ConfigLimit("MAX_FORM_PARTS")  # type: ignore[assignment]
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint that matched the request URL."""
+        rule = self.url_rule
+        return None if rule is None else rule.endpoint
+
+    @property
+    def blueprint(self) -> str | None:
+        """The dotted name of the blueprint the matched endpoint belongs to."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The current blueprint and its parents, innermost first."""
+        name = self.blueprint
+        return [] if name is None else _split_blueprint_path(name)
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        ctx = _cv_app.get(None)
+        # In debug mode, make a missing file caused by a wrong form enctype
+        # explain itself instead of a bare KeyError.
+        if (
+            ctx is not None
+            and ctx.app.debug
+            and self.mimetype != "multipart/form-data"
+            and not self.files
+        ):
+            # Imported here: only debug mode ever needs the explanation.
+            from .debughelpers import attach_enctype_error_multidict
+
+            attach_enctype_error_multidict(self)
+
+    def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
+        try:
+            return super().on_json_loading_failed(e)
+        except BadRequest as detailed:
+            ctx = _cv_app.get(None)
+            if ctx is not None and ctx.app.debug:
+                raise
+            # Outside debug mode the parser's message is not shown to clients.
+            raise BadRequest("Failed to decode JSON object.") from detailed
+
+
+class Response(_WerkzeugResponse):
+    """The response object used by default in Flask: HTML unless told."""
+
+    default_mimetype: str | None = "text/html"
+    json_module = json
+    autocorrect_location_header = False
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """``MAX_COOKIE_SIZE`` of the current app, else Werkzeug's default."""
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return super().max_cookie_size
+        return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
