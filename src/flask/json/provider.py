@@ -1,0 +1,138 @@
+"""JSON providers: the object behind ``app.json``."""
+
+from __future__ import annotations
+
+import dataclasses
+import decimal
+import json
+import typing as t
+import uuid
+import weakref
+from datetime import date
+
+from werkzeug.http import http_date
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.sansio.response import Response
+
+    from ..app import Flask
+
+
+class JSONProvider:
+    """Base class for an app's JSON handling.
+
+    Subclass it and set ``Flask.json_provider_class`` (or assign an
+    instance to ``app.json``) to use another JSON library. Subclasses must
+    implement :meth:`dumps` and :meth:`loads`; the rest builds on them.
+
+    :param app: The application; held weakly to avoid a reference cycle.
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self._app: Flask = weakref.proxy(app)
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize ``obj`` to a JSON string."""
+        raise NotImplementedError
+
+    def dump(self, obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:
+        """Serialize ``obj`` and write it to the text file ``fp``."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """Deserialize a JSON string or bytes."""
+        raise NotImplementedError
+
+    def load(self, fp: t.IO[t.AnyStr], **kwargs: t.Any) -> t.Any:
+        """Read and deserialize the whole file ``fp``."""
+        return self.loads(fp.read(), **kwargs)
+
+    def _prepare_response_obj(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
+        # One positional value is sent as-is, several become a list, and
+        # keyword arguments become an object.
+        if args and kwargs:
+            raise TypeError("app.json.response() takes either args or kwargs, not both")
+        if not args and not kwargs:
+            return None
+        if len(args) == 1:
+            return args[0]
+        return args or kwargs
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        """Build an ``application/json`` response from the arguments.
+
+        Either one value, several values (sent as a list) or keyword
+        arguments (sent as an object), never both kinds at once.
+        """
+        body = self.dumps(self._prepare_response_obj(args, kwargs))
+        return self._app.response_class(body, mimetype="application/json")
+
+
+def _default(o: t.Any) -> t.Any:
+    # Types the stdlib encoder rejects but that web apps commonly return.
+    if isinstance(o, date):
+        # ``datetime`` is a ``date`` subclass; both become an RFC 822 date.
+        return http_date(o)
+    if isinstance(o, (decimal.Decimal, uuid.UUID)):
+        return str(o)
+    if dataclasses.is_dataclass(o) and not isinstance(o, type):
+        return dataclasses.asdict(o)
+    html = getattr(o, "__html__", None)
+    if html is not None:
+        return str(html())
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+class DefaultJSONProvider(JSONProvider):
+    """JSON via the standard library's :mod:`json`, with support for
+    dates, decimals, UUIDs, dataclasses and ``__html__`` objects.
+
+    The attributes below may be changed per app, e.g.
+    ``app.json.sort_keys = False``.
+    """
+
+    #: Called for objects the encoder can't handle; replace it (on the class
+    #: or the instance) to support more types.
+    default: t.Callable[[t.Any], t.Any] = staticmethod(_default)  # type: ignore[assignment]
+
+    #: Escape non-ASCII characters as ``\\uXXXX``.
+    ensure_ascii = True
+
+    #: Sort object keys, which keeps output (and cached responses) stable.
+    sort_keys = True
+
+    #: ``None`` means indented output in debug mode and compact otherwise;
+    #: ``True``/``False`` force one or the other.
+    compact: bool | None = None
+
+    #: Mimetype used by :meth:`response`.
+    mimetype = "application/json"
+
+    def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
+        """Serialize with :func:`json.dumps`, defaulting ``default``,
+        ``ensure_ascii`` and ``sort_keys`` to this provider's attributes.
+        """
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return json.dumps(obj, **kwargs)
+
+    def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
+        """Deserialize with :func:`json.loads`; bytes are accepted."""
+        return json.loads(s, **kwargs)
+
+    def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
+        """Build a JSON response, pretty-printed in debug mode unless
+        :attr:`compact` says otherwise. The body ends with a newline.
+        """
+        obj = self._prepare_response_obj(args, kwargs)
+        pretty = self.compact is False or (self.compact is None and self._app.debug)
+        options: dict[str, t.Any] = {}
+        if pretty:
+            options["indent"] = 2
+        else:
+            options["separators"] = (",", ":")
+        body = self.dumps(obj, **options)
+        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
