@@ -1,0 +1,371 @@
+"""Client-side sessions and the interface for plugging in other backends.
+
+The default backend keeps the whole session in a cookie signed with
+ItsDangerous. Anything that implements :class:`SessionInterface` can be
+assigned to :attr:`Flask.session_interface` instead.
+"""
+
+from __future__ import annotations
+
+import collections.abc as cabc
+import hashlib
+import typing as t
+from datetime import datetime
+from datetime import timedelta
+from datetime import timezone
+
+from itsdangerous import BadSignature
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.datastructures import CallbackDict
+
+from .json.tag import TaggedJSONSerializer
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .app import Flask
+    from .wrappers import Request
+    from .wrappers import Response
+
+_PERMANENT_KEY = "_permanent"
+
+
+class SessionMixin(cabc.MutableMapping[str, t.Any]):
+    """Adds the attributes Flask expects on a session to a mapping.
+
+    Custom session classes mix this in so that :func:`save_session` and the
+    request machinery can ask whether the session changed or was read.
+    """
+
+    #: Whether the session was created during this request. The default
+    #: implementation cannot tell, so it always says ``False``.
+    new = False
+
+    #: Whether the session changed. Mutating a value in place (for example
+    #: appending to a list stored in the session) cannot be detected, so set
+    #: this to ``True`` yourself in that case.
+    modified = True
+
+    #: Whether the session was read or written; used to add ``Vary: Cookie``.
+    accessed = True
+
+    @property
+    def permanent(self) -> bool:
+        """Whether the session lives for ``PERMANENT_SESSION_LIFETIME``
+        instead of ending with the browser session."""
+        return bool(self.get(_PERMANENT_KEY, False))
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self[_PERMANENT_KEY] = bool(value)
+
+
+class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
+    """The session type used by :class:`SecureCookieSessionInterface`.
+
+    Any write sets :attr:`modified`; reads (including membership tests,
+    ``len`` and iteration, which reveal the set of keys) set
+    :attr:`accessed`.
+    """
+
+    modified = False
+    accessed = False
+
+    def __init__(
+        self,
+        initial: cabc.Mapping[str, t.Any]
+        | cabc.Iterable[tuple[str, t.Any]]
+        | None = None,
+    ) -> None:
+        def on_update(self: SecureCookieSession) -> None:
+            self.modified = True
+            self.accessed = True
+
+        super().__init__(initial, on_update)
+
+    # The cookie's content decides what these return, so every one of them
+    # must make caches vary on the cookie.
+    def __getitem__(self, key: str) -> t.Any:
+        self.accessed = True
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().get(key, default)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        self.accessed = True
+        return super().setdefault(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self.accessed = True
+        return super().__contains__(key)
+
+    def __len__(self) -> int:
+        self.accessed = True
+        return super().__len__()
+
+    def __iter__(self) -> t.Iterator[str]:
+        self.accessed = True
+        return super().__iter__()
+
+    def keys(self) -> t.KeysView[str]:  # type: ignore[override]
+        self.accessed = True
+        return super().keys()
+
+    def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]
+        self.accessed = True
+        return super().values()
+
+    def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]
+        self.accessed = True
+        return super().items()
+
+    @property
+    def permanent(self) -> bool:
+        # Looked up by the session interface itself when saving; that
+        # bookkeeping must not count as the application reading the session.
+        return bool(dict.get(self, _PERMANENT_KEY, False))
+
+    @permanent.setter
+    def permanent(self, value: bool) -> None:
+        self[_PERMANENT_KEY] = bool(value)
+
+
+class NullSession(SecureCookieSession):
+    """Stands in for the session when none could be opened (usually because
+    no secret key is set). Reading works and finds nothing; writing raises
+    a helpful error."""
+
+    def _fail(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise RuntimeError(
+            "The session is unavailable because no secret key was set.  Set"
+            " the secret_key on the application to something unique and"
+            " secret."
+        )
+
+    __setitem__ = __delitem__ = _fail  # type: ignore[assignment]
+    clear = pop = popitem = _fail  # type: ignore[assignment]
+    update = setdefault = __ior__ = _fail  # type: ignore[assignment]
+    del _fail
+
+
+def _is_empty(session: SessionMixin) -> bool:
+    # ``len`` on a tracking session would flag it as accessed.
+    if isinstance(session, dict):
+        return dict.__len__(session) == 0
+    return not session
+
+
+def _snapshot(session: SessionMixin) -> dict[str, t.Any]:
+    # Copied through ``dict``'s own methods so saving does not count as a read.
+    if isinstance(session, dict):
+        return dict(dict.items(session))
+    return dict(session)
+
+
+def _lazy_sha1(data: bytes = b"") -> t.Any:
+    # Resolved on call so that FIPS builds without SHA-1 can still import
+    # Flask and pick another digest before the first request.
+    return hashlib.sha1(data)
+
+
+class SessionInterface:
+    """The contract between Flask and a session backend.
+
+    Subclasses implement :meth:`open_session` and :meth:`save_session`; the
+    helpers here read the ``SESSION_COOKIE_*`` settings so that backends
+    behave consistently.
+    """
+
+    #: Returned by :meth:`make_null_session` when :meth:`open_session`
+    #: gives back ``None``.
+    null_session_class: type[SessionMixin] = NullSession
+
+    #: Whether session data is pickled; kept for extensions that ask.
+    pickle_based = False
+
+    def make_null_session(self, app: Flask) -> SessionMixin:
+        """Build the placeholder session used when no real one is available."""
+        return self.null_session_class()
+
+    def is_null_session(self, obj: object) -> bool:
+        """Whether ``obj`` is the placeholder from :meth:`make_null_session`."""
+        return isinstance(obj, self.null_session_class)
+
+    def get_cookie_name(self, app: Flask) -> str:
+        """The cookie name, from ``SESSION_COOKIE_NAME``."""
+        return t.cast(str, app.config["SESSION_COOKIE_NAME"])
+
+    def get_cookie_domain(self, app: Flask) -> str | None:
+        """The cookie's ``Domain``, from ``SESSION_COOKIE_DOMAIN``; ``None``
+        makes a host-only cookie."""
+        return app.config.get("SESSION_COOKIE_DOMAIN") or None
+
+    def get_cookie_path(self, app: Flask) -> str:
+        """The cookie's ``Path``: ``SESSION_COOKIE_PATH``, else
+        ``APPLICATION_ROOT``."""
+        return t.cast(
+            str,
+            app.config.get("SESSION_COOKIE_PATH")
+            or app.config.get("APPLICATION_ROOT")
+            or "/",
+        )
+
+    def get_cookie_httponly(self, app: Flask) -> bool:
+        """Whether the cookie is hidden from scripts (``SESSION_COOKIE_HTTPONLY``)."""
+        return bool(app.config.get("SESSION_COOKIE_HTTPONLY", True))
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Whether the cookie is HTTPS only (``SESSION_COOKIE_SECURE``)."""
+        return bool(app.config.get("SESSION_COOKIE_SECURE", False))
+
+    def get_cookie_samesite(self, app: Flask) -> str | None:
+        """The ``SameSite`` value, from ``SESSION_COOKIE_SAMESITE``."""
+        return app.config.get("SESSION_COOKIE_SAMESITE")
+
+    def get_cookie_partitioned(self, app: Flask) -> bool:
+        """Whether to set ``Partitioned`` (``SESSION_COOKIE_PARTITIONED``)."""
+        return bool(app.config.get("SESSION_COOKIE_PARTITIONED", False))
+
+    def get_expiration_time(self, app: Flask, session: SessionMixin) -> datetime | None:
+        """When the cookie expires: ``None`` (end of the browser session)
+        unless the session is permanent."""
+        if session.permanent:
+            return datetime.now(timezone.utc) + _lifetime(app)
+        return None
+
+    def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
+        """Whether :meth:`save_session` should send the cookie: when the
+        session changed, or when it is permanent and
+        ``SESSION_REFRESH_EACH_REQUEST`` asks for its expiry to be renewed."""
+        if session.modified:
+            return True
+        return bool(app.config.get("SESSION_REFRESH_EACH_REQUEST", True)) and (
+            session.permanent
+        )
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        """Load the session for ``request``. Return ``None`` to make Flask use
+        :meth:`make_null_session` instead."""
+        raise NotImplementedError
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        """Persist ``session`` at the end of the request, typically by
+        setting a cookie on ``response``."""
+        raise NotImplementedError
+
+
+def _lifetime(app: Flask) -> timedelta:
+    value = app.config.get("PERMANENT_SESSION_LIFETIME", timedelta(days=31))
+    if isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
+class SecureCookieSessionInterface(SessionInterface):
+    """Stores the session in a cookie signed with the app's secret key.
+
+    The data is readable by the client but cannot be changed without the
+    key. ``SECRET_KEY_FALLBACKS`` lists older keys that still verify.
+    """
+
+    #: Mixed into the key derivation so other signed values made with the
+    #: same secret cannot be passed off as a session.
+    salt = "cookie-session"
+    #: Hash used for the signature.
+    digest_method = staticmethod(_lazy_sha1)
+    #: How ItsDangerous derives the signing key from the secret.
+    key_derivation = "hmac"
+    #: Turns the session dict into a string and back.
+    serializer = TaggedJSONSerializer()
+    session_class = SecureCookieSession
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """The signer for the app's keys, or ``None`` without ``SECRET_KEY``."""
+        secret = app.secret_key
+        if not secret:
+            return None
+        fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
+        # ItsDangerous signs with the last key and verifies with all of them;
+        # the fallbacks are listed newest first, so reverse them.
+        keys = [*reversed(list(fallbacks)), secret]
+        return URLSafeTimedSerializer(
+            keys,  # type: ignore[arg-type]
+            salt=self.salt,
+            serializer=self.serializer,
+            signer_kwargs={
+                "key_derivation": self.key_derivation,
+                "digest_method": self.digest_method,
+            },
+        )
+
+    def open_session(
+        self, app: Flask, request: Request
+    ) -> SecureCookieSession | None:
+        signer = self.get_signing_serializer(app)
+        if signer is None:
+            return None
+        raw = request.cookies.get(self.get_cookie_name(app))
+        if not raw:
+            return self.session_class()
+        max_age = int(_lifetime(app).total_seconds())
+        try:
+            data = signer.loads(raw, max_age=max_age)
+        except BadSignature:
+            # Tampered, expired, signed with a retired key or not ours at
+            # all: the visitor simply starts over with an empty session.
+            return self.session_class()
+        if not isinstance(data, dict):
+            return self.session_class()
+        return self.session_class(data)
+
+    def save_session(
+        self, app: Flask, session: SessionMixin, response: Response
+    ) -> None:
+        name = self.get_cookie_name(app)
+        domain = self.get_cookie_domain(app)
+        path = self.get_cookie_path(app)
+        secure = self.get_cookie_secure(app)
+        samesite = self.get_cookie_samesite(app)
+        httponly = self.get_cookie_httponly(app)
+        partitioned = self.get_cookie_partitioned(app)
+
+        # Decided before anything below reads the session on its own behalf.
+        if session.accessed:
+            response.vary.add("Cookie")
+
+        if _is_empty(session):
+            # Emptied during this request: tell the browser to drop it.
+            if session.modified:
+                response.delete_cookie(
+                    name,
+                    path=path,
+                    domain=domain,
+                    secure=secure,
+                    httponly=httponly,
+                    samesite=samesite,
+                    partitioned=partitioned,
+                )
+                response.vary.add("Cookie")
+            return
+
+        if not self.should_set_cookie(app, session):
+            return
+
+        signer = self.get_signing_serializer(app)
+        if signer is None:  # pragma: no cover - open_session would have failed
+            return
+        value = signer.dumps(_snapshot(session))
+        response.set_cookie(
+            name,
+            value,  # type: ignore[arg-type]
+            expires=self.get_expiration_time(app, session),
+            httponly=httponly,
+            domain=domain,
+            path=path,
+            secure=secure,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+        response.vary.add("Cookie")

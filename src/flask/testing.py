@@ -1,0 +1,253 @@
+"""Tools for exercising an application in tests without a server.
+
+:class:`FlaskClient` sends requests through the WSGI app, :class:`EnvironBuilder`
+builds request environments from the app's configuration and
+:class:`FlaskCliRunner` runs the app's CLI commands in isolation.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import typing as t
+from contextlib import contextmanager
+from contextlib import ExitStack
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import werkzeug.test
+from click.testing import CliRunner
+from click.testing import Result
+from werkzeug.test import Client
+from werkzeug.wrappers import Request as BaseRequest
+
+from .sessions import SessionMixin
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
+    from werkzeug.test import TestResponse
+
+    from .app import Flask
+
+_PRESERVE_KEY = "werkzeug.debug.preserve_context"
+
+
+class EnvironBuilder(werkzeug.test.EnvironBuilder):
+    """A Werkzeug :class:`~werkzeug.test.EnvironBuilder` that takes its
+    defaults from the application.
+
+    Without ``base_url``, the URL is built from ``PREFERRED_URL_SCHEME`` (or
+    ``url_scheme``), ``subdomain``, ``SERVER_NAME`` (``localhost`` when
+    unset) and ``APPLICATION_ROOT``. A ``path`` that is a full URL supplies
+    its own scheme and host. JSON bodies are serialized with ``app.json``.
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        path: str = "/",
+        base_url: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str | None = None,
+        *args: t.Any,
+        **kwargs: t.Any,
+    ) -> None:
+        if base_url is not None and (subdomain or url_scheme):
+            raise AssertionError(
+                'Cannot pass "subdomain" or "url_scheme" with "base_url".'
+            )
+        # Set first: the base class serializes ``json=`` during __init__.
+        self.app = app
+
+        if base_url is None:
+            parts = urlsplit(path)
+            if parts.scheme or parts.netloc:
+                # A full URL names its own server; the app's root is not used.
+                base_url = f"{parts.scheme or 'http'}://{parts.netloc}/"
+                path = parts.path or "/"
+                if parts.query:
+                    path = f"{path}?{parts.query}"
+            else:
+                base_url = self._app_base_url(app, subdomain, url_scheme)
+
+        super().__init__(path, base_url, *args, **kwargs)
+
+    @staticmethod
+    def _app_base_url(app: Flask, subdomain: str | None, url_scheme: str | None) -> str:
+        config = app.config
+        host = config.get("SERVER_NAME") or "localhost"
+        if subdomain:
+            host = f"{subdomain}.{host}"
+        scheme = url_scheme or config.get("PREFERRED_URL_SCHEME") or "http"
+        root = (config.get("APPLICATION_ROOT") or "/").lstrip("/")
+        return f"{scheme}://{host}/{root}"
+
+    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:  # type: ignore[override]
+        """Serialize ``obj`` with the application's JSON provider."""
+        return t.cast(str, self.app.json.dumps(obj, **kwargs))
+
+
+@lru_cache(maxsize=None)
+def _werkzeug_version() -> str:
+    return importlib.metadata.version("werkzeug")
+
+
+class FlaskClient(Client):
+    """The client returned by :meth:`Flask.test_client`.
+
+    Used as a context manager (``with client:``), the contexts of the last
+    request stay pushed until the next request or the end of the block, so
+    ``request``, ``session`` and ``g`` can be inspected afterwards.
+    """
+
+    application: Flask
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.preserve_context = False
+        self._new_contexts: list[t.ContextManager[t.Any]] = []
+        self._context_stack = ExitStack()
+        self.environ_base: dict[str, t.Any] = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": f"Werkzeug/{_werkzeug_version()}",
+        }
+
+    @contextmanager
+    def session_transaction(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Iterator[SessionMixin]:
+        """Open the session the next request would see, for reading or
+        changing it; the changes are stored back in the client's cookies
+        when the block ends. Arguments go to :meth:`Flask.test_request_context`.
+        """
+        if self._cookies is None:
+            raise TypeError(
+                "Cookies are disabled. Create a client with 'use_cookies=True'."
+            )
+
+        app = self.application
+        interface = app.session_interface
+        ctx = app.test_request_context(*args, **kwargs)
+        self._add_cookies_to_wsgi(ctx.request.environ)
+
+        with ctx:
+            sess = interface.open_session(app, ctx.request)
+
+        if sess is None:
+            raise RuntimeError(
+                "Session backend did not open a session. Check the configuration"
+            )
+
+        yield sess
+
+        response = app.response_class()
+        if interface.is_null_session(sess):
+            return
+
+        with ctx:
+            interface.save_session(app, sess, response)
+
+        self._update_cookies_from_response(
+            ctx.request.host.partition(":")[0],
+            ctx.request.path,
+            response.headers.getlist("Set-Cookie"),
+        )
+
+    def _environ_base(
+        self, extra: t.Mapping[str, t.Any] | None = None
+    ) -> dict[str, t.Any]:
+        out = dict(self.environ_base)
+        if extra:
+            out.update(extra)
+        if self.preserve_context:
+            out[_PRESERVE_KEY] = self._new_contexts.append
+        return out
+
+    def _request_from(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        if not kwargs and len(args) == 1:
+            arg = args[0]
+            if isinstance(arg, werkzeug.test.EnvironBuilder):
+                builder = arg
+                builder.environ_base = self._environ_base(builder.environ_base)
+                return builder.get_request()
+            if isinstance(arg, dict):
+                builder = werkzeug.test.EnvironBuilder.from_environ(
+                    arg, environ_base=self._environ_base()
+                )
+                try:
+                    return builder.get_request()
+                finally:
+                    builder.close()
+            if isinstance(arg, BaseRequest):
+                if self.preserve_context:
+                    arg.environ[_PRESERVE_KEY] = self._new_contexts.append
+                return arg
+
+        kwargs["environ_base"] = self._environ_base(kwargs.get("environ_base"))
+        builder = EnvironBuilder(self.application, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
+
+    def open(
+        self,
+        *args: t.Any,
+        buffered: bool = False,
+        follow_redirects: bool = False,
+        **kwargs: t.Any,
+    ) -> TestResponse:
+        """Send a request; accepts the arguments of :class:`EnvironBuilder`,
+        or a single builder, environ dict or request object."""
+        # Contexts kept from the previous request must go before this one
+        # pushes its own; leftovers from redirect hops are simply dropped.
+        self._context_stack.close()
+        self._new_contexts.clear()
+
+        request = self._request_from(args, kwargs)
+        response = super().open(
+            request, buffered=buffered, follow_redirects=follow_redirects
+        )
+        response.json_module = self.application.json  # type: ignore[assignment]
+
+        # The app handed over its contexts just before popping them; push
+        # them again so the test can look at them.
+        while self._new_contexts:
+            self._context_stack.enter_context(self._new_contexts.pop(0))
+
+        return response
+
+    def __enter__(self) -> FlaskClient:
+        if self.preserve_context:
+            raise RuntimeError("Cannot nest client invocations")
+        self.preserve_context = True
+        return self
+
+    def __exit__(self, exc_type: t.Any, exc_value: t.Any, tb: t.Any) -> None:
+        self.preserve_context = False
+        self._context_stack.close()
+
+
+class FlaskCliRunner(CliRunner):
+    """A Click :class:`~click.testing.CliRunner` bound to an application,
+    returned by :meth:`Flask.test_cli_runner`."""
+
+    def __init__(self, app: Flask, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any
+    ) -> Result:
+        """Run ``cli`` (the app's ``flask`` command group by default) with
+        ``args``; ``obj`` defaults to a :class:`~flask.cli.ScriptInfo` that
+        loads this app."""
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            # Imported here: the CLI module is heavy and only needed now.
+            from .cli import ScriptInfo
+
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+        return super().invoke(cli, args, **kwargs)
