@@ -1,0 +1,320 @@
+"""Helpers that act on the current application or request.
+
+They reach the app only through :mod:`flask.globals`, so they can be
+imported anywhere without pulling in :mod:`flask.app`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+import typing as t
+from functools import cache
+from functools import update_wrapper
+
+import werkzeug.exceptions
+import werkzeug.utils
+
+from .globals import _cv_app
+from .globals import _cv_request
+from .globals import current_app
+from .globals import request
+from .globals import request_ctx
+from .globals import session
+from .signals import message_flashed
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from datetime import datetime
+
+    from werkzeug.wrappers import Response as BaseResponse
+
+    from .wrappers import Response
+
+_FALSEY = frozenset(("0", "false", "no"))
+
+
+def get_debug_flag() -> bool:
+    """Whether debug mode was requested through the ``FLASK_DEBUG``
+    environment variable. Empty, ``0``, ``false`` and ``no`` mean off.
+    """
+    value = os.environ.get("FLASK_DEBUG")
+    return bool(value) and value.lower() not in _FALSEY  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the CLI should load ``.env`` files. Setting
+    ``FLASK_SKIP_DOTENV`` to a true-ish value turns loading off; when it
+    is unset or empty, ``default`` is returned.
+    """
+    value = os.environ.get("FLASK_SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in _FALSEY
+
+
+def stream_with_context(
+    generator_or_function: t.Iterator[t.AnyStr] | t.Callable[..., t.Iterator[t.AnyStr]],
+) -> t.Iterator[t.AnyStr] | t.Callable[..., t.Iterator[t.AnyStr]]:
+    """Keep the current app and request contexts available while a
+    streamed response is iterated, after the view has returned.
+
+    Pass an iterator, or use it as a decorator on a generator function.
+    The contexts captured at call time are pushed when iteration starts
+    and popped when the stream is exhausted or closed.
+    """
+    try:
+        source = iter(generator_or_function)  # type: ignore[arg-type]
+    except TypeError:
+        func = t.cast(t.Callable[..., t.Iterator[t.AnyStr]], generator_or_function)
+
+        def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Iterator[t.AnyStr]:
+            stream = stream_with_context(func(*args, **kwargs))
+            return stream  # type: ignore[return-value]
+
+        return update_wrapper(wrapper, func)
+
+    req_ctx = _cv_request.get(None)
+    if req_ctx is None:
+        raise RuntimeError(
+            "'stream_with_context' can only be used when a request"
+            " context is active, such as in a view function."
+        )
+    # Capture the app context too: pushing the request context alone could
+    # make it create a fresh app context and lose ``g``.
+    app_ctx = _cv_app.get()
+    return _run_in_contexts(source, app_ctx, req_ctx)
+
+
+def _run_in_contexts(
+    source: t.Iterator[t.AnyStr], app_ctx: t.Any, req_ctx: t.Any
+) -> t.Iterator[t.AnyStr]:
+    # Contexts are pushed lazily, in whichever thread and context consumes
+    # the stream; pushing at creation time would bind the context-variable
+    # tokens to the view's context, which differs for async views.
+    app_ctx.push()
+    req_ctx.push()
+    error: BaseException | None = None
+    try:
+        for item in source:
+            yield item
+    except BaseException as e:
+        error = None if isinstance(e, GeneratorExit) else e
+        raise
+    finally:
+        try:
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
+        finally:
+            try:
+                req_ctx.pop(error)
+            finally:
+                app_ctx.pop(error)
+
+
+def make_response(*args: t.Any) -> Response:
+    """Turn a view's return value into a response object so headers can
+    be added before returning it.
+
+    With no arguments, an empty response; with one, that value; with
+    several, they are treated as a ``(body, status, headers)`` tuple.
+    """
+    if not args:
+        return current_app.response_class()
+    value = args[0] if len(args) == 1 else args
+    return current_app.make_response(value)
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Build a URL for ``endpoint`` with the current app; see
+    :meth:`flask.Flask.url_for`.
+    """
+    return current_app.url_for(
+        endpoint,
+        _anchor=_anchor,
+        _method=_method,
+        _scheme=_scheme,
+        _external=_external,
+        **values,
+    )
+
+
+def redirect(
+    location: str, code: int = 302, Response: type[BaseResponse] | None = None
+) -> BaseResponse:
+    """Return a redirect response to ``location``.
+
+    Inside an app context this goes through ``current_app.redirect`` so
+    the app can customise it; ``Response`` is only used outside one.
+    """
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        return app_ctx.app.redirect(location, code=code)
+    return werkzeug.utils.redirect(location, code=code, Response=Response)
+
+
+def abort(code: int | BaseResponse, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Raise the HTTP exception for ``code``, using the current app's
+    ``aborter`` when an app context is active.
+    """
+    app_ctx = _cv_app.get(None)
+    if app_ctx is not None:
+        app_ctx.app.aborter(code, *args, **kwargs)
+    werkzeug.exceptions.abort(code, *args, **kwargs)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """Load a template and return one of its exported names, such as a
+    macro, so Python code can call it.
+    """
+    template = current_app.jinja_env.get_template(template_name)
+    return getattr(template.module, attribute)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store ``message`` in the session so the next request can show it
+    with :func:`get_flashed_messages`.
+    """
+    # Reassign rather than mutate in place so the session notices the change.
+    pending = session.get("_flashes", [])
+    pending.append((category, message))
+    session["_flashes"] = pending
+
+    if message_flashed.receivers:
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        message_flashed.send(
+            app, _async_wrapper=app.ensure_sync, message=message, category=category
+        )
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[str] | list[tuple[str, str]]:
+    """Return the flashed messages and remove them from the session.
+
+    Repeated calls in one request return the same messages. With
+    ``with_categories`` the items are ``(category, message)`` tuples;
+    ``category_filter`` keeps only the listed categories.
+    """
+    flashes = request_ctx.flashes
+    if flashes is None:
+        flashes = session.pop("_flashes") if "_flashes" in session else []
+        request_ctx.flashes = flashes
+
+    if category_filter:
+        wanted = set(category_filter)
+        flashes = [item for item in flashes if item[0] in wanted]
+    if with_categories:
+        return flashes
+    return [item[1] for item in flashes]
+
+
+def _send_file_options(**kwargs: t.Any) -> dict[str, t.Any]:
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if kwargs.get("max_age") is None:
+        # Werkzeug calls this with the file name for path-based sends.
+        kwargs["max_age"] = app.get_send_file_max_age
+    kwargs["environ"] = request.environ
+    kwargs["use_x_sendfile"] = app.config["USE_X_SENDFILE"]
+    kwargs["response_class"] = app.response_class
+    kwargs["_root_path"] = app.root_path
+    return kwargs
+
+
+def send_file(
+    path_or_file: os.PathLike[t.AnyStr] | str | t.IO[bytes],
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: None | int | t.Callable[[str | None], int | None] = None,
+) -> Response:
+    """Send a file to the client; relative paths are taken from the app's
+    ``root_path``. See :func:`werkzeug.utils.send_file` for the options.
+    ``max_age`` defaults to ``current_app.get_send_file_max_age``.
+    """
+    return werkzeug.utils.send_file(  # type: ignore[return-value]
+        **_send_file_options(
+            path_or_file=path_or_file,
+            mimetype=mimetype,
+            as_attachment=as_attachment,
+            download_name=download_name,
+            conditional=conditional,
+            etag=etag,
+            last_modified=last_modified,
+            max_age=max_age,
+        )
+    )
+
+
+def send_from_directory(
+    directory: os.PathLike[str] | str,
+    path: os.PathLike[str] | str,
+    **kwargs: t.Any,
+) -> Response:
+    """Send ``path`` from inside ``directory``, refusing paths that escape
+    it and answering 404 for missing files. ``directory`` is relative to
+    the app's ``root_path``; ``kwargs`` go to :func:`send_file`.
+    """
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+        directory, path, **_send_file_options(**kwargs)
+    )
+
+
+def get_root_path(import_name: str) -> str:
+    """Return the folder of the package ``import_name``, or the folder
+    holding the module. Falls back to the working directory when the
+    module cannot be located (for example an interactive ``__main__``).
+
+    The module is not imported when its file can be found from its spec.
+    """
+    module_file = getattr(sys.modules.get(import_name), "__file__", None)
+    if module_file is not None:
+        return os.path.dirname(os.path.abspath(module_file))
+
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        # ValueError: a module such as __main__ whose __spec__ is None.
+        spec = None
+    loader = spec.loader if spec is not None else None
+    if loader is None:
+        return os.getcwd()
+
+    get_filename = getattr(loader, "get_filename", None)
+    if get_filename is not None:
+        filepath = get_filename(import_name)
+    else:
+        # Loaders without file information: import and look at the module.
+        __import__(import_name)
+        filepath = getattr(sys.modules[import_name], "__file__", None)
+        if filepath is None:
+            raise RuntimeError(
+                "No root path can be found for the provided module"
+                f" {import_name!r}. This can happen because the module"
+                " came from an import hook that does not provide file"
+                " name information or because it's a namespace package."
+                " In this case the root path needs to be explicitly"
+                " provided."
+            )
+    return os.path.dirname(os.path.abspath(filepath))
+
+
+@cache
+def _split_blueprint_path(name: str) -> list[str]:
+    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``: a dotted blueprint name
+    followed by each of its parents, innermost first.
+    """
+    parts = name.split(".")
+    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
