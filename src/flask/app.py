@@ -471,10 +471,36 @@ class Flask(Scaffold):
     # -- URLs ------------------------------------------------------------------------
 
     def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
-        """Bind the URL map to ``request``, or to ``SERVER_NAME``."""
-        return routing.create_url_adapter(self, request)
+        """Bind the URL map to ``request``, or to ``SERVER_NAME`` without one."""
+        config = self.config
+        if request is None:
+            if config["SERVER_NAME"] is None:
+                return None
+            return self.url_map.bind(
+                config["SERVER_NAME"],
+                script_name=config["APPLICATION_ROOT"],
+                url_scheme=config["PREFERRED_URL_SCHEME"],
+            )
+        trusted = config["TRUSTED_HOSTS"]
+        if trusted is not None:
+            request.trusted_hosts = trusted
+            # Binding does not check trusted hosts; reading the host does,
+            # raising SecurityError (a 400) for any other host.
+            request.host  # noqa: B018
+        server_name = config["SERVER_NAME"]
+        subdomain = None
+        if self.url_map.host_matching:
+            # The request's own host is what rules match against.
+            server_name = None
+        elif not self.subdomain_matching:
+            # Without subdomain matching, SERVER_NAME must not turn requests
+            # for other hosts into 404s: pin the subdomain to the default.
+            subdomain = self.url_map.default_subdomain or ""
+        return self.url_map.bind_to_environ(
+            request.environ, server_name=server_name, subdomain=subdomain
+        )
 
-    def url_for(self, endpoint: str, **kwargs: t.Any) -> str:
+    def url_for(self, endpoint: str, /, **kwargs: t.Any) -> str:
         """Build a URL for ``endpoint``; see :func:`flask.url_for`."""
         return routing.url_for(self, endpoint, **kwargs)
 

@@ -283,6 +283,17 @@ class Blueprint(Scaffold):
             )
         )
 
+    @setupmethod
+    def endpoint(self, endpoint: str) -> t.Callable[[T], T]:
+        """Use the decorated function as the app's view for ``endpoint``
+        (a rule added elsewhere, e.g. directly to ``app.url_map``)."""
+
+        def decorator(f: T) -> T:
+            self._on_app(lambda app: app.view_functions.__setitem__(endpoint, f))
+            return f
+
+        return decorator
+
     # -- app-wide registrations --------------------------------------------------
 
     def _on_app(self, action: t.Callable[[Flask], t.Any]) -> None:

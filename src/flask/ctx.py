@@ -157,30 +157,34 @@ class RequestContext:
             request.routing_exception = e
         #: Flashed messages, loaded from the session once per request.
         self.flashes: list[tuple[str, str]] | None = None
-        self._session = session
+        self._session_obj = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[tuple[t.Any, AppContext | None]] = []
 
     @property
     def session(self) -> SessionMixin:
         """The session, opened through the app's session interface on first use."""
-        session = self._session
+        session = self._session_obj
         if session is None:
             interface = self.app.session_interface
             session = interface.open_session(self.app, self.request)
             if session is None:
                 session = interface.make_null_session(self.app)
-            self._session = session
+            self._session_obj = session
         return session
 
     @session.setter
     def session(self, value: SessionMixin | None) -> None:
-        self._session = value
+        self._session_obj = value
+
+    # Flask's name for the session slot, read by its tests and some
+    # extensions; reading it opens the session like ``session`` does.
+    _session = session
 
     @property
     def session_loaded(self) -> bool:
         """Whether the session has been opened (or assigned) yet."""
-        return self._session is not None
+        return self._session_obj is not None
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session, for another task."""

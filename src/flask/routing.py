@@ -1,8 +1,8 @@
-"""URL matching set-up and URL building for an app.
+"""URL building for an app.
 
-Matching itself is Werkzeug's (``app.url_map``); this module decides how the
-map is bound to a request or to the configured server, and builds URLs with
-the app's defaults and error handlers.
+Matching itself is Werkzeug's (``app.url_map``, bound by
+:meth:`Flask.create_url_adapter`); this module builds URLs with the app's
+defaults and error handlers.
 """
 
 from __future__ import annotations
@@ -12,50 +12,16 @@ import typing as t
 from urllib.parse import quote as _url_quote
 
 from werkzeug.routing import BuildError
-from werkzeug.sansio.utils import get_host
 
 from .globals import _cv_app
 from .globals import _cv_request
 from .wrappers import _split_blueprint_path
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from werkzeug.routing import MapAdapter
-
     from .app import Flask
     from .wrappers import Request
 
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
-
-
-def create_url_adapter(app: Flask, request: Request | None) -> MapAdapter | None:
-    """Bind ``app.url_map`` to a request, or to ``SERVER_NAME`` without one."""
-    config = app.config
-    if request is not None:
-        trusted = config["TRUSTED_HOSTS"]
-        if trusted is not None:
-            request.trusted_hosts = trusted
-            # Werkzeug's binding does not check trusted hosts itself; reading
-            # the host does, raising SecurityError (a 400) for others.
-            request.host = get_host(request.environ, trusted)  # type: ignore[misc]
-        server_name = config["SERVER_NAME"]
-        subdomain = None
-        if app.url_map.host_matching:
-            # The request's own host is what is matched.
-            server_name = None
-        elif not app.subdomain_matching:
-            # Without subdomain matching, SERVER_NAME must not turn requests
-            # for other hosts into 404s: pin the subdomain to the default.
-            subdomain = app.url_map.default_subdomain or ""
-        return app.url_map.bind_to_environ(
-            request.environ, server_name=server_name, subdomain=subdomain
-        )
-    if config["SERVER_NAME"] is not None:
-        return app.url_map.bind(
-            config["SERVER_NAME"],
-            script_name=config["APPLICATION_ROOT"],
-            url_scheme=config["PREFERRED_URL_SCHEME"],
-        )
-    return None
 
 
 def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> None:
@@ -73,6 +39,7 @@ def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> 
 def url_for(
     app: Flask,
     endpoint: str,
+    /,
     *,
     _anchor: str | None = None,
     _method: str | None = None,

@@ -119,7 +119,7 @@ class Request(_WerkzeugRequest):
             if ctx is not None and ctx.app.debug:
                 raise
             # Outside debug mode the parser's message is not shown to clients.
-            raise BadRequest("Failed to decode JSON object.") from detailed
+            raise BadRequest() from detailed
 
 
 class Response(_WerkzeugResponse):
