@@ -31,6 +31,7 @@ from . import pipeline
 from . import responses
 from . import routing
 from .config import Config
+from .config import DEFAULT_CONFIG
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
 from .ctx import AppContext
@@ -41,7 +42,6 @@ from .globals import g
 from .globals import request
 from .globals import session
 from .helpers import get_debug_flag
-from .helpers import get_load_dotenv
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .logging import create_logger
@@ -126,39 +126,8 @@ class Flask(Scaffold):
         "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
     )
 
-    default_config = ImmutableDict(
-        {
-            "DEBUG": None,
-            "TESTING": False,
-            "PROPAGATE_EXCEPTIONS": None,
-            "SECRET_KEY": None,
-            "SECRET_KEY_FALLBACKS": None,
-            "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
-            "USE_X_SENDFILE": False,
-            "TRUSTED_HOSTS": None,
-            "SERVER_NAME": None,
-            "APPLICATION_ROOT": "/",
-            "SESSION_COOKIE_NAME": "session",
-            "SESSION_COOKIE_DOMAIN": None,
-            "SESSION_COOKIE_PATH": None,
-            "SESSION_COOKIE_HTTPONLY": True,
-            "SESSION_COOKIE_SECURE": False,
-            "SESSION_COOKIE_PARTITIONED": False,
-            "SESSION_COOKIE_SAMESITE": None,
-            "SESSION_REFRESH_EACH_REQUEST": True,
-            "MAX_CONTENT_LENGTH": None,
-            "MAX_FORM_MEMORY_SIZE": 500_000,
-            "MAX_FORM_PARTS": 1_000,
-            "SEND_FILE_MAX_AGE_DEFAULT": None,
-            "TRAP_BAD_REQUEST_ERRORS": None,
-            "TRAP_HTTP_EXCEPTIONS": False,
-            "EXPLAIN_TEMPLATE_LOADING": False,
-            "PREFERRED_URL_SCHEME": "http",
-            "TEMPLATES_AUTO_RELOAD": None,
-            "MAX_COOKIE_SIZE": 4093,
-            "PROVIDE_AUTOMATIC_OPTIONS": True,
-        }
-    )
+    #: Every config key Flask knows, with its default.
+    default_config = ImmutableDict(DEFAULT_CONFIG)
 
     def __init__(
         self,
@@ -650,53 +619,10 @@ class Flask(Scaffold):
         load_dotenv: bool = True,
         **options: t.Any,
     ) -> None:
-        """Serve the app with Werkzeug's development server.
+        """Serve the app with Werkzeug's development server; not for
+        production. Does nothing under ``flask run``, which serves the app
+        itself. See :func:`flask.serving.run_app`."""
+        # Imported here: serving loads Click and Werkzeug's server.
+        from .serving import run_app
 
-        Not for production. Does nothing under ``flask run``, which serves
-        the app itself.
-        """
-        # Imported here so that `import flask` does not load Click.
-        from . import cli
-
-        if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
-            from werkzeug.serving import is_running_from_reloader
-
-            if not is_running_from_reloader():
-                import click
-
-                click.secho(
-                    " * Ignoring a call to 'app.run()' that would block"
-                    " the current 'flask' CLI command.\n"
-                    "   Only call 'app.run()' in an 'if __name__ =="
-                    ' "__main__"\' guard.',
-                    fg="red",
-                )
-            return
-
-        if get_load_dotenv(load_dotenv):
-            cli.load_dotenv()
-            if "FLASK_DEBUG" in os.environ:
-                self.debug = get_debug_flag()
-        if debug is not None:
-            self.debug = bool(debug)
-
-        server_name = self.config.get("SERVER_NAME")
-        sn_host, _, sn_port = (server_name or "").partition(":")
-        host = host or sn_host or "127.0.0.1"
-        if port or port == 0:
-            port = int(port)
-        else:
-            port = int(sn_port) if sn_port else 5000
-
-        options.setdefault("use_reloader", self.debug)
-        options.setdefault("use_debugger", self.debug)
-        options.setdefault("threaded", True)
-        cli.show_server_banner(self.debug, self.name)
-
-        from werkzeug.serving import run_simple
-
-        try:
-            run_simple(host, port, self, **options)
-        finally:
-            # A reloaded process must be able to set up again.
-            self._got_first_request = False
+        run_app(self, host, port, debug, load_dotenv, **options)
