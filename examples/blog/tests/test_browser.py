@@ -1,0 +1,135 @@
+"""End-to-end: a real headless Chromium drives the blog over HTTP.
+
+Needs the ``selenium`` package plus Chromium and its driver from the system
+(``apt-get install chromium chromium-driver``); skipped otherwise. Selenium
+is pointed at those binaries explicitly so Selenium Manager never downloads
+anything.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+import typing as t
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from blog import create_app
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+HOW_TO_ENABLE = "apt-get install chromium chromium-driver"
+
+webdriver = pytest.importorskip(
+    "selenium.webdriver", reason="selenium is not installed (pip install selenium)"
+)
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+if t.TYPE_CHECKING:
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> t.Iterator[str]:
+    """Serve a fresh blog on an ephemeral localhost port; yield its base URL."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "browser", "DATABASE": os.fspath(tmp_path / "e2e.sqlite3")}
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="blog-live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> t.Iterator[WebDriver]:
+    """A headless Chromium with a throwaway profile."""
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            pytest.skip(f"{binary} not found; enable this test with: {HOW_TO_ENABLE}")
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+    ):
+        options.add_argument(arg)
+
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
+
+
+def fill_and_submit(driver: WebDriver, form_id: str, **fields: str) -> None:
+    """Type into a form's fields by id and submit it, waiting for the next page."""
+    form = driver.find_element(By.ID, form_id)
+    for name, value in fields.items():
+        box = form.find_element(By.ID, name)
+        box.clear()
+        box.send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    WebDriverWait(driver, 15).until(ec.staleness_of(form))
+
+
+def flashes(driver: WebDriver) -> list[str]:
+    return [el.text for el in driver.find_elements(By.CSS_SELECTOR, ".flash")]
+
+
+def test_register_login_post_logout(live_server: str, browser: WebDriver) -> None:
+    browser.get(live_server + "/")
+    assert "Nothing here yet." in browser.find_element(By.TAG_NAME, "main").text
+
+    browser.find_element(By.ID, "register-link").click()
+    fill_and_submit(browser, "register-form", username="robin", password="hood-1234")
+    assert browser.current_url == live_server + "/auth/login"
+    assert "Account created. You can log in now." in flashes(browser)
+
+    fill_and_submit(browser, "login-form", username="robin", password="hood-1234")
+    assert browser.current_url == live_server + "/"
+    assert browser.find_element(By.ID, "current-user").text == "robin"
+
+    browser.find_element(By.ID, "new-post").click()
+    fill_and_submit(
+        browser, "post-form", title="Notes from <Sherwood>", body="Arrows & archery."
+    )
+    assert "Post published." in flashes(browser)
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Notes from <Sherwood>"
+
+    browser.get(live_server + "/")
+    article = browser.find_element(By.CSS_SELECTOR, "article.post")
+    # The text made it through escaping intact, not as markup.
+    assert article.find_element(By.TAG_NAME, "h2").text == "Notes from <Sherwood>"
+    assert "Arrows & archery." in article.text
+    assert article.find_element(By.CLASS_NAME, "author").text == "robin"
+
+    logout = browser.find_element(By.ID, "logout")
+    logout.click()
+    WebDriverWait(browser, 15).until(ec.staleness_of(logout))
+    assert "You have been logged out." in flashes(browser)
+    assert browser.find_elements(By.ID, "current-user") == []
+    assert browser.find_element(By.ID, "login-link").is_displayed()
+    # The post stays visible to visitors.
+    assert "Notes from <Sherwood>" in browser.find_element(By.TAG_NAME, "main").text
