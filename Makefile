@@ -24,11 +24,15 @@ run: $(VENV)/.installed-run
 	$(BIN)/flask --app $(EXAMPLE)/blog run --debug --host 127.0.0.1 --port 5000
 
 # The compatibility suite first, so the run ends on pytest's summary line.
+# The example app's tests are a separate pytest run: both folders have a
+# conftest.py and neither is a package.
 test: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
+	$(BIN)/python -m pytest -q $(EXAMPLE)/tests
 	$(BIN)/python -m pytest -q tests
 
 test-own: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q $(EXAMPLE)/tests
 	$(BIN)/python -m pytest -q tests
 
 compat: $(VENV)/.installed-test
