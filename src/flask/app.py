@@ -87,6 +87,16 @@ def _default_template_context() -> dict[str, t.Any]:
     return context
 
 
+# Methods whose override (on the class or the instance) turns off the
+# request path's shortcuts.
+_PIPELINE_METHODS = (
+    "full_dispatch_request",
+    "finalize_request",
+    "make_response",
+    "process_response",
+)
+
+
 class Flask(Scaffold):
     """The WSGI application: a registry of views, hooks and configuration.
 
@@ -171,6 +181,15 @@ class Flask(Scaffold):
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
+        # A subclass that binds URLs its own way must always be asked.
+        self._plain_adapter = (
+            type(self).create_url_adapter is Flask.create_url_adapter
+        )
+        # Likewise for one that changes how responses are made.
+        self._plain_pipeline = all(
+            getattr(type(self), name) is getattr(Flask, name)
+            for name in _PIPELINE_METHODS
+        )
 
         if self.has_static_folder:
             assert bool(static_host) == host_matching, (
@@ -467,6 +486,24 @@ class Flask(Scaffold):
             subdomain = self.url_map.default_subdomain or ""
         return self.url_map.bind_to_environ(
             request.environ, server_name=server_name, subdomain=subdomain
+        )
+
+    def _default_pipeline(self) -> bool:
+        """Whether the response-making methods are Flask's own, so the
+        request path may take its shortcuts (see :mod:`flask.pipeline`)."""
+        if not self._plain_pipeline:
+            return False
+        own = self.__dict__
+        return not any(name in own for name in _PIPELINE_METHODS)
+
+    def _matches_directly(self) -> bool:
+        """Whether requests can be matched without binding an adapter: only
+        when binding would add nothing (see :mod:`flask.matching`)."""
+        return (
+            self._plain_adapter
+            and not self.url_map.host_matching
+            and not self.subdomain_matching
+            and self.config["TRUSTED_HOSTS"] is None
         )
 
     def url_for(self, endpoint: str, /, **kwargs: t.Any) -> str:

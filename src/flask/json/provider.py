@@ -128,11 +128,13 @@ class DefaultJSONProvider(JSONProvider):
         :attr:`compact` says otherwise. The body ends with a newline.
         """
         obj = self._prepare_response_obj(args, kwargs)
+        return self._app.response_class(
+            self._response_text(obj), mimetype=self.mimetype
+        )
+
+    def _response_text(self, obj: t.Any) -> str:
+        """The body :meth:`response` sends for ``obj``."""
         pretty = self.compact is False or (self.compact is None and self._app.debug)
-        options: dict[str, t.Any] = {}
         if pretty:
-            options["indent"] = 2
-        else:
-            options["separators"] = (",", ":")
-        body = self.dumps(obj, **options)
-        return self._app.response_class(f"{body}\n", mimetype=self.mimetype)
+            return f"{self.dumps(obj, indent=2)}\n"
+        return f"{self.dumps(obj, separators=(',', ':'))}\n"

@@ -1,0 +1,136 @@
+"""The request path's shortcuts must not change what goes on the wire.
+
+An app with a no-op ``after_request`` hook always builds a full Response
+object; the same app without it takes the direct path. Both must send the
+same status, headers and body.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import flask
+from flask.matching import match_directly
+
+
+def make_app(observed: bool) -> flask.Flask:
+    app = flask.Flask(__name__)
+
+    @app.route("/text")
+    def text() -> str:
+        return "héllo <b>"
+
+    @app.route("/data/<int:n>")
+    def data(n: int) -> dict[str, object]:
+        return {"n": n, "z": [1, 2], "a": "ü"}
+
+    @app.post("/only-post")
+    def only_post() -> str:
+        return "posted"
+
+    @app.route("/slash/")
+    def slash() -> str:
+        return "slash"
+
+    if observed:
+
+        @app.after_request
+        def keep(response: flask.Response) -> flask.Response:
+            return response
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/text"),
+        ("HEAD", "/text"),
+        ("GET", "/data/7"),
+        ("GET", "/missing"),
+        ("HEAD", "/missing"),
+        ("GET", "/only-post"),
+        ("GET", "/slash"),
+        ("OPTIONS", "/text"),
+    ],
+)
+def test_direct_answers_match_full_responses(method: str, path: str) -> None:
+    direct = make_app(observed=False).test_client().open(path, method=method)
+    full = make_app(observed=True).test_client().open(path, method=method)
+    assert direct.status == full.status
+    assert sorted(direct.headers.items()) == sorted(full.headers.items())
+    assert direct.data == full.data
+
+
+def test_debug_json_is_pretty_on_the_direct_path() -> None:
+    app = make_app(observed=False)
+    app.debug = True
+    assert app.test_client().get("/data/1").data == (
+        b'{\n  "a": "\\u00fc",\n  "n": 1,\n  "z": [\n    1,\n    2\n  ]\n}\n'
+    )
+
+
+def test_overridden_make_response_is_always_called() -> None:
+    calls = []
+
+    class Custom(flask.Flask):
+        def make_response(self, rv: object) -> flask.Response:
+            calls.append(rv)
+            return super().make_response(rv)
+
+    app = Custom(__name__)
+    app.add_url_rule("/", "index", lambda: "hi")
+    assert app.test_client().get("/").data == b"hi"
+    assert calls == ["hi"]
+
+
+def test_instance_patched_process_response_is_called() -> None:
+    app = make_app(observed=False)
+    seen = []
+    original = app.process_response
+
+    def patched(response: flask.Response) -> flask.Response:
+        seen.append(response.status_code)
+        return original(response)
+
+    app.process_response = patched  # type: ignore[method-assign]
+    app.test_client().get("/text")
+    assert seen == [200]
+
+
+def test_hook_added_during_a_request_is_honoured() -> None:
+    # Flask-Caching appends to after_request_funcs while serving.
+    app = make_app(observed=False)
+
+    @app.route("/add-hook")
+    def add_hook() -> str:
+        def stamp(response: flask.Response) -> flask.Response:
+            response.headers["X-Stamp"] = "1"
+            return response
+
+        app.after_request_funcs.setdefault(None, []).append(stamp)
+        return "added"
+
+    client = app.test_client()
+    assert client.get("/add-hook").headers["X-Stamp"] == "1"
+    assert client.get("/text").headers["X-Stamp"] == "1"
+
+
+def test_direct_matching_leaves_redirects_to_the_adapter() -> None:
+    app = make_app(observed=False)
+    with app.test_request_context("/slash"):
+        request = flask.request._get_current_object()
+        assert match_directly(app.url_map, request) is False
+    with app.test_request_context("/data/3"):
+        request = flask.request._get_current_object()
+        assert match_directly(app.url_map, request) is True
+        assert request.view_args == {"n": 3}
+
+
+def test_url_adapter_is_bound_only_when_needed() -> None:
+    app = make_app(observed=False)
+    with app.test_request_context("/text"):
+        ctx = flask.globals.request_ctx._get_current_object()
+        assert ctx._url_adapter is flask.ctx._sentinel  # matched without binding
+        assert flask.url_for("data", n=2) == "/data/2"
+        assert ctx._url_adapter is not flask.ctx._sentinel
