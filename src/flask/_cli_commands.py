@@ -217,7 +217,7 @@ def routes_command(sort: str, all_methods: bool) -> None:
     widths = [max(len(row[i]) for row in [headers, *rows]) for i in range(len(headers))]
 
     def render(cells: list[str]) -> str:
-        return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths))
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
 
     click.echo(render(headers))
     click.echo(render(["-" * width for width in widths]))

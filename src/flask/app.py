@@ -312,15 +312,19 @@ class Flask(Scaffold):
                 context.update(self.ensure_sync(func)())
         context.update(given)
 
-    @setupmethod
-    def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
-        """Register the decorated function as a Jinja filter."""
-
+    def _jinja_decorator(
+        self, add: t.Callable[..., None], name: str | None
+    ) -> t.Callable[[T], T]:
         def decorator(f: T) -> T:
-            self.add_template_filter(f, name=name)
+            add(f, name=name)
             return f
 
         return decorator
+
+    @setupmethod
+    def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
+        """Register the decorated function as a Jinja filter."""
+        return self._jinja_decorator(self.add_template_filter, name)
 
     @setupmethod
     def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
@@ -330,12 +334,7 @@ class Flask(Scaffold):
     @setupmethod
     def template_test(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register the decorated function as a Jinja test."""
-
-        def decorator(f: T) -> T:
-            self.add_template_test(f, name=name)
-            return f
-
-        return decorator
+        return self._jinja_decorator(self.add_template_test, name)
 
     @setupmethod
     def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
@@ -345,12 +344,7 @@ class Flask(Scaffold):
     @setupmethod
     def template_global(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register the decorated function as a Jinja global."""
-
-        def decorator(f: T) -> T:
-            self.add_template_global(f, name=name)
-            return f
-
-        return decorator
+        return self._jinja_decorator(self.add_template_global, name)
 
     @setupmethod
     def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
@@ -371,31 +365,9 @@ class Flask(Scaffold):
         """Register ``view_func`` for ``rule``; see :meth:`route`."""
         if endpoint is None:
             endpoint = _endpoint_from_view_func(view_func)
-        options["endpoint"] = endpoint
-        methods = options.pop("methods", None)
-        if methods is None:
-            methods = getattr(view_func, "methods", None) or ("GET",)
-        if isinstance(methods, str):
-            raise TypeError(
-                "Allowed methods must be a list of strings, for"
-                ' example: @app.route(..., methods=["POST"])'
-            )
-        methods = {m.upper() for m in methods}
-        methods |= set(getattr(view_func, "required_methods", ()))
-
-        if provide_automatic_options is None:
-            provide_automatic_options = getattr(
-                view_func, "provide_automatic_options", None
-            )
-        if provide_automatic_options is None:
-            provide_automatic_options = (
-                "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
-            )
-        if provide_automatic_options:
-            methods.add("OPTIONS")
-
-        rule_obj = self.url_rule_class(rule, methods=methods, **options)
-        rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+        rule_obj = routing.make_rule(
+            self, rule, endpoint, view_func, provide_automatic_options, options
+        )
         self.url_map.add(rule_obj)
         if view_func is not None:
             existing = self.view_functions.get(endpoint)

@@ -18,10 +18,48 @@ from .globals import _cv_request
 from .wrappers import _split_blueprint_path
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.routing import Rule
+
     from .app import Flask
     from .wrappers import Request
 
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+
+
+def make_rule(
+    app: Flask,
+    rule: str,
+    endpoint: str,
+    view_func: t.Callable[..., t.Any] | None,
+    provide_automatic_options: bool | None,
+    options: dict[str, t.Any],
+) -> Rule:
+    """The ``url_rule_class`` instance :meth:`Flask.add_url_rule` adds:
+    methods from the arguments or the view (``methods``,
+    ``required_methods``), plus OPTIONS when it is answered automatically."""
+    methods = options.pop("methods", None)
+    if methods is None:
+        methods = getattr(view_func, "methods", None) or ("GET",)
+    if isinstance(methods, str):
+        raise TypeError(
+            "Allowed methods must be a list of strings, for"
+            ' example: @app.route(..., methods=["POST"])'
+        )
+    methods = {m.upper() for m in methods}
+    methods |= set(getattr(view_func, "required_methods", ()))
+
+    if provide_automatic_options is None:
+        provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+    if provide_automatic_options is None:
+        provide_automatic_options = (
+            "OPTIONS" not in methods and app.config["PROVIDE_AUTOMATIC_OPTIONS"]
+        )
+    if provide_automatic_options:
+        methods.add("OPTIONS")
+
+    rule_obj = app.url_rule_class(rule, methods=methods, endpoint=endpoint, **options)
+    rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+    return rule_obj
 
 
 def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> None:

@@ -246,6 +246,7 @@ class Scaffold:
     ) -> None:
         raise NotImplementedError
 
+    @setupmethod
     def route(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
         """Decorate a view function to register it for ``rule``."""
 
@@ -263,22 +264,27 @@ class Scaffold:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)
 
+    @setupmethod
     def get(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
         """``route(rule, methods=["GET"])``."""
         return self._method_route("GET", rule, options)
 
+    @setupmethod
     def post(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
         """``route(rule, methods=["POST"])``."""
         return self._method_route("POST", rule, options)
 
+    @setupmethod
     def put(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
         """``route(rule, methods=["PUT"])``."""
         return self._method_route("PUT", rule, options)
 
+    @setupmethod
     def delete(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
         """``route(rule, methods=["DELETE"])``."""
         return self._method_route("DELETE", rule, options)
 
+    @setupmethod
     def patch(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
         """``route(rule, methods=["PATCH"])``."""
         return self._method_route("PATCH", rule, options)

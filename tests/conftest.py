@@ -1,0 +1,23 @@
+"""Shared fixtures: a fresh testing app and a client for it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import flask
+
+
+@pytest.fixture
+def app() -> flask.Flask:
+    """A bare application in testing mode, named after this test package."""
+    application = flask.Flask("flask_tests", root_path=os.path.dirname(__file__))
+    application.config.update(TESTING=True, SECRET_KEY="test key")
+    return application
+
+
+@pytest.fixture
+def client(app: flask.Flask):
+    """A test client bound to the ``app`` fixture."""
+    return app.test_client()
