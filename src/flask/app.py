@@ -46,6 +46,7 @@ from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .logging import create_logger
 from .scaffold import _endpoint_from_view_func
+from .scaffold import _registering_decorator
 from .scaffold import find_package
 from .scaffold import Scaffold
 from .scaffold import setupmethod
@@ -312,19 +313,10 @@ class Flask(Scaffold):
                 context.update(self.ensure_sync(func)())
         context.update(given)
 
-    def _jinja_decorator(
-        self, add: t.Callable[..., None], name: str | None
-    ) -> t.Callable[[T], T]:
-        def decorator(f: T) -> T:
-            add(f, name=name)
-            return f
-
-        return decorator
-
     @setupmethod
     def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register the decorated function as a Jinja filter."""
-        return self._jinja_decorator(self.add_template_filter, name)
+        return _registering_decorator(self.add_template_filter, name)
 
     @setupmethod
     def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
@@ -334,7 +326,7 @@ class Flask(Scaffold):
     @setupmethod
     def template_test(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register the decorated function as a Jinja test."""
-        return self._jinja_decorator(self.add_template_test, name)
+        return _registering_decorator(self.add_template_test, name)
 
     @setupmethod
     def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
@@ -344,7 +336,7 @@ class Flask(Scaffold):
     @setupmethod
     def template_global(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register the decorated function as a Jinja global."""
-        return self._jinja_decorator(self.add_template_global, name)
+        return _registering_decorator(self.add_template_global, name)
 
     @setupmethod
     def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:

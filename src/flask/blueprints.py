@@ -13,6 +13,7 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from .scaffold import _endpoint_from_view_func
+from .scaffold import _registering_decorator
 from .scaffold import Scaffold
 from .scaffold import setupmethod
 
@@ -303,11 +304,7 @@ class Blueprint(Scaffold):
     def app_template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register a template filter available in every template of the app."""
 
-        def decorator(f: T) -> T:
-            self.add_app_template_filter(f, name=name)
-            return f
-
-        return decorator
+        return _registering_decorator(self.add_app_template_filter, name)
 
     @setupmethod
     def add_app_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
@@ -318,11 +315,7 @@ class Blueprint(Scaffold):
     def app_template_test(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register a template test available in every template of the app."""
 
-        def decorator(f: T) -> T:
-            self.add_app_template_test(f, name=name)
-            return f
-
-        return decorator
+        return _registering_decorator(self.add_app_template_test, name)
 
     @setupmethod
     def add_app_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
@@ -333,11 +326,7 @@ class Blueprint(Scaffold):
     def app_template_global(self, name: str | None = None) -> t.Callable[[T], T]:
         """Register a global available in every template of the app."""
 
-        def decorator(f: T) -> T:
-            self.add_app_template_global(f, name=name)
-            return f
-
-        return decorator
+        return _registering_decorator(self.add_app_template_global, name)
 
     @setupmethod
     def add_app_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:

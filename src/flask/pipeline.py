@@ -82,6 +82,11 @@ def wsgi_app(
 
 def full_dispatch_request(app: Flask) -> Response:
     """Dispatch the current request, with hooks and error handling."""
+    return app.finalize_request(_view_result(app))
+
+
+def _view_result(app: Flask) -> t.Any:
+    """What the request's hooks and view return, or their error handler."""
     app._got_first_request = True
     try:
         if request_started.receivers:
@@ -91,7 +96,7 @@ def full_dispatch_request(app: Flask) -> Response:
             rv = app.dispatch_request()
     except Exception as e:
         rv = app.handle_user_exception(e)
-    return app.finalize_request(rv)
+    return rv
 
 
 _APP_SCOPE: tuple[str | None, ...] = (None,)
@@ -129,16 +134,7 @@ def _dispatch_direct(
     Building and serialising a Werkzeug ``Response`` was 40% of a
     hello-world request; the bytes on the wire are the same.
     """
-    app._got_first_request = True
-    try:
-        if request_started.receivers:
-            request_started.send(app, _async_wrapper=app.ensure_sync)
-        rv = app.preprocess_request()
-        if rv is None:
-            rv = app.dispatch_request()
-    except Exception as e:
-        rv = app.handle_user_exception(e)
-
+    rv = _view_result(app)
     kind = type(rv)
     if (
         isinstance(rv, HTTPException)

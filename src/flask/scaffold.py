@@ -44,6 +44,18 @@ def setupmethod(f: F) -> F:
     return update_wrapper(wrapper, f)  # type: ignore[return-value]
 
 
+def _registering_decorator(
+    add: t.Callable[..., None], name: str | None
+) -> t.Callable[[T], T]:
+    """A decorator calling ``add(f, name=name)`` and returning ``f``."""
+
+    def decorator(f: T) -> T:
+        add(f, name=name)
+        return f
+
+    return decorator
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     assert view_func is not None, "expected view func if endpoint is not provided."
     return view_func.__name__
