@@ -1,0 +1,378 @@
+"""Renders the results gathered by run.py as BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import math
+import typing as t
+
+import harness
+
+TARGET_SCENARIO = 3.0
+TARGET_GEOMEAN = 5.0
+TARGET_HELLO_VS_BOTTLE = 0.8
+TARGET_IMPORT = 0.5
+TARGET_E2E = 1.3
+E2E_TARGET_SCENARIOS = ("hello", "param")
+
+PASS = "✅ pass"
+FAIL = "❌ **FAIL**"
+NA = "— n/a"
+
+DESCRIPTIONS = {
+    "hello": "`GET /` returns a str",
+    "param": "`GET /user/<int:uid>` returns a dict (JSON)",
+    "template": "Jinja template extending a base, 20 rows, `url_for` per row",
+    "json_in": "`POST` JSON, `request.get_json()`, `jsonify` back",
+    "form_in": "`POST` urlencoded, `request.form[...]`",
+    "session": "read and write the signed-cookie session (cookie sent)",
+    "blueprint": "blueprint route, `before_request` hook, path parameter",
+    "404": "unknown URL",
+}
+NAMES = {"ours": "ours", "pallets": "Pallets", "bottle": "Bottle", "falcon": "Falcon", "raw": "raw WSGI"}
+
+
+def ratio(a: dict[str, t.Any] | None, b: dict[str, t.Any] | None, key: str = "median") -> float | None:
+    if not a or not b or key not in a or key not in b or not b[key]:
+        return None
+    return float(a[key]) / float(b[key])
+
+
+def _outcome(x: float | None, ours: dict[str, t.Any] | None, ok: t.Callable[[float], bool]) -> bool | None:
+    """Pass/fail of a ratio target; ours failing to run at all is a fail, not n/a."""
+    if x is not None:
+        return ok(x)
+    return False if ours and "error" in ours else None
+
+
+def mark(ok: bool | None) -> str:
+    return NA if ok is None else (PASS if ok else FAIL)
+
+
+def fmt_rps(slot: dict[str, t.Any] | None, key: str = "median") -> str:
+    if not slot:
+        return "—"
+    if key in slot:
+        return f"{slot[key]:,.0f}"
+    if "error" in slot:
+        return "**ERROR**"
+    return "—"
+
+
+def fmt_x(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}x"
+
+
+def geomean(values: list[float]) -> float | None:
+    return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def _first_line(text: str) -> str:
+    lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
+    return (lines[-1] if lines else "error")[:160].replace("|", "\\|")
+
+
+def targets(data: dict[str, t.Any]) -> list[tuple[str, str, str, bool | None]]:
+    """(target, goal, measured, ok) rows."""
+    rows: list[tuple[str, str, str, bool | None]] = []
+    inproc = data.get("inprocess", {})
+    checks = data.get("checks", {})
+    ratios: dict[str, float | None] = {s: ratio(r.get("ours"), r.get("pallets")) for s, r in inproc.items()}
+    done = {s: x for s, x in ratios.items() if x is not None}
+    all_scen = list(harness.SCENARIOS)
+    if ratios:
+        # A scenario whose output differs from Pallets' cannot pass, whatever its speed.
+        failing = [s for s in ratios if ratios[s] is None or ratios[s] < TARGET_SCENARIO
+                   or not checks.get(s, {}).get("match", False)]
+        worst = min(done, key=lambda s: done[s]) if done else None
+        measured = f"lowest {done[worst]:.2f}x ({worst})" if worst else "no scenario ran"
+        if failing:
+            measured += "; not met: " + ", ".join(failing)
+        rows.append((f"every scenario, ours/Pallets in-process ({len(ratios)} scenarios)", f">= {TARGET_SCENARIO:g}x",
+                     measured, not failing))
+    gm = geomean(list(done.values()))
+    complete = all(s in done for s in all_scen)
+    gm_text = fmt_x(gm) + ("" if complete else f" (only {len(done)} of {len(all_scen)} scenarios)")
+    rows.append(("geometric mean of the eight ratios", f">= {TARGET_GEOMEAN:g}x", gm_text,
+                 None if gm is None else (complete and gm >= TARGET_GEOMEAN)))
+    hello = inproc.get("hello", {})
+    hb = ratio(hello.get("ours"), hello.get("bottle"))
+    rows.append(("hello, ours/Bottle in-process", f">= {TARGET_HELLO_VS_BOTTLE:g}x", fmt_x(hb),
+                 _outcome(hb, hello.get("ours"), lambda x: x >= TARGET_HELLO_VS_BOTTLE)))
+    imp = data.get("import", {})
+    ir = ratio(imp.get("ours"), imp.get("pallets"))
+    rows.append(("`import flask` wall time, ours/Pallets", f"<= {TARGET_IMPORT:g}x", fmt_x(ir),
+                 _outcome(ir, imp.get("ours"), lambda x: x <= TARGET_IMPORT)))
+    e2e = data.get("e2e", {}).get("results", {})
+    for s in E2E_TARGET_SCENARIOS:
+        r = e2e.get(s, {})
+        er = ratio(r.get("ours"), r.get("pallets"), "rps")
+        note = fmt_x(er) if "skipped" not in data.get("e2e", {}) else "skipped"
+        rows.append((f"gunicorn + wrk {s}, ours/Pallets req/s", f">= {TARGET_E2E:g}x", note,
+                     _outcome(er, r.get("ours"), lambda x: x >= TARGET_E2E)))
+    return rows
+
+
+def render(data: dict[str, t.Any]) -> str:
+    m = data["machine"]
+    st = data["settings"]
+    vers = data.get("versions", {})
+    out: list[str] = ["# Benchmarks", ""]
+    out.append(f"Generated by `make bench` (`benchmarks/run.py`) on {m['date']}; the whole run took "
+               f"{data.get('elapsed_s', 0):.0f} s. Do not edit by hand: re-run `make bench`.")
+    out.append("")
+    if st["quick"] or st["partial"]:
+        what = []
+        if st["quick"]:
+            what.append("`--quick` (very short runs: smoke test only, the numbers are noisy)")
+        if st["partial"]:
+            what.append("`--scenarios " + ",".join(data["scenarios"]) + "` (a subset of the scenarios)")
+        out += ["> **Note:** this report comes from a run with " + " and ".join(what) + ".", ""]
+
+    problems = _problem_lines(data)
+    if problems:
+        out += ["> ## ⚠ Problems in this run", ">"]
+        out += [f"> - {p}" for p in problems]
+        out.append("")
+
+    out += ["## Machine", "", "| CPU | cores | Python | OS |", "|---|---|---|---|",
+            f"| {m['cpu']} | {m['cores']} | {m['implementation']} {m['python']} | {m['os']} |", ""]
+    ours_v = vers.get("ours", {}).get("flask", "?")
+    pal_v = vers.get("pallets", {}).get("flask", "?")
+    ref = vers.get("pallets") or vers.get("ours") or {}
+    oth = vers.get("others", {})
+    out.append(
+        f"Packages: ours = Flask {ours_v} (this repo, editable), Pallets = Flask {pal_v}; both on "
+        f"Werkzeug {ref.get('werkzeug', '?')}, Jinja2 {ref.get('jinja2', '?')}, "
+        f"itsdangerous {ref.get('itsdangerous', '?')}, Blinker {ref.get('blinker', '?')}. "
+        f"References: Bottle {oth.get('bottle', '?')}, Falcon {oth.get('falcon', '?')} (pure-Python build). "
+        f"gunicorn {ref.get('gunicorn', '?')}" + (f", {m['wrk'].split(' [')[0]}" if m.get("wrk") else "") + "."
+    )
+    out.append("")
+
+    out += ["## Targets", "", "| target | goal | measured | result |", "|---|---|---|---|"]
+    for name, goal, measured, ok in targets(data):
+        out.append(f"| {name} | {goal} | {measured} | {mark(ok)} |")
+    out.append("")
+
+    out += _correctness(data)
+    out += _inprocess(data)
+    out += _references(data)
+    out += _import(data)
+    out += _e2e(data)
+    out += _method(data)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _problem_lines(data: dict[str, t.Any]) -> list[str]:
+    lines = []
+    for venv, err in data.get("venv_errors", {}).items():
+        lines.append(f"venv `{venv}` could not be built: {_first_line(err)}")
+    for venv, err in data.get("worker_errors", {}).items():
+        lines.append(f"harness `{venv}` failed: {_first_line(err)}")
+    for s, c in data.get("checks", {}).items():
+        if not c["match"]:
+            why = [f"{NAMES[p]} raised {_first_line(c[p]['error'])}" for p in ("ours", "pallets") if "error" in c[p]]
+            lines.append(f"**MISMATCH** in `{s}` between ours and Pallets: "
+                         + ", ".join(why or c["problems"]))
+    return lines
+
+
+def _status(c: dict[str, t.Any]) -> str:
+    return f"ERROR: {_first_line(c['error'])}" if "error" in c else f"`{c['status']}`"
+
+
+def _correctness(data: dict[str, t.Any]) -> list[str]:
+    checks = data.get("checks", {})
+    out = ["## Correctness check", ""]
+    if not checks:
+        return out + ["Not run.", ""]
+    bad = [s for s, c in checks.items() if not c["match"]]
+    if bad:
+        out.append(f"**⚠ MISMATCH: {len(bad)} of {len(checks)} scenarios do not give the same status and body "
+                   f"on ours and Pallets: {', '.join(bad)}.** Their timings are shown but cannot pass a target.")
+    else:
+        out.append(f"All {len(checks)} scenarios give the same status and body on ours and Pallets "
+                   "(checked before timing).")
+    out += ["", "| scenario | ours status | Pallets status | same body | result |", "|---|---|---|---|---|"]
+    for s, c in checks.items():
+        o, p = c["ours"], c["pallets"]
+        same = "—" if "error" in o or "error" in p else ("yes" if o["body"] == p["body"] else "**no**")
+        res = "same" if c["match"] else "**MISMATCH**"
+        if c.get("warning"):
+            res += f" (note: {c['warning']})"
+        out.append(f"| {s} | {_status(o)} | {_status(p)} | {same} | {res} |")
+    out.append("")
+    details = [(s, c) for s, c in checks.items() if not c["match"] and "error" not in c["ours"]
+               and "error" not in c["pallets"]]
+    for s, c in details:
+        out += [f"<details><summary>{s}: bodies</summary>", "", "ours:", "```",
+                c["ours"]["body"][:600], "```", "Pallets:", "```", c["pallets"]["body"][:600], "```",
+                "</details>", ""]
+    return out
+
+
+def _inprocess(data: dict[str, t.Any]) -> list[str]:
+    st = data["settings"]
+    res = data.get("inprocess", {})
+    out = ["## In-process (WSGI app called directly)", "",
+           f"Median requests/s of {st['rounds']} runs of {st['duration']:g} s each, ours and Pallets alternating.",
+           "The range column gives the lowest and highest ratio of the rounds taken pairwise.",
+           "", "| # | scenario | what | ours req/s | Pallets req/s | ours/Pallets | range | >= 3x |",
+           "|---|---|---|---|---|---|---|---|"]
+    ratios = []
+    for i, s in enumerate(harness.SCENARIOS, 1):
+        if s not in res:
+            continue
+        r = res[s]
+        x = ratio(r.get("ours"), r.get("pallets"))
+        if x is not None:
+            ratios.append(x)
+        ok = None if x is None else (x >= TARGET_SCENARIO and data["checks"][s]["match"])
+        if x is None and "error" in r.get("ours", {}):
+            ok = False
+        out.append(f"| {i} | {s} | {DESCRIPTIONS[s]} | {fmt_rps(r.get('ours'))} | {fmt_rps(r.get('pallets'))} "
+                   f"| {fmt_x(x)} | {_spread(r.get('ours'), r.get('pallets'))} | {mark(ok)} |")
+    gm = geomean(ratios)
+    out.append(f"| | **geometric mean** | {len(ratios)} scenarios | | | **{fmt_x(gm)}** | | "
+               f"{mark(None if gm is None else gm >= TARGET_GEOMEAN)} (>= 5x) |")
+    out.append("")
+    errors = [(s, p, v["error"]) for s, r in res.items() for p, v in r.items() if "error" in v]
+    if errors:
+        out += ["Errors:", ""]
+        out += [f"- `{s}` on {NAMES[p]}: {_first_line(e)}" for s, p, e in errors]
+        out.append("")
+    return out
+
+
+def _spread(a: dict[str, t.Any] | None, b: dict[str, t.Any] | None) -> str:
+    if not a or not b or not a.get("rps") or len(a["rps"]) != len(b.get("rps", ())):
+        return "—"
+    pairs = [x / y for x, y in zip(a["rps"], b["rps"])]
+    return f"{min(pairs):.2f}–{max(pairs):.2f}"
+
+
+def _references(data: dict[str, t.Any]) -> list[str]:
+    res = data.get("inprocess", {})
+    rows = [s for s in ("hello", "param") if s in res]
+    if not rows:
+        return []
+    out = ["## Reference points (in-process)", "",
+           "Same harness and rounds; Bottle, Falcon and a hand-written WSGI callable serve only these two.", "",
+           "| scenario | ours | Pallets | Bottle | Falcon | raw WSGI | ours/Bottle | ours/Falcon | ours/raw |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for s in rows:
+        r = res[s]
+        cells = [fmt_rps(r.get(p)) for p in ("ours", "pallets", "bottle", "falcon", "raw")]
+        xs = [fmt_x(ratio(r.get("ours"), r.get(p))) for p in ("bottle", "falcon", "raw")]
+        out.append(f"| {s} | " + " | ".join(cells + xs) + " |")
+    out.append("")
+    return out
+
+
+def _import(data: dict[str, t.Any]) -> list[str]:
+    imp = data.get("import", {})
+    st = data["settings"]
+    out = ["## Import time", "",
+           f"Wall time of `python -c \"import flask\"` (whole process), median of {st['import_runs']} runs, "
+           "ours and Pallets alternating; `python -c pass` is the bare interpreter start-up for scale.", ""]
+    if not imp:
+        return out + ["Not run.", ""]
+    o, p = imp.get("ours", {}), imp.get("pallets", {})
+
+    def ms(d: dict[str, t.Any], k: str) -> str:
+        return f"{d[k] * 1000:.1f} ms" if k in d else ("**ERROR**" if "error" in d else "—")
+
+    def net(d: dict[str, t.Any]) -> float | None:
+        return d["median"] - d["bare_median"] if "median" in d else None
+
+    no, np_ = net(o), net(p)
+    ir = ratio(o, p)
+    out += ["| | ours | Pallets | ours/Pallets |", "|---|---|---|---|",
+            f"| `python -c \"import flask\"` | {ms(o, 'median')} | {ms(p, 'median')} | {fmt_x(ir)}"
+            + (f" {mark(ir <= TARGET_IMPORT)} (<= 0.5x) |" if ir is not None else " |"),
+            f"| `python -c pass` | {ms(o, 'bare_median')} | {ms(p, 'bare_median')} | |",
+            "| difference (the import alone) | "
+            + " | ".join("—" if v is None else f"{v * 1000:.1f} ms" for v in (no, np_))
+            + f" | {fmt_x(no / np_) if no is not None and np_ else '—'} |",
+            f"| modules in `sys.modules` after import | {o.get('modules', '—')} | {p.get('modules', '—')} | |",
+            f"| Jinja2 / Click imported | {_yn(o)} | {_yn(p)} | |", ""]
+    for name, d in imp.items():
+        if "error" in d:
+            out += [f"`import flask` failed in `{name}`: {_first_line(d['error'])}", ""]
+    return out
+
+
+def _yn(d: dict[str, t.Any]) -> str:
+    if "jinja2" not in d:
+        return "—"
+    return f"{'yes' if d['jinja2'] else 'no'} / {'yes' if d['click'] else 'no'}"
+
+
+def _e2e(data: dict[str, t.Any]) -> list[str]:
+    e2e = data.get("e2e", {})
+    st = data["settings"]
+    out = ["## End to end: gunicorn + wrk", ""]
+    if "skipped" in e2e:
+        return out + [f"Skipped: {e2e['skipped']}.", ""]
+    res = e2e.get("results", {})
+    out += [f"gunicorn, 1 sync worker on 127.0.0.1 (a free port), loaded by `wrk -t1 -c{st['e2e_connections']} "
+            f"-d{st['e2e_duration']}s --latency`; median of {st['e2e_rounds']} rounds, frameworks in turn. "
+            "The sync worker closes every connection, so each request includes a TCP connect; wrk and gunicorn "
+            "share the machine's cores.", "",
+            "| scenario | ours req/s | Pallets req/s | ours/Pallets | ours p99 | Pallets p99 | >= 1.3x |",
+            "|---|---|---|---|---|---|---|"]
+    for s, r in res.items():
+        x = ratio(r.get("ours"), r.get("pallets"), "rps")
+        target = (mark(_outcome(x, r.get("ours"), lambda v: v >= TARGET_E2E))
+                  if s in E2E_TARGET_SCENARIOS else "")
+        out.append(f"| {s} | {fmt_rps(r.get('ours'), 'rps')} | {fmt_rps(r.get('pallets'), 'rps')} | {fmt_x(x)} "
+                   f"| {_p99(r.get('ours'))} | {_p99(r.get('pallets'))} | {target} |")
+    out.append("")
+    refs = [s for s in ("hello", "param") if s in res]
+    if refs:
+        out += ["| scenario | ours | Pallets | Bottle | Falcon | raw WSGI |", "|---|---|---|---|---|---|"]
+        for s in refs:
+            cells = [f"{fmt_rps(res[s].get(p), 'rps')} req/s, p99 {_p99(res[s].get(p))}"
+                     if "rps" in res[s].get(p, {}) else fmt_rps(res[s].get(p), "rps")
+                     for p in ("ours", "pallets", "bottle", "falcon", "raw")]
+            out.append(f"| {s} | " + " | ".join(cells) + " |")
+        out.append("")
+    notes = [f"- `{s}` on {NAMES[p]}: {_first_line(v['error'])}" for s, r in res.items() for p, v in r.items()
+             if "error" in v]
+    notes += [f"- `{s}` on {NAMES[p]}: {v['non2xx']} non-2xx responses" for s, r in res.items()
+              for p, v in r.items() if v.get("non2xx")]
+    if notes:
+        out += ["Problems:", "", *notes, ""]
+    return out
+
+
+def _p99(slot: dict[str, t.Any] | None) -> str:
+    return f"{slot['p99_ms']:.2f} ms" if slot and "p99_ms" in slot else "—"
+
+
+def _method(data: dict[str, t.Any]) -> list[str]:
+    return [
+        "## Method", "",
+        "- `make bench` runs `benchmarks/run.py`; options: `--quick` (smoke test), "
+        "`--scenarios hello,param,...`, `--no-e2e`. Raw numbers of the last run: `.cache/bench/last-results.json`.",
+        "- Three virtualenvs under `.cache/bench/`: `ours` (`pip install -e .`), `pallets` (`flask==3.1.3`), "
+        "`others` (Bottle, Falcon); shared dependencies are pinned to the same versions in all of them.",
+        "- One application, `benchmarks/apps/flask_app.py`, runs unchanged on both Flask implementations. "
+        "Besides the measured routes it has 50 other parameterised routes and a blueprint.",
+        "- In-process: `benchmarks/harness.py` runs in each venv as a subprocess and calls "
+        "`app(environ, start_response)` directly with a copy of a prebuilt environ and a fresh `wsgi.input` "
+        "per request, consumes the body and closes the iterator. The session cookie is made once at set-up "
+        "by the same app. Each participant gets an untimed warm-up first.",
+        "- Before timing, every scenario's status and body are compared between ours and Pallets.",
+        "- Import time: wall time of the whole `python -c \"import flask\"` process (no `-X importtime`).",
+        "",
+    ]
+
+
+def summary(data: dict[str, t.Any]) -> str:
+    """A short plain-text version of the targets table for the terminal."""
+    lines = ["targets:"]
+    for name, goal, measured, ok in targets(data):
+        word = "n/a " if ok is None else ("PASS" if ok else "FAIL")
+        lines.append(f"  [{word}] {name} {goal}: {measured}")
+    return "\n".join(lines)

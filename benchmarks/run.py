@@ -1,0 +1,441 @@
+"""Benchmark our Flask against Pallets Flask 3.1.3, with Bottle, Falcon and a
+raw WSGI callable as reference points; rewrites BENCHMARKS.md.
+
+Usage: python benchmarks/run.py [--quick] [--scenarios hello,param] [--no-e2e]
+
+Each implementation lives in its own virtualenv under .cache/bench/ (created
+on first use, re-created when its requirements change):
+  ours     pip install -e <repo>      (+ gunicorn)
+  pallets  pip install flask==3.1.3   (+ gunicorn)
+  others   bottle, falcon             (+ gunicorn)
+Shared dependencies are pinned to the same versions in every venv, so the
+only difference between "ours" and "pallets" is the flask package.
+
+Parts:
+  1. correctness: every scenario must give the same status and body on ours
+     and on Pallets; a difference is reported loudly, never hidden;
+  2. in-process: a harness subprocess per venv (benchmarks/harness.py) calls
+     the WSGI app directly; runs alternate ours, Pallets, ... per round and
+     the median requests/s is reported;
+  3. import time: wall time of `python -c "import flask"`, median of runs;
+  4. end to end: each app behind gunicorn (1 sync worker, 127.0.0.1, a free
+     port) loaded by wrk; skipped with a note when wrk is not installed.
+Files: common.py (paths, participants, process helpers), harness.py (runs
+inside each venv), e2e.py (gunicorn + wrk), report.py (BENCHMARKS.md),
+apps/ (the applications). These scripts use only the standard library.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import select
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+import e2e
+import report
+from common import CACHE
+from common import CHILDREN
+from common import CONSTRAINTS
+from common import HARNESS
+from common import OUTPUT
+from common import PARTICIPANTS
+from common import REF_SCENARIOS
+from common import REFERENCES
+from common import ROOT
+from common import SCENARIOS
+from common import VENVS
+from common import kill_group
+from common import clean_env
+from common import log
+from common import loud
+from common import venv_python
+
+
+# -- virtualenvs -------------------------------------------------------------
+
+
+def ensure_venv(name: str) -> str | None:
+    """Create or refresh one venv; returns an error text or None."""
+    vdir = CACHE / name
+    py = venv_python(name)
+    constraints = CACHE / "constraints.txt"
+    constraints.write_text(CONSTRAINTS)
+    fingerprint = {"reqs": VENVS[name], "constraints": CONSTRAINTS, "python": sys.version}
+    if name == "ours":
+        fingerprint["pyproject"] = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    stamp_text = json.dumps(fingerprint, sort_keys=True)
+    stamp = vdir / ".bench-stamp"
+    if py.exists() and stamp.exists() and stamp.read_text() == stamp_text:
+        return None
+    log(f"  creating venv {vdir.relative_to(ROOT)} ...")
+    if vdir.exists():
+        shutil.rmtree(vdir)
+    cmds = [
+        [sys.executable, "-m", "venv", str(vdir)],
+        [str(py), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-c", str(constraints), *VENVS[name]],
+    ]
+    for cmd in cmds:
+        proc = subprocess.run(cmd, cwd=CACHE, env=clean_env(), capture_output=True, text=True)
+        if proc.returncode != 0:
+            return f"`{' '.join(cmd)}` failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}"
+    stamp.write_text(stamp_text)
+    return None
+
+
+def pip_versions(name: str) -> dict[str, str]:
+    proc = subprocess.run(
+        [str(venv_python(name)), "-m", "pip", "list", "--format=json", "--disable-pip-version-check"],
+        capture_output=True, text=True, env=clean_env(), cwd=CACHE,
+    )
+    try:
+        return {p["name"].lower(): p["version"] for p in json.loads(proc.stdout)}
+    except ValueError:
+        return {}
+
+
+# -- in-process harness ------------------------------------------------------
+
+
+class Worker:
+    """One harness subprocess in one venv, driven line by line."""
+
+    def __init__(self, venv: str, targets: list[str]) -> None:
+        self.venv = venv
+        self.log_path = CACHE / f"harness-{venv}.log"
+        self.log_file = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [str(venv_python(venv)), str(HARNESS), "--targets", ",".join(targets)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file,
+            text=True, env=clean_env(), cwd=CACHE, start_new_session=True,
+        )
+        CHILDREN.append(self.proc)
+        self.info = self._read(120)
+
+    def _read(self, timeout: float) -> dict[str, t.Any]:
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
+        if not ready:
+            raise RuntimeError(f"harness in {self.venv} timed out; see {self.log_path}")
+        line = self.proc.stdout.readline()
+        if not line:
+            self.log_file.flush()
+            tail = self.log_path.read_text()[-1500:]
+            raise RuntimeError(f"harness in {self.venv} exited:\n{tail}")
+        return json.loads(line)
+
+    def ask(self, cmd: dict[str, t.Any], timeout: float = 60) -> dict[str, t.Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return self._read(timeout)
+
+    def close(self) -> None:
+        try:
+            self.ask({"cmd": "quit"}, 5)
+        except Exception:
+            pass
+        kill_group(self.proc)
+
+
+def decode_check(res: dict[str, t.Any]) -> dict[str, t.Any]:
+    if "error" in res:
+        return {"error": res["error"]}
+    headers = {k.lower(): v for k, v in res["headers"]}
+    return {
+        "status": res["status"],
+        "content_type": headers.get("content-type", ""),
+        "body": base64.b64decode(res["body"]).decode("utf-8", "replace"),
+    }
+
+
+def is_failure(check: dict[str, t.Any]) -> bool:
+    return "error" in check or check["status"][:1] == "5"
+
+
+def run_checks(workers: dict[str, Worker], scenarios: list[str]) -> dict[str, dict[str, t.Any]]:
+    """Compare ours with Pallets on every scenario before any timing."""
+    checks: dict[str, dict[str, t.Any]] = {}
+    for scenario in scenarios:
+        entry: dict[str, t.Any] = {}
+        for part in ("ours", "pallets"):
+            w = workers.get(PARTICIPANTS[part][0])
+            entry[part] = (
+                decode_check(w.ask({"cmd": "check", "target": part_target(part), "scenario": scenario}))
+                if w else {"error": "venv unavailable"}
+            )
+        ours, pal = entry["ours"], entry["pallets"]
+        problems = []
+        if "error" in ours or "error" in pal:
+            problems.append("error")
+        else:
+            if ours["status"] != pal["status"]:
+                problems.append(f"status {ours['status']!r} != {pal['status']!r}")
+            if ours["body"] != pal["body"]:
+                problems.append("body differs")
+            if ours["content_type"] != pal["content_type"]:
+                entry["warning"] = f"Content-Type {ours['content_type']!r} != {pal['content_type']!r}"
+        entry["match"] = not problems
+        entry["problems"] = problems
+        checks[scenario] = entry
+        mark = "ok" if not problems else "MISMATCH: " + ", ".join(problems)
+        log(f"  {scenario:<10} {mark}" + (f"  (warning: {entry['warning']})" if "warning" in entry else ""))
+    return checks
+
+
+def part_target(part: str) -> str:
+    return PARTICIPANTS[part][1]
+
+
+def run_inprocess(
+    workers: dict[str, Worker], scenarios: list[str], checks: dict[str, dict[str, t.Any]],
+    rounds: int, duration: float,
+) -> dict[str, dict[str, dict[str, t.Any]]]:
+    """scenario -> participant -> {"rps": [...], "median": x} or {"error": text}."""
+    results: dict[str, dict[str, dict[str, t.Any]]] = {}
+    for scenario in scenarios:
+        parts = ["ours", "pallets"] + ([*REFERENCES] if scenario in REF_SCENARIOS else [])
+        res: dict[str, dict[str, t.Any]] = {}
+        live: list[str] = []
+        for part in parts:
+            w = workers.get(PARTICIPANTS[part][0])
+            if w is None:
+                res[part] = {"error": "venv unavailable"}
+                continue
+            if part in ("ours", "pallets"):
+                c = checks[scenario][part]
+                if is_failure(c):
+                    res[part] = {"error": c.get("error") or f"status {c['status']}"}
+                    continue
+            # Untimed warm-up: caches, lazy imports, first-request setup.
+            warm = w.ask({"cmd": "time", "target": part_target(part), "scenario": scenario, "duration": min(0.2, duration)})
+            if "error" in warm:
+                res[part] = {"error": warm["error"]}
+                continue
+            res[part] = {"rps": []}
+            live.append(part)
+        for _ in range(rounds):
+            for part in live:  # A B A B ...: drift hits every participant alike
+                if "error" in res[part]:
+                    continue
+                w = workers[PARTICIPANTS[part][0]]
+                r = w.ask({"cmd": "time", "target": part_target(part), "scenario": scenario, "duration": duration},
+                          timeout=duration + 60)
+                if "error" in r:
+                    res[part] = {"error": r["error"]}
+                else:
+                    res[part]["rps"].append(r["n"] / r["elapsed"])
+        for part in live:
+            if "rps" in res[part]:
+                res[part]["median"] = statistics.median(res[part]["rps"])
+        results[scenario] = res
+        line = "  ".join(
+            f"{p}={v['median']:,.0f}/s" if "median" in v else f"{p}=ERROR" for p, v in res.items()
+        )
+        ratio = report.ratio(res.get("ours"), res.get("pallets"))
+        log(f"  {scenario:<10} {line}" + (f"  ours/pallets={ratio:.2f}x" if ratio else ""))
+    return results
+
+
+# -- import time -------------------------------------------------------------
+
+
+def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str, t.Any]]:
+    res: dict[str, dict[str, t.Any]] = {}
+    env = clean_env()
+    names = [n for n in ("ours", "pallets") if venvs_ok.get(n)]
+
+    def once(name: str, code: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+        t0 = time.perf_counter()
+        proc = subprocess.run([str(venv_python(name)), "-c", code], env=env, cwd=CACHE, capture_output=True, text=True)
+        return time.perf_counter() - t0, proc
+
+    for name in names:
+        # Also compiles bytecode, so timed runs read .pyc files as in real use.
+        _, proc = once(name, "import sys, flask; print(len(sys.modules), 'jinja2' in sys.modules, 'click' in sys.modules)")
+        if proc.returncode != 0:
+            res[name] = {"error": proc.stderr.strip()[-1500:]}
+            continue
+        mods, jinja, click = proc.stdout.split()
+        res[name] = {"flask": [], "bare": [], "modules": int(mods), "jinja2": jinja == "True", "click": click == "True"}
+    live = [n for n in names if "error" not in res[n]]
+    for _ in range(runs):
+        for name in live:
+            res[name]["flask"].append(once(name, "import flask")[0])
+            res[name]["bare"].append(once(name, "pass")[0])
+    for name in live:
+        res[name]["median"] = statistics.median(res[name]["flask"])
+        res[name]["bare_median"] = statistics.median(res[name]["bare"])
+        log(f"  {name:<8} import flask {res[name]['median'] * 1000:.1f} ms "
+            f"(bare interpreter {res[name]['bare_median'] * 1000:.1f} ms, {res[name]['modules']} modules)")
+    return res
+
+
+# -- main --------------------------------------------------------------------
+
+
+def machine_info() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    wrk = shutil.which("wrk")
+    wrk_version = ""
+    if wrk:
+        proc = subprocess.run([wrk, "-v"], capture_output=True, text=True)
+        wrk_version = (proc.stdout + proc.stderr).strip().splitlines()[0] if (proc.stdout + proc.stderr).strip() else ""
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "os": f"{platform.system()} {platform.release()}",
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "wrk": wrk_version,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="short runs, for smoke-testing only")
+    ap.add_argument("--scenarios", help=f"comma-separated subset of {','.join(SCENARIOS)}")
+    ap.add_argument("--no-e2e", action="store_true", help="skip the gunicorn + wrk part")
+    ap.add_argument("--output", type=Path, default=OUTPUT, help="report file (default BENCHMARKS.md)")
+    args = ap.parse_args(argv)
+
+    scenarios = SCENARIOS
+    if args.scenarios:
+        scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+        unknown = [s for s in scenarios if s not in SCENARIOS]
+        if unknown:
+            ap.error(f"unknown scenario(s): {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
+    settings = {
+        # Short slices, many rounds: on a shared machine, load comes and goes
+        # within seconds, and fine alternation lets both sides see the same.
+        "rounds": 3 if args.quick else 10,
+        "duration": 0.15 if args.quick else 0.5,
+        "import_runs": 5 if args.quick else 15,
+        "e2e_rounds": 1 if args.quick else 3,
+        "e2e_duration": 1 if args.quick else 3,
+        "e2e_connections": 4,
+        "quick": args.quick,
+        "partial": bool(args.scenarios),
+    }
+    # Servers and harnesses run in their own sessions: make sure a TERM that
+    # stops this script still reaches the atexit clean-up that stops them.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    started = time.monotonic()
+    CACHE.mkdir(parents=True, exist_ok=True)
+    data: dict[str, t.Any] = {"settings": settings, "scenarios": scenarios, "machine": machine_info()}
+
+    log("== virtualenvs (.cache/bench)")
+    venv_errors: dict[str, str] = {}
+    for name in VENVS:
+        err = ensure_venv(name)
+        if err:
+            venv_errors[name] = err
+            loud(f"venv {name!r} could not be built:\n{err}")
+    venvs_ok = {name: name not in venv_errors for name in VENVS}
+    data["venv_errors"] = venv_errors
+    data["versions"] = {name: pip_versions(name) for name in VENVS if venvs_ok[name]}
+
+    log("== in-process harness")
+    workers: dict[str, Worker] = {}
+    worker_errors: dict[str, str] = {}
+    wanted = {"ours": ["flask"], "pallets": ["flask"], "others": ["bottle", "falcon", "raw"]}
+    try:
+        for venv, targets in wanted.items():
+            if not venvs_ok[venv]:
+                continue
+            try:
+                w = Worker(venv, targets)
+            except Exception as e:  # a broken package must not stop the others
+                worker_errors[venv] = str(e)
+                loud(f"harness in venv {venv!r} failed to start:\n{e}")
+                continue
+            for target, err in w.info["load_errors"].items():
+                worker_errors[f"{venv}:{target}"] = err
+                loud(f"{venv}: cannot load {target} app:\n{err}")
+            workers[venv] = w
+        data["workers"] = {v: w.info for v, w in workers.items()}
+        data["worker_errors"] = worker_errors
+        identity = check_identity(workers)
+        for venv, problem in identity.items():
+            # Numbers from the wrong package would be worse than none.
+            loud(problem)
+            worker_errors[venv] = problem
+            workers.pop(venv).close()
+
+        log("-- correctness (ours vs Pallets: status and body)")
+        checks = run_checks(workers, scenarios)
+        data["checks"] = checks
+        bad = [s for s, c in checks.items() if not c["match"]]
+        if bad:
+            loud("MISMATCH between ours and Pallets in: " + ", ".join(bad) + "\n(see BENCHMARKS.md for details)")
+
+        log(f"-- timing ({settings['rounds']} rounds x {settings['duration']} s, alternating)")
+        data["inprocess"] = run_inprocess(workers, scenarios, checks, settings["rounds"], settings["duration"])
+    finally:
+        for w in workers.values():
+            w.close()
+
+    log(f"== import time ({settings['import_runs']} runs each, alternating)")
+    data["import"] = run_import_times(venvs_ok, settings["import_runs"])
+
+    if args.no_e2e:
+        data["e2e"] = {"skipped": "skipped by --no-e2e"}
+    elif not shutil.which("wrk") and not e2e.install_wrk():
+        note = "wrk is not installed (Debian package `wrk`: `apt-get install wrk`), so this part was skipped"
+        loud(note)
+        data["e2e"] = {"skipped": note}
+    else:
+        e2e_scen = [s for s in scenarios if s in e2e.E2E_FLASK_SCENARIOS]
+        log(f"== end to end: gunicorn (1 sync worker) + wrk ({settings['e2e_rounds']} rounds x "
+            f"{settings['e2e_duration']} s, {settings['e2e_connections']} connections)")
+        data["e2e"] = {"results": e2e.run_e2e(venvs_ok, e2e_scen, settings["e2e_rounds"],
+                                          settings["e2e_duration"], settings["e2e_connections"])}
+
+    data["elapsed_s"] = time.monotonic() - started
+    (CACHE / "last-results.json").write_text(json.dumps(data, indent=1, default=str))
+    text = report.render(data)
+    args.output.write_text(text)
+    log(f"\nwrote {args.output} in {data['elapsed_s']:.0f} s")
+    log(report.summary(data))
+    return 0
+
+
+def check_identity(workers: dict[str, Worker]) -> dict[str, str]:
+    """Make sure "ours" really runs this repo's flask and "pallets" the release."""
+    problems: dict[str, str] = {}
+    src = str(ROOT / "src")
+    ours = workers.get("ours")
+    if ours and "flask" in ours.info["targets"]:
+        loc = ours.info["targets"]["flask"]["location"]
+        if not loc.startswith(src):
+            problems["ours"] = f"the 'ours' venv imports flask from {loc}, not from {src}"
+    pal = workers.get("pallets")
+    if pal and "flask" in pal.info["targets"]:
+        info = pal.info["targets"]["flask"]
+        if info["location"].startswith(src) or info["version"] != "3.1.3":
+            problems["pallets"] = f"the 'pallets' venv imports flask {info['version']} from {info['location']}"
+    return problems
+
+
+if __name__ == "__main__":
+    sys.exit(main())
