@@ -271,52 +271,48 @@ def process_response(app: Flask, response: Response) -> Response:
     return response
 
 
-def _run_all(funcs: t.Iterable[t.Callable[[], t.Any]]) -> None:
-    """Call every function even if some raise; then raise the first error,
-    so that one failing teardown neither hides nor skips the others."""
-    first: BaseException | None = None
-    for func in funcs:
-        try:
-            func()
-        except Exception as e:
-            if first is None:
-                first = e
-    if first is not None:
-        raise first
-
-
 def do_teardown_request(app: Flask, exc: BaseException | None) -> None:
     """Run ``teardown_request`` functions, innermost scope first, newest
     first within a scope."""
-    ctx = _cv_request.get()
     teardowns = app.teardown_request_funcs
-    calls = [
-        (lambda f=func: app.ensure_sync(f)(exc))
-        for scope in reversed(_scopes(ctx))
+    funcs = [
+        func
+        for scope in reversed(_scopes(_cv_request.get()))
         for func in reversed(teardowns.get(scope, ()))
     ]
-    if request_tearing_down.receivers:
-        calls.append(
-            lambda: request_tearing_down.send(
-                app, _async_wrapper=app.ensure_sync, exc=exc
-            )
-        )
-    _run_all(calls)
+    _teardown(app, funcs, request_tearing_down, exc)
 
 
 def do_teardown_appcontext(app: Flask, exc: BaseException | None) -> None:
     """Run ``teardown_appcontext`` functions, newest first."""
-    calls = [
-        (lambda f=func: app.ensure_sync(f)(exc))
-        for func in reversed(app.teardown_appcontext_funcs)
-    ]
-    if appcontext_tearing_down.receivers:
-        calls.append(
-            lambda: appcontext_tearing_down.send(
-                app, _async_wrapper=app.ensure_sync, exc=exc
-            )
-        )
-    _run_all(calls)
+    funcs = app.teardown_appcontext_funcs[::-1]
+    _teardown(app, funcs, appcontext_tearing_down, exc)
+
+
+def _teardown(
+    app: Flask,
+    funcs: list[t.Callable[..., t.Any]],
+    signal: t.Any,
+    exc: BaseException | None,
+) -> None:
+    """Call every function with ``exc``, then the signal, even if some
+    raise; then raise the first error, so that one failing teardown
+    neither hides nor skips the others."""
+    if not funcs and not signal.receivers:
+        return
+    first: BaseException | None = None
+    for func in funcs:
+        try:
+            app.ensure_sync(func)(exc)
+        except Exception as e:
+            first = first or e
+    if signal.receivers:
+        try:
+            signal.send(app, _async_wrapper=app.ensure_sync, exc=exc)
+        except Exception as e:
+            first = first or e
+    if first is not None:
+        raise first
 
 
 def make_default_options_response(app: Flask) -> Response:

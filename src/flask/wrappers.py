@@ -122,12 +122,52 @@ class Request(_WerkzeugRequest):
             raise BadRequest() from detailed
 
 
+_WSGI_STEPS = ("get_wsgi_response", "get_wsgi_headers", "get_app_iter", "close")
+
+
 class Response(_WerkzeugResponse):
     """The response object used by default in Flask: HTML unless told."""
 
     default_mimetype: str | None = "text/html"
     json_module = json
     autocorrect_location_header = False
+
+    # Whether Werkzeug's WSGI steps are unchanged, so __call__ may skip them.
+    _plain_wsgi = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._plain_wsgi = all(
+            getattr(cls, name) is getattr(Response, name) for name in _WSGI_STEPS
+        )
+
+    def __call__(
+        self, environ: t.Any, start_response: t.Any
+    ) -> t.Iterable[bytes]:
+        # A buffered 2xx body with its Content-Length set and no Location
+        # needs none of Werkzeug's generic header pass, which was a quarter
+        # of a jsonify request (14.0k -> see CHANGES.md). Same bytes out.
+        body = self.response
+        status = self.status_code
+        if (
+            self._plain_wsgi
+            and type(body) is list
+            and len(body) == 1
+            and type(body[0]) is bytes
+            and 200 <= status < 300
+            and status != 204
+            and not self.direct_passthrough
+            and not self._on_close
+        ):
+            headers = self.headers
+            if (
+                "Content-Length" in headers
+                and "Location" not in headers
+                and "Content-Location" not in headers
+            ):
+                start_response(self.status, headers.to_wsgi_list())
+                return [] if environ["REQUEST_METHOD"] == "HEAD" else body
+        return super().__call__(environ, start_response)
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
