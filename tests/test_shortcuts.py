@@ -134,3 +134,54 @@ def test_url_adapter_is_bound_only_when_needed() -> None:
         assert ctx._url_adapter is flask.ctx._sentinel  # matched without binding
         assert flask.url_for("data", n=2) == "/data/2"
         assert ctx._url_adapter is not flask.ctx._sentinel
+
+
+def test_static_index_sees_rules_added_later() -> None:
+    from werkzeug.routing import Rule
+
+    app = make_app(observed=False)
+    client = app.test_client()
+    assert client.get("/late").status_code == 404
+    app.url_map.add(Rule("/late", endpoint="late"))
+    app.view_functions["late"] = lambda: "late"
+    assert client.get("/late").data == b"late"
+
+
+def test_static_rule_with_other_method_falls_through_to_dynamic() -> None:
+    app = flask.Flask(__name__)
+    app.add_url_rule("/items/new", "new_form", lambda: "form", methods=["POST"])
+    app.add_url_rule("/items/<name>", "item", lambda name: f"item {name}")
+    client = app.test_client()
+    assert client.get("/items/new").data == b"item new"
+    assert client.post("/items/new").data == b"form"
+
+
+def test_static_rule_defaults_become_view_args() -> None:
+    app = flask.Flask(__name__)
+    app.add_url_rule("/page", "page", lambda n: f"page {n}", defaults={"n": 1})
+    assert app.test_client().get("/page").data == b"page 1"
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"PATH_INFO": "/caf\xc3\xa9/x", "SCRIPT_NAME": "/app/", "QUERY_STRING": "a=1"},
+        {"REQUEST_METHOD": "post", "wsgi.url_scheme": "https", "REMOTE_ADDR": "::1"},
+        {},
+    ],
+)
+def test_lazy_request_fields_equal_werkzeug(environ: dict[str, str]) -> None:
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request as WerkzeugRequest
+
+    env = EnvironBuilder().get_environ()
+    env.update(environ)
+    ours, theirs = flask.Request(dict(env)), WerkzeugRequest(dict(env))
+    for name in (
+        "method", "scheme", "server", "root_path", "path", "query_string",
+        "remote_addr", "url", "full_path",
+    ):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert list(ours.headers) == list(theirs.headers)
+    ours.method = "PUT"
+    assert ours.method == "PUT"
