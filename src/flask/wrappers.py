@@ -210,14 +210,20 @@ class Response(_WerkzeugResponse):
             and not self.direct_passthrough
             and not self._on_close
         ):
-            headers = self.headers
-            if (
-                "Content-Length" in headers
-                and "Location" not in headers
-                and "Content-Location" not in headers
-            ):
-                start_response(self.status, headers.to_wsgi_list())
-                return [] if environ["REQUEST_METHOD"] == "HEAD" else body
+            # One pass over the pairs: a missed `in` on Headers raises and
+            # catches a KeyError inside Werkzeug, three times per response.
+            pairs = self.headers.to_wsgi_list()
+            has_length = False
+            for key, _ in pairs:
+                name = key.lower()
+                if name == "content-length":
+                    has_length = True
+                elif name == "location" or name == "content-location":
+                    break
+            else:
+                if has_length:
+                    start_response(self.status, pairs)
+                    return [] if environ["REQUEST_METHOD"] == "HEAD" else body
         return super().__call__(environ, start_response)
 
     @property
