@@ -15,10 +15,10 @@ from datetime import timedelta
 from datetime import timezone
 
 from itsdangerous import BadSignature
-from itsdangerous import TimestampSigner
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
 
+from ._signing import SessionTokenSerializer
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -169,29 +169,6 @@ def _lazy_sha1(data: bytes = b"") -> t.Any:
     return hashlib.sha1(data)
 
 
-# (secret, salt, key derivation, digest) -> derived signing key
-_derived_keys: dict[tuple[t.Any, ...], bytes] = {}
-
-
-class _KeyCachingSigner(TimestampSigner):
-    """ItsDangerous's timestamp signer, deriving each key only once.
-
-    The stock signer re-derives the HMAC key from the secret on every sign
-    and verify; with a new serializer per call that was a third of a
-    session request's time (5.4k req/s before caching, see CHANGES.md).
-    """
-
-    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
-        key = self.secret_keys[-1] if secret_key is None else secret_key
-        cache_key = (key, self.salt, self.key_derivation, self.digest_method)
-        derived = _derived_keys.get(cache_key)
-        if derived is None:
-            if len(_derived_keys) > 256:  # rotated keys must not pile up
-                _derived_keys.clear()
-            derived = _derived_keys[cache_key] = super().derive_key(key)
-        return derived
-
-
 class SessionInterface:
     """The contract between Flask and a session backend.
 
@@ -330,11 +307,10 @@ class SecureCookieSessionInterface(SessionInterface):
         if serializer is None:
             if len(cache) > 32:  # rotated keys must not pile up
                 cache.clear()
-            serializer = cache[cache_key] = URLSafeTimedSerializer(
+            serializer = cache[cache_key] = SessionTokenSerializer(
                 list(keys),  # type: ignore[arg-type]
                 salt=self.salt,
                 serializer=self.serializer,
-                signer=_KeyCachingSigner,
                 signer_kwargs={
                     "key_derivation": self.key_derivation,
                     "digest_method": self.digest_method,
@@ -374,8 +350,7 @@ class SecureCookieSessionInterface(SessionInterface):
         partitioned = self.get_cookie_partitioned(app)
 
         # Decided before anything below reads the session on its own behalf.
-        if session.accessed:
-            response.vary.add("Cookie")
+        vary = session.accessed
 
         if _is_empty(session):
             # Emptied during this request: tell the browser to drop it.
@@ -390,13 +365,19 @@ class SecureCookieSessionInterface(SessionInterface):
                     partitioned=partitioned,
                 )
                 response.vary.add("Cookie")
+            elif vary:
+                response.vary.add("Cookie")
             return
 
         if not self.should_set_cookie(app, session):
+            if vary:
+                response.vary.add("Cookie")
             return
 
         signer = self.get_signing_serializer(app)
         if signer is None:  # pragma: no cover - open_session would have failed
+            if vary:
+                response.vary.add("Cookie")
             return
         value = signer.dumps(_snapshot(session))
         response.set_cookie(

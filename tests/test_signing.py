@@ -1,0 +1,80 @@
+"""Session tokens must stay interchangeable with ItsDangerous's own."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import pytest
+from itsdangerous import BadSignature
+from itsdangerous import SignatureExpired
+from itsdangerous import URLSafeTimedSerializer
+
+from flask._signing import SessionTokenSerializer
+from flask.json.tag import TaggedJSONSerializer
+
+KEYS = ["old-key", "new-key"]
+SETTINGS = dict(
+    salt="cookie-session",
+    serializer=TaggedJSONSerializer(),
+    signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
+)
+SMALL = {"n": 1}
+LARGE = {"text": "compressible " * 50, "when": b"\x00\x01"}  # compressed
+
+
+def ours(keys: list[str] = KEYS) -> SessionTokenSerializer:
+    return SessionTokenSerializer(keys, **SETTINGS)
+
+
+def stock(keys: list[str] = KEYS) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(keys, **SETTINGS)
+
+
+@pytest.mark.parametrize("value", [SMALL, LARGE])
+def test_tokens_cross_verify(value: dict[str, object]) -> None:
+    assert stock().loads(ours().dumps(value), max_age=60) == value
+    assert ours().loads(stock().dumps(value), max_age=60) == value
+
+
+def test_large_payloads_are_compressed_like_itsdangerous() -> None:
+    assert ours().dumps(LARGE).startswith(".")
+    assert not ours().dumps(SMALL).startswith(".")
+
+
+def test_older_key_still_verifies_and_newest_signs() -> None:
+    token = stock(["old-key"]).dumps(SMALL)
+    assert ours().loads(token) == SMALL
+    with pytest.raises(BadSignature):
+        stock(["old-key"]).loads(ours().dumps(SMALL))
+
+
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda tok: tok[:-2] + ("A" if tok[-2] != "A" else "B") + tok[-1],
+        lambda tok: tok.replace(".", "", 2),
+        lambda tok: "garbage",
+        lambda tok: tok + "!!",
+        lambda tok: "",
+    ],
+)
+def test_tampered_tokens_raise_bad_signature(mangle) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(BadSignature):
+        ours().loads(mangle(ours().dumps(SMALL)))
+
+
+def test_expired_tokens_raise(monkeypatch: pytest.MonkeyPatch) -> None:
+    token = ours().dumps(SMALL)
+    later = time.time() + 100
+    monkeypatch.setattr(time, "time", lambda: later)
+    with pytest.raises(SignatureExpired):
+        ours().loads(token, max_age=10)
+    assert ours().loads(token, max_age=1000) == SMALL
+
+
+def test_other_salts_and_timestamps_use_itsdangerous() -> None:
+    token = ours().dumps(SMALL, salt="other")
+    assert stock().loads(token, salt="other") == SMALL
+    value, stamp = ours().loads(ours().dumps(SMALL), return_timestamp=True)
+    assert value == SMALL and stamp.year >= 2024
