@@ -10,7 +10,12 @@ import importlib
 import sys
 import typing as t
 
-from . import json as json
+from . import _lazy_werkzeug
+
+# Before anything imports Werkzeug; see flask._lazy_werkzeug.
+_lazy_werkzeug.install()
+
+from . import json as json  # noqa: E402
 from .app import Flask as Flask
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config

@@ -34,15 +34,15 @@ from . import responses
 from . import routing
 from .config import Config
 from .config import DEFAULT_CONFIG
+from .config import make_timedelta
 from .config import ConfigAttribute
 from .ctx import _AppCtxGlobals
 from .ctx import AppContext
 from .ctx import RequestContext
-from .globals import _cv_app
+from .ctx import template_context_defaults
 from .globals import _cv_request
 from .globals import g
 from .globals import request
-from .globals import session
 from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
@@ -53,8 +53,6 @@ from .scaffold import _registering_decorator
 from .scaffold import find_package
 from .scaffold import Scaffold
 from .scaffold import setupmethod
-from .sessions import SecureCookieSessionInterface
-from .sessions import SessionInterface
 from .wrappers import Request
 from .wrappers import Response
 
@@ -66,6 +64,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.routing import MapAdapter
 
     from .blueprints import Blueprint
+    from .sessions import SessionInterface
     from .templating import Environment
     from .testing import FlaskClient
     from .testing import FlaskCliRunner
@@ -73,22 +72,19 @@ if t.TYPE_CHECKING:  # pragma: no cover
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 
-def _make_timedelta(value: timedelta | int | None) -> timedelta | None:
-    if value is None or isinstance(value, timedelta):
-        return value
-    return timedelta(seconds=value)
+class _DefaultSessionInterface:
+    """``Flask.session_interface`` until it is first used: then one shared
+    :class:`~flask.sessions.SecureCookieSessionInterface`. Assigning on a
+    subclass or an app replaces it as usual. Importing the session machinery
+    (ItsDangerous, hashing) only when needed keeps it out of start-up."""
 
+    def __get__(self, obj: object, owner: type | None = None) -> SessionInterface:
+        from .sessions import SecureCookieSessionInterface
 
-def _default_template_context() -> dict[str, t.Any]:
-    """``g``, ``request`` and ``session`` for templates. The proxies are
-    passed, not the objects, so rendering does not open the session."""
-    context: dict[str, t.Any] = {}
-    if _cv_app.get(None) is not None:
-        context["g"] = g
-    if _cv_request.get(None) is not None:
-        context["request"] = request
-        context["session"] = session
-    return context
+        interface = SecureCookieSessionInterface()
+        # Later reads find the instance on Flask itself, not this object.
+        Flask.session_interface = interface
+        return interface
 
 
 # Methods whose override (on the class or the instance) turns off the
@@ -131,13 +127,13 @@ class Flask(Scaffold):
     url_map_class: type[Map] = RuleMap
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
-    session_interface: SessionInterface = SecureCookieSessionInterface()
+    session_interface: SessionInterface = _DefaultSessionInterface()  # type: ignore[assignment]
     jinja_options: dict[str, t.Any] = {}
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
-        "PERMANENT_SESSION_LIFETIME", get_converter=_make_timedelta
+        "PERMANENT_SESSION_LIFETIME", get_converter=make_timedelta
     )
 
     #: Every config key Flask knows, with its default.
@@ -309,7 +305,7 @@ class Flask(Scaffold):
         ctx = _cv_request.get(None)
         scopes = [None] if ctx is None else [None, *reversed(ctx.request.blueprints)]
         given = context.copy()
-        context.update(_default_template_context())
+        context.update(template_context_defaults())
         processors = self.template_context_processors
         for scope in scopes:
             for func in processors.get(scope, ()):

@@ -219,6 +219,13 @@ class Config(dict):  # type: ignore[type-arg]
         return f"<{type(self).__name__} {dict.__repr__(self)}>"
 
 
+def make_timedelta(value: timedelta | int | None) -> timedelta | None:
+    """A duration config value as a ``timedelta`` (ints are seconds)."""
+    if value is None or isinstance(value, timedelta):
+        return value
+    return timedelta(seconds=value)
+
+
 #: Flask's config keys and their defaults (``Flask.default_config``).
 DEFAULT_CONFIG: dict[str, t.Any] = {
     "DEBUG": None,

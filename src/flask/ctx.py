@@ -16,6 +16,9 @@ from werkzeug.exceptions import HTTPException
 
 from .globals import _cv_app
 from .globals import _cv_request
+from .globals import g
+from .globals import request
+from .globals import session
 from .matching import match_directly
 from .signals import appcontext_popped
 from .signals import appcontext_pushed
@@ -276,6 +279,18 @@ class RequestContext:
             f"<{type(self).__name__} {self.request.url!r}"
             f" [{self.request.method}] of {self.app.name}>"
         )
+
+
+def template_context_defaults() -> dict[str, t.Any]:
+    """``g``, ``request`` and ``session`` for templates. The proxies are
+    passed, not the objects, so rendering does not open the session."""
+    context: dict[str, t.Any] = {}
+    if _cv_app.get(None) is not None:
+        context["g"] = g
+    if _cv_request.get(None) is not None:
+        context["request"] = request
+        context["session"] = session
+    return context
 
 
 def has_app_context() -> bool:

@@ -33,7 +33,6 @@ from werkzeug.utils import get_content_type
 
 from .globals import _cv_app
 from .globals import _cv_request
-from .sessions import SecureCookieSessionInterface
 from .signals import appcontext_tearing_down
 from .signals import request_finished
 from .signals import request_started
@@ -246,9 +245,7 @@ def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
     every request, so they are always given the chance.
     """
     interface = app.session_interface
-    if not ctx.session_loaded and isinstance(
-        interface, SecureCookieSessionInterface
-    ):
+    if not ctx.session_loaded and getattr(interface, "_cookie_based", False):
         if "HTTP_COOKIE" not in ctx.request.environ:
             return False
         if interface.get_cookie_name(app) not in ctx.request.cookies:

@@ -273,6 +273,10 @@ class SecureCookieSessionInterface(SessionInterface):
 
     #: Mixed into the key derivation so other signed values made with the
     #: same secret cannot be passed off as a session.
+    # The request path may skip opening an untouched session when the
+    # request carries no session cookie: there is nothing to refresh.
+    _cookie_based = True
+
     salt = "cookie-session"
     #: Hash used for the signature.
     digest_method = staticmethod(_lazy_sha1)
