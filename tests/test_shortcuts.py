@@ -185,3 +185,41 @@ def test_lazy_request_fields_equal_werkzeug(environ: dict[str, str]) -> None:
     assert list(ours.headers) == list(theirs.headers)
     ours.method = "PUT"
     assert ours.method == "PUT"
+
+
+def test_remembered_urls_follow_what_they_depend_on() -> None:
+    app = flask.Flask(__name__)
+    app.add_url_rule("/u/<uid>", "user", lambda uid: uid)
+    with app.test_request_context("/", base_url="http://a.test/root"):
+        assert flask.url_for("user", uid=1) == "/root/u/1"
+        assert flask.url_for("user", uid=True) == "/root/u/True"
+        assert flask.url_for("user", uid=1, _external=True) == "http://a.test/root/u/1"
+    with app.test_request_context("/", base_url="https://b.test/"):
+        assert flask.url_for("user", uid=1) == "/u/1"
+        assert flask.url_for("user", uid=1, _external=True) == "https://b.test/u/1"
+    app.add_url_rule("/v2/u/<uid>", "user", lambda uid: uid, methods=["POST"])
+    with app.test_request_context("/"):
+        assert flask.url_for("user", uid=1, _method="POST") == "/v2/u/1"
+
+
+def test_custom_converters_are_never_remembered() -> None:
+    from werkzeug.routing import BaseConverter
+
+    class Thing:
+        slug = "first"
+
+    class ThingConverter(BaseConverter):
+        def to_url(self, value: Thing) -> str:
+            return value.slug
+
+    app = flask.Flask(__name__)
+    app.url_map.converters["thing"] = ThingConverter
+    app.add_url_rule("/t/<thing:t>", "thing", lambda t: "")
+    app.add_url_rule("/s/<name>", "plain", lambda name: "")
+    thing = Thing()
+    with app.test_request_context("/"):
+        assert flask.url_for("thing", t=thing) == "/t/first"
+        thing.slug = "second"
+        assert flask.url_for("thing", t=thing) == "/t/second"
+        # string values on that map are not remembered either
+        assert flask.url_for("plain", name="x") == "/s/x"

@@ -272,6 +272,8 @@ def do_teardown_request(app: Flask, exc: BaseException | None) -> None:
     """Run ``teardown_request`` functions, innermost scope first, newest
     first within a scope."""
     teardowns = app.teardown_request_funcs
+    if not teardowns and not request_tearing_down.receivers:
+        return
     funcs = [
         func
         for scope in reversed(_scopes(_cv_request.get()))
@@ -282,6 +284,8 @@ def do_teardown_request(app: Flask, exc: BaseException | None) -> None:
 
 def do_teardown_appcontext(app: Flask, exc: BaseException | None) -> None:
     """Run ``teardown_appcontext`` functions, newest first."""
+    if not app.teardown_appcontext_funcs and not appcontext_tearing_down.receivers:
+        return
     funcs = app.teardown_appcontext_funcs[::-1]
     _teardown(app, funcs, appcontext_tearing_down, exc)
 

@@ -118,6 +118,11 @@ class Request(_WerkzeugRequest):
         if populate_request and not shallow:
             environ["werkzeug.request"] = self
 
+    def close(self) -> None:
+        """Close uploaded files, if the form was parsed."""
+        if "files" in self.__dict__:
+            super().close()
+
     @cached_property
     def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
         """The cookies sent with the request."""
