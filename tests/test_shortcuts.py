@@ -189,7 +189,11 @@ def test_lazy_request_fields_equal_werkzeug(environ: dict[str, str]) -> None:
 
 def test_remembered_urls_follow_what_they_depend_on() -> None:
     app = flask.Flask(__name__)
-    app.add_url_rule("/u/<uid>", "user", lambda uid: uid)
+
+    def user(uid: str) -> str:
+        return uid
+
+    app.add_url_rule("/u/<uid>", "user", user)
     with app.test_request_context("/", base_url="http://a.test/root"):
         assert flask.url_for("user", uid=1) == "/root/u/1"
         assert flask.url_for("user", uid=True) == "/root/u/True"
@@ -197,7 +201,7 @@ def test_remembered_urls_follow_what_they_depend_on() -> None:
     with app.test_request_context("/", base_url="https://b.test/"):
         assert flask.url_for("user", uid=1) == "/u/1"
         assert flask.url_for("user", uid=1, _external=True) == "https://b.test/u/1"
-    app.add_url_rule("/v2/u/<uid>", "user", lambda uid: uid, methods=["POST"])
+    app.add_url_rule("/v2/u/<uid>", "user", user, methods=["POST"])
     with app.test_request_context("/"):
         assert flask.url_for("user", uid=1, _method="POST") == "/v2/u/1"
 
