@@ -9,7 +9,7 @@
         preprocess_request()           url_value_preprocessors, before_request
         dispatch_request()             the view (or the routing error)
         handle_user_exception()        on an exception: its error handler
-        finalize_request()
+        finalize_request()             (or _plain_answer(), see below)
           make_response()              view return value -> Response
           process_response()           after_this_request, after_request,
                                        session save
@@ -19,9 +19,13 @@
       RequestContext.pop()             teardown_request, teardown_appcontext
 
 Each step is a public method of :class:`~flask.Flask` that may be
-overridden; the functions here are their default implementations. Nothing
-here reads or writes the WSGI stream except :func:`wsgi_app`, so the same
-steps can serve another protocol.
+overridden; the functions here are their default implementations. When
+none of the response-making steps is overridden, a plain return value that
+nothing else would look at skips ``finalize_request`` and is answered as
+``(status, headers, body)`` (:func:`_plain_answer`).
+
+Only :func:`wsgi_app` speaks WSGI; everything it calls works on the
+contexts and return values, so the same steps can serve another protocol.
 """
 
 from __future__ import annotations
@@ -60,8 +64,15 @@ def wsgi_app(
         try:
             ctx.push()
             if app._default_pipeline():
-                return _dispatch_direct(app, ctx, environ, start_response)
-            response = app.full_dispatch_request()
+                rv = _view_result(app)
+                plain = _plain_answer(app, ctx, rv, environ)
+                if plain is not None:
+                    status, headers, body = plain
+                    start_response(status, headers)
+                    return [] if ctx.request.method == "HEAD" else [body]
+                response = app.finalize_request(rv)
+            else:
+                response = app.full_dispatch_request()
         except Exception as e:
             error = e
             response = app.handle_exception(e)
@@ -118,53 +129,45 @@ _HTML_UTF8 = get_content_type(Response.default_mimetype or "text/html", "utf-8")
 _JSON = get_content_type(DefaultJSONProvider.mimetype, "utf-8")
 
 
-def _dispatch_direct(
-    app: Flask,
-    ctx: RequestContext,
-    environ: WSGIEnvironment,
-    start_response: StartResponse,
-) -> t.Iterable[bytes]:
-    """:func:`full_dispatch_request` and the WSGI call in one, for an app
-    whose pipeline methods are Flask's own.
+def _plain_answer(
+    app: Flask, ctx: RequestContext, rv: t.Any, environ: WSGIEnvironment
+) -> tuple[str, list[tuple[str, str]], bytes] | None:
+    """``(status, headers, body)`` for a return value that needs no
+    response object, or ``None``.
 
-    When the view returns a plain ``str`` or ``dict`` and nothing would see
-    a response object (no after-request hook, no session to save, nobody
-    listening to ``request_finished``), the answer is written directly.
-    Building and serialising a Werkzeug ``Response`` was 40% of a
-    hello-world request; the bytes on the wire are the same.
+    That is a plain ``str`` or ``dict``, or an unhandled HTTP error (404,
+    405, ...), when nothing after the view would see a response (no
+    after-request hook, no session to save, nobody listening to
+    ``request_finished``). Building and serialising a Werkzeug ``Response``
+    was 40% of a hello-world request; the bytes on the wire are the same.
+    Only for an app whose pipeline methods are Flask's own.
     """
-    rv = _view_result(app)
     kind = type(rv)
+    if kind is str or kind is dict:
+        if _response_observed(app, ctx):
+            return None
+        if kind is str:
+            return "200 OK", _headers(_HTML_UTF8, body := rv.encode()), body
+        json = app.json
+        if type(json) is not DefaultJSONProvider or "response" in json.__dict__:
+            return None
+        body = json._response_text(rv).encode()
+        return "200 OK", _headers(_JSON, body), body
     if (
         isinstance(rv, HTTPException)
         and rv.response is None
         and type(rv).get_response is HTTPException.get_response
+        and not _response_observed(app, ctx)
     ):
-        # An unhandled HTTP error (404, 405, ...): its own status, headers
-        # and page, without a response object when none is observed.
-        if _response_observed(app, ctx):
-            return app.finalize_request(rv)(environ, start_response)
         body = rv.get_body(environ).encode()
         headers = rv.get_headers(environ)
         headers.append(("Content-Length", str(len(body))))
-        start_response(f"{rv.code} {rv.name.upper()}", headers)
-        return [] if ctx.request.method == "HEAD" else [body]
-    if (kind is str or kind is dict) and not _response_observed(app, ctx):
-        if kind is str:
-            body = rv.encode()
-            content_type = _HTML_UTF8
-        else:
-            json = app.json
-            if type(json) is not DefaultJSONProvider or "response" in json.__dict__:
-                return app.finalize_request(rv)(environ, start_response)
-            body = json._response_text(rv).encode()
-            content_type = _JSON
-        start_response(
-            "200 OK",
-            [("Content-Type", content_type), ("Content-Length", str(len(body)))],
-        )
-        return [] if ctx.request.method == "HEAD" else [body]
-    return app.finalize_request(rv)(environ, start_response)
+        return f"{rv.code} {rv.name.upper()}", headers, body
+    return None
+
+
+def _headers(content_type: str, body: bytes) -> list[tuple[str, str]]:
+    return [("Content-Type", content_type), ("Content-Length", str(len(body)))]
 
 
 def _response_observed(app: Flask, ctx: RequestContext) -> bool:
