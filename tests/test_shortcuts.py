@@ -227,3 +227,19 @@ def test_custom_converters_are_never_remembered() -> None:
         assert flask.url_for("thing", t=thing) == "/t/second"
         # string values on that map are not remembered either
         assert flask.url_for("plain", name="x") == "/s/x"
+
+
+def test_json_responses_follow_provider_settings_changed_later() -> None:
+    import decimal
+
+    app = flask.Flask(__name__)
+
+    @app.route("/")
+    def index() -> dict[str, object]:
+        return {"b": 1, "a": decimal.Decimal("1.5"), "é": "é"}
+
+    client = app.test_client()
+    assert client.get("/").data == b'{"a":"1.5","b":1,"\\u00e9":"\\u00e9"}\n'
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    assert client.get("/").data == '{"b":1,"a":"1.5","é":"é"}\n'.encode()
