@@ -84,3 +84,28 @@ def test_junk_characters_are_ignored_as_itsdangerous_ignores_them() -> None:
     # Base64 decoding drops characters outside its alphabet in both.
     token = ours().dumps(SMALL) + "!!"
     assert stock().loads(token) == ours().loads(token) == SMALL
+
+
+def test_named_and_callable_digests_sign_alike() -> None:
+    from flask.sessions import _lazy_sha1
+
+    callable_digest = SessionTokenSerializer(
+        KEYS, salt="cookie-session", serializer=TaggedJSONSerializer(),
+        signer_kwargs={"key_derivation": "hmac", "digest_method": _lazy_sha1},
+    )
+    assert callable_digest._digest == "sha1"  # took the one-call HMAC
+    assert stock().loads(callable_digest.dumps(SMALL)) == SMALL
+
+
+def test_vary_cookie_joins_an_existing_vary_header() -> None:
+    import flask
+
+    app = flask.Flask(__name__)
+    app.secret_key = "k"
+
+    @app.route("/")
+    def index() -> flask.Response:
+        flask.session["x"] = 1
+        return flask.Response("ok", headers={"Vary": "Accept-Encoding"})
+
+    assert app.test_client().get("/").headers["Vary"] == "Accept-Encoding, Cookie"

@@ -59,6 +59,15 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
         super().__init__(*args, **kwargs)
         signer = self.make_signer()
         self._digest = signer.digest_method
+        # Named digests take OpenSSL's one-call HMAC (hmac.digest); a
+        # constructor like hashlib.sha1 or Flask's lazy one names itself.
+        try:
+            name = signer.digest_method().name
+            hmac.digest(b"k", b"m", name)
+        except Exception:
+            pass
+        else:
+            self._digest = name
         # Newest first: it signs, and is the likeliest to verify.
         self._keys = [signer.derive_key(k) for k in reversed(signer.secret_keys)]
 
@@ -73,7 +82,7 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
         body = b"." + _b64(packed) if len(packed) < len(data) - 1 else _b64(data)
         stamp = int(time.time()).to_bytes(8, "big").lstrip(b"\x00")
         body += b"." + _b64(stamp)
-        signature = hmac.new(self._keys[0], body, self._digest).digest()
+        signature = hmac.digest(self._keys[0], body, self._digest)
         return (body + b"." + _b64(signature)).decode("ascii")
 
     def loads(  # type: ignore[override]
@@ -94,7 +103,7 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
         except ValueError:
             raise BadSignature("Signature does not match") from None
         for key in self._keys:
-            if hmac.compare_digest(hmac.new(key, body, self._digest).digest(), given):
+            if hmac.compare_digest(hmac.digest(key, body, self._digest), given):
                 break
         else:
             raise BadSignature("Signature does not match")
