@@ -243,3 +243,29 @@ def test_json_responses_follow_provider_settings_changed_later() -> None:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     assert client.get("/").data == '{"b":1,"a":"1.5","é":"é"}\n'.encode()
+
+
+@pytest.mark.parametrize(
+    ("host", "status"),
+    [("\x8a", 400), ("bad host", 400), ("ex.com:99999", 400),
+     ("ąśźäüжŠßя.com", 200), ("xn--on-0ia.com", 200), ("[::1]:5000", 200)],
+)
+def test_malformed_host_headers_get_400(host: str, status: int) -> None:
+    app = make_app(observed=False)
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path="/text").get_environ()
+    environ["HTTP_HOST"] = host
+    responses: list[str] = []
+    b"".join(app(environ, lambda s, h: responses.append(s)))
+    assert responses[0].startswith(str(status))
+
+
+def test_requests_without_host_header_are_served() -> None:
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path="/text").get_environ()
+    del environ["HTTP_HOST"]
+    responses: list[str] = []
+    b"".join(make_app(observed=False)(environ, lambda s, h: responses.append(s)))
+    assert responses == ["200 OK"]

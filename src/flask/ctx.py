@@ -20,6 +20,7 @@ from .globals import g
 from .globals import request
 from .globals import session
 from .matching import match_directly
+from .matching import reject_invalid_host
 from .signals import appcontext_popped
 from .signals import appcontext_pushed
 
@@ -236,6 +237,8 @@ class RequestContext:
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        if reject_invalid_host(self.request):
+            return
         if self._url_adapter is _sentinel and self.app._matches_directly():
             if match_directly(self.app.url_map, self.request):
                 return

@@ -13,15 +13,48 @@ from __future__ import annotations
 
 import typing as t
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map
 from werkzeug.routing.exceptions import NoMatch
+from werkzeug.sansio.utils import host_is_trusted
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.routing import Rule
 
     from .wrappers import Request
+
+
+# Host headers already seen to be well formed (bounded, see below).
+_valid_hosts: set[str] = set()
+
+
+def reject_invalid_host(request: Request) -> bool:
+    """Give a request whose Host header is malformed a 400 (RFC 9112) and
+    return True. Werkzeug treats such a host as empty, which would make
+    every such request a 404 instead. Checked once per distinct host."""
+    host = request.environ.get("HTTP_HOST")
+    if host is None or host in _valid_hosts:
+        return False
+    if _well_formed(host):
+        if len(_valid_hosts) >= 1024:
+            _valid_hosts.clear()
+        _valid_hosts.add(host)
+        return False
+    request.routing_exception = BadRequest("The Host header is invalid.")
+    return True
+
+
+def _well_formed(host: str) -> bool:
+    # Werkzeug's check is ASCII-only; an internationalised name is fine
+    # when its IDNA form is.
+    if host_is_trusted(host):
+        return True
+    try:
+        return host_is_trusted(host.encode("idna").decode("ascii"))
+    except UnicodeError:
+        return False
 
 
 class RuleMap(Map):
