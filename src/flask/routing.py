@@ -68,12 +68,14 @@ def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> 
     """Let ``url_defaults`` functions of the app and the endpoint's
     blueprints fill in ``values``."""
     funcs = app.url_default_functions
-    chain: list[t.Callable[[str, dict[str, t.Any]], None]] = list(funcs.get(None, ()))
+    if not funcs:
+        return
+    for func in funcs.get(None, ()):
+        func(endpoint, values)
     if "." in endpoint:
         for name in reversed(_split_blueprint_path(endpoint.rpartition(".")[0])):
-            chain.extend(funcs.get(name, ()))
-    for func in chain:
-        func(endpoint, values)
+            for func in funcs.get(name, ()):
+                func(endpoint, values)
 
 
 def url_for(
