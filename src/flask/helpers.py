@@ -10,7 +10,6 @@ import importlib.util
 import os
 import sys
 import typing as t
-from functools import cache
 from functools import update_wrapper
 
 import werkzeug.exceptions
@@ -23,6 +22,7 @@ from .globals import request
 from .globals import request_ctx
 from .globals import session
 from .signals import message_flashed
+from .wrappers import _split_blueprint_path  # noqa: F401  (one definition, in wrappers)
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
@@ -309,12 +309,3 @@ def get_root_path(import_name: str) -> str:
                 " provided."
             )
     return os.path.dirname(os.path.abspath(filepath))
-
-
-@cache
-def _split_blueprint_path(name: str) -> list[str]:
-    """``"a.b.c"`` -> ``["a.b.c", "a.b", "a"]``: a dotted blueprint name
-    followed by each of its parents, innermost first.
-    """
-    parts = name.split(".")
-    return [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
