@@ -269,3 +269,19 @@ def test_requests_without_host_header_are_served() -> None:
     responses: list[str] = []
     b"".join(make_app(observed=False)(environ, lambda s, h: responses.append(s)))
     assert responses == ["200 OK"]
+
+
+def test_make_response_patched_on_flask_itself_is_called(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app(observed=False)
+    seen = []
+    original = flask.Flask.make_response
+
+    def patched(self: flask.Flask, rv: object) -> flask.Response:
+        seen.append(rv)
+        return original(self, rv)
+
+    monkeypatch.setattr(flask.Flask, "make_response", patched)
+    assert app.test_client().get("/text").status_code == 200
+    assert seen == ["héllo <b>"]

@@ -185,11 +185,6 @@ class Flask(Scaffold):
         self._plain_adapter = (
             type(self).create_url_adapter is Flask.create_url_adapter
         )
-        # Likewise for one that changes how responses are made.
-        self._plain_pipeline = all(
-            getattr(type(self), name) is getattr(Flask, name)
-            for name in _PIPELINE_METHODS
-        )
 
         if self.has_static_folder:
             assert bool(static_host) == host_matching, (
@@ -462,9 +457,16 @@ class Flask(Scaffold):
     def _default_pipeline(self) -> bool:
         """Whether the response-making methods are Flask's own, so the
         request path may take its shortcuts (see :mod:`flask.pipeline`)."""
-        if not self._plain_pipeline:
-            return False
-        return self.__dict__.keys().isdisjoint(_PIPELINE_METHODS)
+        plain = self.__dict__.get("_plain_pipeline")
+        if plain is None:
+            # Decided at the first request, after any setup-time patching,
+            # against Flask's own functions (so patching Flask counts too).
+            cls = type(self)
+            plain = self.__dict__["_plain_pipeline"] = all(
+                getattr(cls, name) is _ORIGINAL_PIPELINE[name]
+                for name in _PIPELINE_METHODS
+            )
+        return plain and self.__dict__.keys().isdisjoint(_PIPELINE_METHODS)
 
     def _matches_directly(self) -> bool:
         """Whether requests can be matched without binding an adapter: only
@@ -633,3 +635,7 @@ class Flask(Scaffold):
         from .serving import run_app
 
         run_app(self, host, port, debug, load_dotenv, **options)
+
+
+# Flask's own pipeline methods, to recognise any override or patch.
+_ORIGINAL_PIPELINE = {name: getattr(Flask, name) for name in _PIPELINE_METHODS}
