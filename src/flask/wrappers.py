@@ -14,6 +14,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.sansio.http import parse_cookie
+from werkzeug.sansio.request import Request as _SansioRequest
 from werkzeug.utils import cached_property
 from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
@@ -84,6 +85,20 @@ def _decoded(key: str) -> t.Callable[[t.Any], str]:
     )
 
 
+def _sansio_fields() -> set[str]:
+    code = _SansioRequest.__init__.__code__
+    return set(code.co_varnames[1 : code.co_argcount])
+
+
+_LAZY_FIELDS = {
+    "method", "scheme", "server", "root_path", "path", "query_string",
+    "headers", "remote_addr",
+}
+# The lazy fields below stand in for Werkzeug's constructor only while it
+# sets exactly these; any other Werkzeug gets its own constructor called.
+_LAZY_FIELDS_MATCH = _sansio_fields() == _LAZY_FIELDS
+
+
 class Request(_WerkzeugRequest):
     """The request object used by default in Flask.
 
@@ -113,6 +128,10 @@ class Request(_WerkzeugRequest):
         populate_request: bool = True,
         shallow: bool = False,
     ) -> None:
+        if not _LAZY_FIELDS_MATCH:
+            # A Werkzeug whose request fields differ: let it set them all.
+            super().__init__(environ, populate_request, shallow)
+            return
         self.environ = environ
         self.shallow = shallow
         if populate_request and not shallow:
