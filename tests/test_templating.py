@@ -263,3 +263,28 @@ def test_custom_environment_class(app):
         jinja_environment = Env
 
     assert isinstance(App("custom_env").jinja_env, Env)
+
+
+def test_dict_attribute_lookup_matches_jinja_semantics():
+    import flask
+    from jinja2 import StrictUndefined, UndefinedError
+
+    class Row(dict):
+        id = "attribute wins on a subclass"
+
+    app = flask.Flask(__name__)
+    with app.app_context():
+        render = flask.render_template_string
+        row = {"id": 7, "items": "the key"}
+        assert render("{{ row.id }}", row=row) == "7"
+        # dict's own attributes still win over keys, as in Jinja
+        assert render("{{ row.items is callable }}", row=row) == "True"
+        assert render("{{ row.missing }}|{{ row.missing is defined }}", row=row) == "|False"
+        assert render("{{ row.id }}", row=Row(id=1)) == "attribute wins on a subclass"
+        app.jinja_env.undefined = StrictUndefined
+        try:
+            render("{{ row.missing }}", row=row)
+        except UndefinedError as e:
+            assert "missing" in str(e)
+        else:
+            raise AssertionError("StrictUndefined should raise")
