@@ -19,6 +19,7 @@ from .globals import _cv_request
 from .wrappers import _split_blueprint_path
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.routing import Map
     from werkzeug.routing import MapAdapter
     from werkzeug.routing import Rule
 
@@ -154,38 +155,56 @@ def _build(
     served a stale URL.
     """
     url_map = adapter.map
-    version = url_map.__dict__.get("_rules_added")
-    if (
-        version is None
-        or url_map.converters != DEFAULT_CONVERTERS
-        or not all(type(v) in _PLAIN_VALUE_TYPES for v in values.values())
-    ):
-        return adapter.build(
-            endpoint, values, method=method, url_scheme=scheme, force_external=external
-        )
-    key = (
-        url_map,
-        version,
-        adapter.server_name,
-        adapter.script_name,
-        adapter.subdomain,
-        adapter.url_scheme,
-        endpoint,
-        method,
-        scheme,
-        external,
-        # The type too: True == 1, but their URL forms differ.
-        *[(k, type(v), v) for k, v in values.items()],
+    if _plain_rules(url_map):
+        key = [
+            url_map,
+            url_map.__dict__["_rules_added"],
+            adapter.server_name,
+            adapter.script_name,
+            adapter.subdomain,
+            adapter.url_scheme,
+            endpoint,
+            method,
+            scheme,
+            external,
+        ]
+        for name, value in values.items():
+            kind = type(value)
+            if kind not in _PLAIN_VALUE_TYPES:
+                break
+            # The type too: True == 1, but their URL forms differ.
+            key += (name, kind, value)
+        else:
+            frozen = tuple(key)
+            url = _built.get(frozen)
+            if url is None:
+                url = adapter.build(
+                    endpoint, values, method=method, url_scheme=scheme,
+                    force_external=external,
+                )
+                if len(_built) >= 4096:
+                    _built.clear()
+                _built[frozen] = url
+            return url
+    return adapter.build(
+        endpoint, values, method=method, url_scheme=scheme, force_external=external
     )
-    url = _built.get(key)
-    if url is None:
-        url = adapter.build(
-            endpoint, values, method=method, url_scheme=scheme, force_external=external
+
+
+def _plain_rules(url_map: Map) -> bool:
+    """Whether the map counts its rules and they use only Werkzeug's own
+    converters. A rule takes its converters when added, so the answer holds
+    until the rule count changes."""
+    version = url_map.__dict__.get("_rules_added")
+    if version is None:
+        return False
+    known = url_map.__dict__.get("_flask_plain_rules")
+    if known is None or known[0] != version:
+        known = url_map.__dict__["_flask_plain_rules"] = (
+            version,
+            url_map.converters == DEFAULT_CONVERTERS,
         )
-        if len(_built) >= 4096:
-            _built.clear()
-        _built[key] = url
-    return url
+    return known[1]  # type: ignore[no-any-return]
 
 
 def handle_url_build_error(
