@@ -17,6 +17,7 @@ from flask.sessions import NullSession
 from flask.sessions import SecureCookieSession
 from flask.sessions import SecureCookieSessionInterface
 from flask.sessions import SessionInterface
+from flask.config import make_timedelta
 from flask.sessions import SessionMixin
 
 
@@ -43,6 +44,10 @@ class StubApp:
     @property
     def secret_key(self) -> t.Any:
         return self.config["SECRET_KEY"]
+
+    @property
+    def permanent_session_lifetime(self) -> timedelta:
+        return make_timedelta(self.config["PERMANENT_SESSION_LIFETIME"])
 
 
 iface = SecureCookieSessionInterface()

@@ -51,7 +51,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
     from .ctx import RequestContext
 
-_PRESERVE = "werkzeug.debug.preserve_context"
+#: Environ key of Werkzeug's protocol for keeping a request's contexts open
+#: after it (the test client's ``with client:``); shared with flask.testing.
+PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 
 
 def wsgi_app(
@@ -82,9 +84,9 @@ def wsgi_app(
         return response(environ, start_response)
     finally:
         # The test client keeps the contexts of a request open after it.
-        if _PRESERVE in environ:
-            environ[_PRESERVE](_cv_app.get())
-            environ[_PRESERVE](_cv_request.get())
+        if PRESERVE_CONTEXT_KEY in environ:
+            environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
+            environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
         if error is not None and app.should_ignore_error(error):
             error = None
         ctx.pop(error)

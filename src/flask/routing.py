@@ -24,7 +24,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.routing import Rule
 
     from .app import Flask
-    from .wrappers import Request
 
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 

@@ -7,6 +7,7 @@ these dicts directly, so their shapes follow Flask's.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pathlib
 import sys
@@ -386,8 +387,6 @@ def _base_folder(import_name: str) -> str:
     filename = getattr(module, "__file__", None)
     if filename is None:
         try:
-            import importlib.util
-
             spec = importlib.util.find_spec(import_name)
         except (ImportError, ValueError):
             spec = None

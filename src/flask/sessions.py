@@ -11,7 +11,6 @@ import collections.abc as cabc
 import hashlib
 import typing as t
 from datetime import datetime
-from datetime import timedelta
 from datetime import timezone
 
 from itsdangerous import BadSignature
@@ -241,7 +240,7 @@ class SessionInterface:
         """When the cookie expires: ``None`` (end of the browser session)
         unless the session is permanent."""
         if session.permanent:
-            return datetime.now(timezone.utc) + _lifetime(app)
+            return datetime.now(timezone.utc) + app.permanent_session_lifetime
         return None
 
     def should_set_cookie(self, app: Flask, session: SessionMixin) -> bool:
@@ -265,13 +264,6 @@ class SessionInterface:
         """Persist ``session`` at the end of the request, typically by
         setting a cookie on ``response``."""
         raise NotImplementedError
-
-
-def _lifetime(app: Flask) -> timedelta:
-    value = app.config.get("PERMANENT_SESSION_LIFETIME", timedelta(days=31))
-    if isinstance(value, timedelta):
-        return value
-    return timedelta(seconds=value)
 
 
 class SecureCookieSessionInterface(SessionInterface):
@@ -341,7 +333,7 @@ class SecureCookieSessionInterface(SessionInterface):
         raw = request.cookies.get(self.get_cookie_name(app))
         if not raw:
             return self.session_class()
-        max_age = int(_lifetime(app).total_seconds())
+        max_age = int(app.permanent_session_lifetime.total_seconds())
         try:
             data = signer.loads(raw, max_age=max_age)
         except BadSignature:

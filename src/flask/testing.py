@@ -20,15 +20,14 @@ from click.testing import Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from .pipeline import PRESERVE_CONTEXT_KEY
 from .sessions import SessionMixin
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.test import TestResponse
 
     from .app import Flask
 
-_PRESERVE_KEY = "werkzeug.debug.preserve_context"
 
 
 class EnvironBuilder(werkzeug.test.EnvironBuilder):
@@ -159,7 +158,7 @@ class FlaskClient(Client):
         if extra:
             out.update(extra)
         if self.preserve_context:
-            out[_PRESERVE_KEY] = self._new_contexts.append
+            out[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
         return out
 
     def _request_from(
@@ -181,7 +180,7 @@ class FlaskClient(Client):
                     builder.close()
             if isinstance(arg, BaseRequest):
                 if self.preserve_context:
-                    arg.environ[_PRESERVE_KEY] = self._new_contexts.append
+                    arg.environ[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
                 return arg
 
         kwargs["environ_base"] = self._environ_base(kwargs.get("environ_base"))

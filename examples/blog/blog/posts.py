@@ -70,16 +70,21 @@ def detail(post_id: int) -> str:
     return render_template("blog/detail.html", post=fetch_post(post_id))
 
 
+def submitted_post() -> dict[str, str]:
+    """The title and body from the posted form."""
+    return {
+        "title": request.form.get("title", "").strip(),
+        "body": request.form.get("body", ""),
+    }
+
+
 @bp.route("/posts/new", methods=["GET", "POST"])
 @login_required
 def create() -> str | Response:
     """Write a new post."""
     form = {"title": "", "body": ""}
     if request.method == "POST":
-        form = {
-            "title": request.form.get("title", "").strip(),
-            "body": request.form.get("body", ""),
-        }
+        form = submitted_post()
         errors = validate_post(**form)
         if not errors:
             db = get_db()
@@ -102,10 +107,7 @@ def update(post_id: int) -> str | Response:
     post = fetch_post(post_id, must_own=True)
     form = {"title": post["title"], "body": post["body"]}
     if request.method == "POST":
-        form = {
-            "title": request.form.get("title", "").strip(),
-            "body": request.form.get("body", ""),
-        }
+        form = submitted_post()
         errors = validate_post(**form)
         if not errors:
             db = get_db()
