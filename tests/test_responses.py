@@ -213,3 +213,55 @@ def test_max_form_parts_config_and_override(app, client):
     assert client.post("/form", data=_multipart([1])).data == b"3 1"
     assert client.post("/form", data=_multipart([1] * 5)).status_code == 413
     assert client.post("/form?raise", data=_multipart([1] * 5)).data == b"100 5"
+
+
+# -- the buffered-body constructor -------------------------------------------------
+
+
+def _state(resp):
+    state = {k: v for k, v in vars(resp).items() if k != "headers"}
+    return state, resp.headers.to_wsgi_list()
+
+
+@pytest.mark.parametrize("body", ["t\u00e9xt", b"bytes", ""])
+@pytest.mark.parametrize("status", [None, 201, 404, 999])
+@pytest.mark.parametrize(
+    ("mimetype", "content_type"),
+    [(None, None), ("application/json", None), ("", None), (None, "text/csv"), ("a/b", "c/d")],
+)
+def test_constructor_builds_what_werkzeug_builds(body, status, mimetype, content_type):
+    from flask.wrappers import Response
+
+    ours = Response(body, status, mimetype=mimetype, content_type=content_type)
+    theirs = Response.__new__(Response)
+    WerkzeugResponse.__init__(theirs, body, status, None, mimetype, content_type)
+    assert _state(ours) == _state(theirs)
+
+
+def test_constructor_shortcut_is_taken(monkeypatch):
+    from flask.wrappers import Response
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("Werkzeug's constructor was used")
+
+    monkeypatch.setattr(WerkzeugResponse, "__init__", forbidden)
+    assert Response("x").get_data() == b"x"
+    with pytest.raises(AssertionError):
+        Response("x", headers={"X-A": "1"})  # headers go through Werkzeug
+
+
+def test_subclass_overriding_a_step_gets_werkzeug_constructor():
+    class Upper(flask.Response):
+        def set_data(self, value):
+            super().set_data(value.upper() if isinstance(value, str) else value)
+
+    class NoLength(flask.Response):
+        automatically_set_content_length = False
+        default_status = 202
+        default_mimetype = "text/plain"
+
+    assert Upper("abc").get_data() == b"ABC"
+    resp = NoLength("abc")
+    assert "Content-Length" not in resp.headers
+    assert resp.status == "202 ACCEPTED"
+    assert resp.content_type == "text/plain; charset=utf-8"

@@ -1,0 +1,228 @@
+"""The direct body, form and content-type paths give Werkzeug's results.
+
+Each case is run through our Request and through Werkzeug's own Request
+class on the same environ, and the outcomes compared; a second set of
+tests checks the direct paths are the ones taken.
+"""
+
+from __future__ import annotations
+
+import io
+import typing as t
+from urllib.parse import parse_qsl
+
+import pytest
+from werkzeug.exceptions import ClientDisconnected
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
+
+from flask import Flask
+from flask import _body
+from flask.wrappers import Request
+
+
+def environ_for(
+    body: bytes, content_type: str | None = None, length: str | None = None, **extra: t.Any
+) -> dict[str, t.Any]:
+    env = EnvironBuilder(method="POST", data=body).get_environ()
+    env["wsgi.input"] = io.BytesIO(body)
+    env.pop("CONTENT_TYPE", None)
+    if content_type is not None:
+        env["CONTENT_TYPE"] = content_type
+    env["CONTENT_LENGTH"] = str(len(body)) if length is None else length
+    env.update(extra)
+    return env
+
+
+def outcome(fn: t.Callable[[], t.Any]) -> t.Any:
+    try:
+        return ("ok", fn())
+    except Exception as e:  # the exception type is part of the result
+        return ("error", type(e))
+
+
+def both(
+    body: bytes, read: t.Callable[[t.Any], t.Any], **kw: t.Any
+) -> tuple[t.Any, t.Any]:
+    ours = Request(environ_for(body, **kw))
+    theirs = WerkzeugRequest(environ_for(body, **kw))
+    ours.max_content_length = theirs.max_content_length = 100
+    return outcome(lambda: read(ours)), outcome(lambda: read(theirs))
+
+
+FORMS = [
+    b"name=Alice+Smith&email=alice%40example.org&age=31",
+    b"a=1&a=2&b=&c",
+    b"&&x=1&&",
+    b"=value&key=",
+    b"k%20ey=v%2Bal+ue&plus=a+b+c&first+name=x",
+    b"bad=%zz&pct=%",
+    b"utf=%C3%A9t%C3%A9&raw=\xc3\xa9",
+    b"invalid=%ff%fe",
+    b"undecodable=\xff",
+    b"semi=a;b=c",
+    b"",
+]
+
+
+@pytest.mark.parametrize("body", FORMS)
+def test_form_matches_werkzeug(body: bytes) -> None:
+    def read(r: t.Any) -> t.Any:
+        return (list(r.form.items(multi=True)), list(r.files), r.stream.read())
+
+    ours, theirs = both(body, read, content_type="application/x-www-form-urlencoded")
+    assert ours == theirs
+
+
+@pytest.mark.parametrize("body", [f.decode("latin1") for f in FORMS[:-3]])
+def test_parse_urlencoded_is_parse_qsl(body: str) -> None:
+    expected = parse_qsl(body, keep_blank_values=True, errors="werkzeug.url_quote")
+    assert _body.parse_urlencoded(body) == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "length"),
+    [
+        (b'{"a": 1}', None),
+        (b"", None),
+        (b"short", "10"),  # the client sent less than it announced
+        (b"x" * 200, None),  # over max_content_length
+        (b"abcdef", "3"),  # more sent than announced: only 3 are read
+        (b"abc", "+3"),  # not a plain number: Werkzeug decides
+        (b"abc", "-1"),
+    ],
+)
+def test_get_data_matches_werkzeug(body: bytes, length: str | None) -> None:
+    def read(r: t.Any) -> t.Any:
+        return (r.get_data(), r.get_data(as_text=True), r.stream.read())
+
+    ours, theirs = both(body, read, length=length, content_type="application/json")
+    assert ours == theirs
+
+
+def test_get_data_uncached_then_stream_empty() -> None:
+    def read(r: t.Any) -> t.Any:
+        return (r.get_data(cache=False), r.get_data(), r.stream.read())
+
+    ours, theirs = both(b"payload", read)
+    assert ours == theirs == ("ok", (b"payload", b"", b""))
+
+
+def test_form_after_get_data_uses_cached_bytes() -> None:
+    def read(r: t.Any) -> t.Any:
+        return (r.get_data(), r.form.to_dict())
+
+    ours, theirs = both(b"a=1&b=2", read, content_type="application/x-www-form-urlencoded")
+    assert ours == theirs == ("ok", (b"a=1&b=2", {"a": "1", "b": "2"}))
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "Application/JSON; charset=UTF-8",
+        'multipart/form-data; boundary="abc"',
+        "text/plain;format=flowed",
+        "",
+    ],
+)
+def test_content_type_matches_werkzeug(content_type: str) -> None:
+    def read(r: t.Any) -> t.Any:
+        return (r.mimetype, r.mimetype_params, r.is_json)
+
+    for _ in range(2):  # second time round from the remembered parse
+        ours, theirs = both(b"", read, content_type=content_type)
+        assert ours == theirs
+
+
+def test_mimetype_params_are_a_fresh_dict() -> None:
+    env = environ_for(b"", content_type="text/plain; charset=latin-1")
+    Request(env).mimetype_params["charset"] = "changed"
+    assert Request(env).mimetype_params == {"charset": "latin-1"}
+
+
+def test_read_body_errors() -> None:
+    env = environ_for(b"abc", length="5")
+    with pytest.raises(ClientDisconnected):
+        _body.read_body(env, 5, None)
+    with pytest.raises(RequestEntityTooLarge):
+        _body.read_body(env, 5, 4)
+
+    class Failing(io.RawIOBase):
+        def read(self, size: int = -1) -> bytes:
+            raise OSError("connection reset")
+
+    with pytest.raises(ClientDisconnected):
+        _body.read_body({"wsgi.input": Failing()}, 5, None)
+
+
+def test_read_body_keeps_reading_short_chunks() -> None:
+    class Trickle(io.RawIOBase):
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def read(self, size: int = -1) -> bytes:
+            chunk, self.data = self.data[:2], self.data[2:]
+            return chunk
+
+    assert _body.read_body({"wsgi.input": Trickle(b"abcdefg")}, 7, None) == b"abcdefg"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"wsgi.input_terminated": True},
+        {"HTTP_TRANSFER_ENCODING": "chunked"},
+        {"CONTENT_LENGTH": str(_body.SMALL_BODY + 1)},
+        {"CONTENT_LENGTH": "1e3"},
+    ],
+)
+def test_unusual_bodies_are_left_to_werkzeug(extra: dict[str, t.Any]) -> None:
+    env = environ_for(b"x", **extra)
+    assert _body.small_body_length(env) is None
+
+
+def test_direct_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise AssertionError("Werkzeug's stream was used")
+
+    monkeypatch.setattr("werkzeug.wrappers.request.get_input_stream", forbidden)
+    r = Request(environ_for(b"a=1", content_type="application/x-www-form-urlencoded"))
+    assert r.form["a"] == "1"
+    r = Request(environ_for(b'{"a": 1}', content_type="application/json"))
+    assert r.get_json() == {"a": 1}
+
+
+def test_through_the_app() -> None:
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = 50
+
+    @app.post("/form")
+    def form() -> dict[str, t.Any]:
+        return {"form": request_form()}
+
+    def request_form() -> dict[str, str]:
+        from flask import request
+
+        return request.form.to_dict()
+
+    client = app.test_client()
+    assert client.post("/form", data={"a": "b c"}).json == {"form": {"a": "b c"}}
+    assert client.post("/form", data={"a": "x" * 60}).status_code == 413
+    assert client.post("/form", data=b"\xff", content_type="application/x-www-form-urlencoded").json == {"form": {}}
+
+
+def test_custom_parser_class_is_honoured() -> None:
+    from werkzeug.formparser import FormDataParser
+
+    class Parser(FormDataParser):
+        def parse(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+            stream, form, files = super().parse(*args, **kwargs)
+            return stream, self.cls([("parsed_by", "custom")]), files
+
+    class MyRequest(Request):
+        form_data_parser_class = Parser
+
+    r = MyRequest(environ_for(b"a=1", content_type="application/x-www-form-urlencoded"))
+    assert r.form.to_dict() == {"parsed_by": "custom"}
