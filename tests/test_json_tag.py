@@ -136,3 +136,27 @@ def test_default_tags_list():
     ) > TaggedJSONSerializer.default_tags.index(
         next(c for c in TaggedJSONSerializer.default_tags if c.key == " di")
     )
+
+
+def test_dumps_in_app_uses_the_providers_settings_compactly():
+    import json
+
+    from flask import Flask
+    from flask.json.provider import DefaultJSONProvider
+
+    app = Flask(__name__)
+    s = TaggedJSONSerializer()
+    value = {"b": 1, "a": ["\u00e9", (1, 2)]}
+    with app.app_context():
+        assert s.dumps(value) == json.dumps(s.tag(value), separators=(",", ":"), sort_keys=True)
+        app.json.sort_keys = False
+        app.json.ensure_ascii = False
+        assert s.dumps(value) == '{"b":1,"a":["\u00e9",{" t":[1,2]}]}'
+
+    class Shouting(DefaultJSONProvider):
+        def dumps(self, obj, **kwargs):
+            return super().dumps(obj, **kwargs).upper()
+
+    app.json = Shouting(app)
+    with app.app_context():
+        assert s.dumps({"a": "x"}) == '{"A":"X"}'

@@ -11,6 +11,7 @@ import typing as t
 
 from ..globals import _cv_app
 from ..globals import current_app
+from .provider import DefaultJSONProvider
 from .provider import _default
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +34,15 @@ def dumps(obj: t.Any, **kwargs: t.Any) -> str:
         return provider.dumps(obj, **kwargs)  # type: ignore[no-any-return]
     kwargs.setdefault("default", _default)
     return _json.dumps(obj, **kwargs)
+
+
+def _dumps_compact(obj: t.Any) -> str:
+    """``dumps(obj, separators=(",", ":"))``, reusing the provider's encoder
+    when it is the default one (what session cookies are written with)."""
+    provider = _provider()
+    if provider is not None and type(provider).dumps is DefaultJSONProvider.dumps:
+        return provider._encoder(False).encode(obj)  # type: ignore[no-any-return]
+    return dumps(obj, separators=(",", ":"))
 
 
 def dump(obj: t.Any, fp: t.IO[str], **kwargs: t.Any) -> None:

@@ -23,7 +23,7 @@ from markupsafe import Markup
 from werkzeug.http import http_date
 from werkzeug.http import parse_date
 
-from ..json import dumps
+from ..json import _dumps_compact
 from ..json import loads
 
 
@@ -277,7 +277,7 @@ class TaggedJSONSerializer:
 
     def dumps(self, value: t.Any) -> str:
         """Tag ``value`` and serialize it as compact JSON."""
-        return dumps(self.tag(value), separators=(",", ":"))
+        return _dumps_compact(self.tag(value))
 
     def loads(self, value: str) -> t.Any:
         """Parse JSON produced by :meth:`dumps` and untag it."""
