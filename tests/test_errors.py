@@ -299,3 +299,64 @@ def test_none_body_in_tuple_is_an_error(app):
     with app.test_request_context():
         with pytest.raises(TypeError, match="returned None"):
             app.make_response((None, 200))
+
+
+def _wsgi(app, path, method="GET"):
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(path=path, method=method).get_environ()
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+
+    body = b"".join(app(environ, start_response))
+    return captured["status"], dict(captured["headers"]), body
+
+
+@pytest.mark.parametrize("repeat", [1, 2])  # the second time from the remembered page
+def test_error_pages_are_werkzeugs(app, repeat):
+    from werkzeug.exceptions import MethodNotAllowed
+
+    @app.post("/only-post")
+    def only_post():
+        return "posted"
+
+    @app.route("/gone/<int:n>")
+    def gone(n):
+        flask.abort(404, description=f"item <{n}> is\nnot here")
+
+    for _ in range(repeat):
+        status, headers, body = _wsgi(app, "/missing")
+        assert status == "404 NOT FOUND"
+        assert body == NotFound().get_body().encode()
+        assert headers["Content-Length"] == str(len(body))
+
+        status, headers, body = _wsgi(app, "/only-post")
+        assert status == "405 METHOD NOT ALLOWED"
+        assert body == MethodNotAllowed().get_body().encode()
+        assert set(headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+
+        for n in (1, 2):
+            status, _, body = _wsgi(app, f"/gone/{n}")
+            expected = NotFound(description=f"item <{n}> is\nnot here").get_body()
+            assert body == expected.encode()
+            assert b"&lt;" in body and b"<br>" in body
+
+
+def test_error_page_of_a_class_that_renders_itself(app):
+    class Teapot(HTTPException):
+        code = 418
+        description = "short and stout"
+        calls = 0
+
+        def get_description(self, environ=None, scope=None):
+            type(self).calls += 1
+            return f"<p>{self.description} #{self.calls}</p>"
+
+    @app.route("/tea")
+    def tea():
+        raise Teapot()
+
+    assert _wsgi(app, "/tea")[2].endswith(b"#1</p>\n")
+    assert _wsgi(app, "/tea")[2].endswith(b"#2</p>\n")  # rendered each time

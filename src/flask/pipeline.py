@@ -161,11 +161,39 @@ def _plain_answer(
         and type(rv).get_response is HTTPException.get_response
         and not _response_observed(app, ctx)
     ):
-        body = rv.get_body(environ).encode()
+        status, body = _error_page(rv, environ)
         headers = rv.get_headers(environ)
         headers.append(("Content-Length", str(len(body))))
-        return f"{rv.code} {rv.name.upper()}", headers, body
+        return status, headers, body
     return None
+
+
+# (exception class, code, description) -> (status line, HTML body)
+_error_pages: dict[tuple[type, int | None, t.Any], tuple[str, bytes]] = {}
+
+
+def _error_page(rv: HTTPException, environ: WSGIEnvironment) -> tuple[str, bytes]:
+    """The status line and body Werkzeug renders for an HTTP error.
+
+    Werkzeug's page depends only on the code, its name and the
+    description, but rendering it (escaping, a name lookup that imports)
+    was a fifth of a 404 request; pages of classes that render themselves
+    differently are not remembered.
+    """
+    cls = type(rv)
+    key = (cls, rv.code, rv.description)
+    page = _error_pages.get(key)
+    if page is None:
+        page = (f"{rv.code} {rv.name.upper()}", rv.get_body(environ).encode())
+        if (
+            cls.get_body is HTTPException.get_body
+            and cls.get_description is HTTPException.get_description
+            and cls.name is HTTPException.name  # type: ignore[comparison-overlap]
+            and type(rv.description) is str
+            and len(_error_pages) < 64  # descriptions may embed request data
+        ):
+            _error_pages[key] = page
+    return page
 
 
 def _headers(content_type: str, body: bytes) -> list[tuple[str, str]]:
