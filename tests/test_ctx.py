@@ -420,3 +420,31 @@ def test_signals_only_sent_with_receivers(app, client, monkeypatch):
         client.get("/")
     assert len(sent) == 1
     assert received == [app]
+
+
+def test_proxies_forward_reads_and_writes():
+    from werkzeug.local import LocalProxy
+
+    app = flask.Flask(__name__)
+    app.secret_key = "test"
+    assert isinstance(flask.g, LocalProxy)
+    assert repr(flask.g) == "<LocalProxy unbound>"
+    with pytest.raises(RuntimeError, match="application context"):
+        flask.g.anything
+    with pytest.raises(RuntimeError, match="application context"):
+        flask.g.anything = 1
+    with app.test_request_context("/?q=1"):
+        flask.g.user = "ann"
+        flask.g._private = "kept"
+        assert flask.g.user == "ann" and flask.g._private == "kept"
+        assert vars(flask.g._get_current_object()) == {"user": "ann", "_private": "kept"}
+        assert flask.current_app.name == app.name
+        assert flask.request.args["q"] == "1"
+        flask.session["k"] = "v"
+        assert flask.session.get("k") == "v"
+        with pytest.raises(AttributeError):
+            flask.g.missing
+        assert getattr(flask.g, "missing", "dflt") == "dflt"
+        assert "user" in flask.g
+        del flask.g.user
+        assert "user" not in flask.g
