@@ -316,3 +316,16 @@ def test_trusted_hosts(app, client):
     assert client.get("/", base_url="http://good.test/").data == b"good.test"
     assert client.get("/", base_url="http://x.trusted.test/").status_code == 200
     assert client.get("/", base_url="http://evil.test/").status_code == 400
+
+
+def test_non_ascii_paths_match_as_utf8():
+    app = flask.Flask(__name__)
+
+    @app.route("/caf\u00e9/<name>")
+    def cafe(name):
+        return name
+
+    client = app.test_client()
+    assert client.get("/caf\u00e9/cr\u00e8me").get_data(as_text=True) == "cr\u00e8me"
+    assert client.get("/caf%C3%A9/x").get_data(as_text=True) == "x"
+    assert client.get("/cafe/x").status_code == 404

@@ -85,8 +85,10 @@ def match_directly(url_map: Map, request: Request) -> bool:
     url_map.update()
     path = environ.get("PATH_INFO") or ""
     if path:
-        # WSGI gives the path as latin-1 decoded bytes; URLs are UTF-8.
-        path = "/" + path.encode("latin1").decode(errors="replace").lstrip("/")
+        if not path.isascii():
+            # WSGI gives the path as latin-1 decoded bytes; URLs are UTF-8.
+            path = path.encode("latin1").decode(errors="replace")
+        path = "/" + path.lstrip("/")
     domain = url_map.default_subdomain or ""
     method = request.method
     for rule in _static_rules(url_map, domain).get(path, ()):
