@@ -1,0 +1,539 @@
+"""The rendering speed-ups in flask.templating give stock Jinja's results.
+
+Every template here is rendered by our environment and by a plain
+``jinja2.Environment`` set up the same way; the outputs (and, for
+``generate``, the very chunks) must match. Other tests check that the fast
+paths are really taken, so dropping one fails here.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+
+import jinja2
+import pytest
+from jinja2 import DictLoader
+from jinja2 import pass_context
+from jinja2 import pass_environment
+from jinja2 import pass_eval_context
+from jinja2.runtime import Context
+from markupsafe import Markup
+from markupsafe import escape
+
+import flask
+from flask import templating
+
+# -- helpers ----------------------------------------------------------------
+
+
+class Html:
+    def __html__(self) -> str:
+        return "<i>html</i>"
+
+
+class StrSub(str):
+    pass
+
+
+class MarkupSub(Markup):
+    pass
+
+
+class Color(enum.IntEnum):
+    RED = 1
+
+
+class Obj:
+    name = "<obj>"
+
+    def method(self, x: object) -> str:
+        return f"m({x})"
+
+
+@pass_context
+def ctx_func(context: Context, arg: object = "") -> str:
+    return f"ctx:{context.get('who')}:{arg}"
+
+
+@pass_eval_context
+def eval_func(eval_ctx: object, arg: object = "") -> str:
+    return f"eval:{eval_ctx.autoescape}:{arg}"  # type: ignore[attr-defined]
+
+
+@pass_environment
+def env_func(environment: jinja2.Environment, arg: object = "") -> str:
+    return f"env:{type(environment).__mro__[-2].__name__}:{arg}"
+
+
+class CallableWithContext:
+    @pass_context
+    def __call__(self, context: Context) -> str:
+        return f"callable:{context.get('who')}"
+
+
+def stops() -> str:
+    raise StopIteration
+
+
+def wrapped_plain(x: object) -> str:
+    return f"w<{x}>"
+
+
+@functools.wraps(wrapped_plain)
+def decorated(x: object) -> str:
+    return wrapped_plain(x)
+
+
+TEMPLATES = {
+    "base.html": (
+        "<title>{% block title %}Base &{% endblock %}</title>"
+        "<h1>{{ self.title() }}</h1>{% block body %}{% endblock %}"
+        "{% block foot %}<foot {{ who }}>{% endblock %}"
+    ),
+    "child.html": (
+        '{% extends "base.html" %}{% block title %}Child <{{ who }}>{% endblock %}'
+        "{% block body %}{% for row in rows %}"
+        '<tr class="{{ loop.cycle("odd", "even") }}">{{ row.id }}|{{ row.name }}'
+        "|{{ row.missing }}|{{ row.items }}|{{ loop.index }}</tr>\n"
+        "{% else %}empty{% endfor %}{% endblock %}"
+        "{% block foot %}[{{ super() }}]{% endblock %}"
+    ),
+    "grandchild.html": (
+        '{% extends "child.html" %}{% block title %}{{ super() }}+GC{% endblock %}'
+    ),
+    "macros.html": (
+        "{% macro field(name, value='', type='text') -%}"
+        '<input type="{{ type }}" name="{{ name }}" value="{{ value }}">'
+        "{%- endmacro %}"
+        "{% macro wrap(tag) %}<{{ tag }}>{{ caller(tag) }}</{{ tag }}>{% endmacro %}"
+    ),
+    "uses_macros.html": (
+        '{% import "macros.html" as m %}{% from "macros.html" import wrap %}'
+        "{{ m.field('q', value=who) }}"
+        "{% call(t) wrap('div') %}inside {{ t }} {{ who }}{% endcall %}"
+        "{% set ns = namespace(total=0) %}{% for r in rows %}"
+        "{% set ns.total = ns.total + r.id %}{% endfor %}total={{ ns.total }}"
+        "{% set captured %}cap <{{ who }}>{% endset %}[{{ captured }}]"
+        "{% filter upper %}up {{ who }}{% endfilter %}"
+        '{% include "inc.html" %}'
+    ),
+    "inc.html": "<inc {{ who }} {{ rows|length }}>",
+    "calls.html": (
+        "{{ ctx_func('a') }}|{{ eval_func('b') }}|{{ env_func('c') }}|"
+        "{{ callable_obj() }}|{{ obj.method(who) }}|{{ stops() }}|"
+        "{{ decorated(who) }}|{{ range(3)|list }}|{{ dict(a=1) }}|"
+        "{% for x in [1, 2] %}{{ ctx_func(x) }}{% set who = 'loop' %}"
+        "{{ ctx_func(x) }}{% endfor %}|{{ lipsum is defined }}"
+    ),
+    "values.html": (
+        "{% for v in values %}[{{ v }}]{% endfor %}"
+        "{{ nothing }}|{{ nothing is defined }}|{{ markup }}|{{ markup ~ who }}"
+        "|{{ who|e }}|{{ who|safe }}|{{ 1 + 2 }}|{{ 'lit<' }}"
+        "{% autoescape false %}{{ who }}{{ markup }}{% endautoescape %}"
+        "{% autoescape true %}{{ who }}{% endautoescape %}"
+    ),
+    "recursive.html": (
+        "{% for item in tree recursive %}<li>{{ item.name }}"
+        "{% if item.children %}<ul>{{ loop(item.children) }}</ul>{% endif %}"
+        "</li>{% endfor %}"
+    ),
+    "dynamic_extends.html": (
+        "{% if parent %}{% extends parent %}{% endif %}"
+        "outside {{ who }}{% block title %}dyn {{ who }}{% endblock %}"
+    ),
+    "required.html": "a{% block body required %}{% endblock %}b",
+}
+
+CONTEXT = {
+    "who": "<Ann & 'Bob'>",
+    "rows": [
+        {"id": 1, "name": "a<b", "email": "x@y"},
+        {"id": 2, "name": Markup("<b>safe</b>"), "email": "z"},
+    ],
+    "obj": Obj(),
+    "markup": Markup("<em>m</em>"),
+    "tree": [
+        {"name": "root<", "children": [{"name": "leaf", "children": []}]},
+        {"name": "solo", "children": []},
+    ],
+    "parent": "base.html",
+    "values": [
+        "plain & <tag>",
+        StrSub("sub<"),
+        Markup("<b>"),
+        MarkupSub("<i>"),
+        Html(),
+        0,
+        -12,
+        10**30,
+        True,
+        False,
+        1.5,
+        None,
+        Color.RED,
+        b"bytes<",
+        ["<l>"],
+    ],
+}
+
+FUNCTIONS = {
+    "ctx_func": ctx_func,
+    "eval_func": eval_func,
+    "env_func": env_func,
+    "callable_obj": CallableWithContext(),
+    "stops": stops,
+    "decorated": decorated,
+}
+
+
+def make_pair(
+    autoescape: object = True, **options: object
+) -> tuple[templating.Environment, jinja2.Environment]:
+    app = flask.Flask(__name__)
+    ours = templating.Environment(
+        app, loader=DictLoader(TEMPLATES), autoescape=autoescape, **options
+    )
+    stock = jinja2.Environment(
+        loader=DictLoader(TEMPLATES), autoescape=autoescape, **options
+    )
+    for env in (ours, stock):
+        env.globals.update(FUNCTIONS)
+    return ours, stock
+
+
+def both(ours: jinja2.Environment, stock: jinja2.Environment, name: str, **extra: object):
+    context = {**CONTEXT, **extra}
+    a = ours.get_template(name)
+    b = stock.get_template(name)
+    return (a.render(context), b.render(context)), (
+        list(a.generate(context)),
+        list(b.generate(context)),
+    )
+
+
+NAMES = sorted(set(TEMPLATES) - {"required.html"})
+
+# -- whole templates ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("autoescape", [True, False])
+@pytest.mark.parametrize("name", NAMES)
+def test_render_and_generate_match_stock_jinja(name: str, autoescape: bool) -> None:
+    ours, stock = make_pair(autoescape)
+    (mine, theirs), (my_chunks, their_chunks) = both(ours, stock, name)
+    assert mine == theirs
+    # Streams keep Jinja's own chunks, types included.
+    assert my_chunks == their_chunks
+    assert [type(c) for c in my_chunks] == [type(c) for c in their_chunks]
+
+
+def test_dynamic_extends_without_parent_matches() -> None:
+    ours, stock = make_pair()
+    (mine, theirs), (a, b) = both(ours, stock, "dynamic_extends.html", parent=None)
+    assert mine == theirs and a == b
+    assert "outside" in mine
+
+
+def test_select_autoescape_and_finalize_match() -> None:
+    ours, stock = make_pair(
+        jinja2.select_autoescape(["html"]), finalize=lambda v: "" if v is None else v
+    )
+    for name in NAMES:
+        (mine, theirs), (a, b) = both(ours, stock, name)
+        assert mine == theirs and a == b
+
+
+def test_pass_context_finalize_matches() -> None:
+    @pass_context
+    def finalize(context: Context, value: object) -> object:
+        return f"{str(context.get('who'))[:2]}:{value}"
+
+    ours, stock = make_pair(finalize=finalize)
+    for name in NAMES:
+        (mine, theirs), _ = both(ours, stock, name)
+        assert mine == theirs
+
+
+def test_string_templates_and_template_globals_match() -> None:
+    ours, stock = make_pair()
+    source = (
+        "{{ who }} {{ extra }} {{ ctx_func() }}"
+        "{% for i in range(2) %}{{ i }},{{ i }}{% endfor %}"
+    )
+    # Template globals shadow environment globals; render values win.
+    a = ours.from_string(source, globals={"extra": "<x>", "who": "g"})
+    b = stock.from_string(source, globals={"extra": "<x>", "who": "g"})
+    assert a.render() == b.render()
+    assert a.render(who="<w>") == b.render(who="<w>")
+    ctx_a, ctx_b = a.new_context({"v": 1}), b.new_context({"v": 1})
+    assert ctx_a.parent == ctx_b.parent
+    assert list(ctx_a.parent) == list(ctx_b.parent)
+    assert ctx_a.globals_keys == ctx_b.globals_keys
+    shared_a = a.new_context({"v": 1}, shared=True)
+    assert shared_a.parent == {"v": 1}
+    local_a = a.new_context({"v": 1}, locals={"l_0_x": 2})
+    local_b = b.new_context({"v": 1}, locals={"l_0_x": 2})
+    assert local_a.parent == local_b.parent
+
+
+def test_required_block_error_matches() -> None:
+    ours, stock = make_pair()
+    for env in (ours, stock):
+        with pytest.raises(jinja2.TemplateRuntimeError, match="Required block 'body'"):
+            env.get_template("required.html").render(CONTEXT)
+
+
+def test_error_line_numbers_match() -> None:
+    source = "line1\n{% for r in rows %}\n{{ r.id }}x{{ r.id // 0 }}y\n{% endfor %}"
+    ours, stock = make_pair()
+    lines = []
+    for env in (ours, stock):
+        with pytest.raises(ZeroDivisionError) as info:
+            env.from_string(source).render(rows=[{"id": 1}])
+        frames = [
+            tb.tb_lineno
+            for tb in _walk(info.value.__traceback__)
+            if tb.tb_frame.f_code.co_filename == "<template>"
+        ]
+        lines.append(frames)
+    assert lines[0] == lines[1] == [3]
+
+
+def _walk(tb):  # type: ignore[no-untyped-def]
+    while tb is not None:
+        yield tb
+        tb = tb.tb_next
+
+
+def test_undefined_classes_match() -> None:
+    for undefined in (jinja2.Undefined, jinja2.ChainableUndefined, jinja2.DebugUndefined):
+        ours, stock = make_pair(undefined=undefined)
+        (mine, theirs), _ = both(ours, stock, "values.html")
+        assert mine == theirs
+    ours, stock = make_pair(undefined=jinja2.StrictUndefined)
+    for env in (ours, stock):
+        with pytest.raises(jinja2.UndefinedError):
+            env.from_string("a{{ nothing }}b").render()
+
+
+def test_async_environment_matches() -> None:
+    ours, stock = make_pair(enable_async=True)
+    for name in ("child.html", "uses_macros.html", "values.html"):
+        (mine, theirs), _ = both(ours, stock, name)
+        assert mine == theirs
+
+
+# -- the pieces ---------------------------------------------------------------
+
+
+ESCAPE_VALUES = [
+    "",
+    "plain",
+    "<a href='x'>&\"</a>",
+    StrSub("<sub>"),
+    Markup("<b>&amp;</b>"),
+    MarkupSub("<i>"),
+    Html(),
+    0,
+    -5,
+    10**40,
+    True,
+    False,
+    3.25,
+    float("nan"),
+    None,
+    Color.RED,
+    b"<bytes>",
+    jinja2.Undefined(name="u"),
+    jinja2.DebugUndefined(name="u"),
+    ["<list>"],
+]
+
+
+@pytest.mark.parametrize("value", ESCAPE_VALUES, ids=repr)
+def test_escape_matches_markupsafe(value: object) -> None:
+    expected = escape(value)
+    got = templating._escape(value)
+    assert got == expected
+    assert type(got) is type(expected) is Markup
+    assert templating._escape_text(value) == str(expected)
+
+
+def test_compiled_templates_use_fast_escape() -> None:
+    ours, stock = make_pair()
+    for template in (
+        ours.get_template("child.html"),
+        ours.from_string("{{ x }}"),
+        ours.template_class.from_code(
+            ours, ours.compile("{{ x }}"), ours.make_globals(None), None
+        ),
+    ):
+        assert template.root_render_func.__globals__["escape"] is templating._escape
+    stock_globals = stock.from_string("{{ x }}").root_render_func.__globals__
+    assert stock_globals["escape"] is escape
+
+
+def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    class Recorder(templating._JoinedOutput):
+        __slots__ = ()
+
+        @staticmethod
+        def extend(items):  # type: ignore[no-untyped-def]
+            calls.append(len(items))
+            return "".join(items)
+
+    monkeypatch.setattr(templating, "_JOINED", Recorder())
+    ours, stock = make_pair()
+    template = ours.get_template("child.html")
+    assert template.render(CONTEXT) == stock.get_template("child.html").render(CONTEXT)
+    assert calls and max(calls) >= 5
+    # Streaming never takes the joined form.
+    calls.clear()
+    list(template.generate(CONTEXT))
+    assert calls == []
+    source = ours.compile(TEMPLATES["child.html"], raw=True)
+    assert "_flask_join.extend((" in source and "_flask_join.escape(" in source
+
+
+def test_context_call_fast_path_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
+    ours, _ = make_pair()
+    assert ours.context_class is templating._Context
+    slow = []
+    original = Context.call
+
+    def spy(self, obj, *args, **kwargs):  # type: ignore[no-untyped-def]
+        slow.append(obj)
+        return original(self, obj, *args, **kwargs)
+
+    monkeypatch.setattr(Context, "call", spy)
+    ours.globals["plain"] = lambda x: f"p{x}"
+    out = ours.from_string(
+        "{{ plain(1) }}{{ obj.method(2) }}{% for i in [3] %}{{ plain(i) }}{% endfor %}"
+        "{{ ctx_func() }}"
+    ).render(obj=Obj(), who="w")
+    assert out == "p1m(2)p3ctx:w:"
+    # Only the pass_context function went through Jinja's own call.
+    assert slow == [ctx_func]
+
+
+def test_context_call_matches_stock_call() -> None:
+    ours, stock = make_pair()
+    def marked_later(x: object) -> str:
+        return f"ml{x}"
+
+    # Jinja looks at ``obj.__call__``, which a function's __dict__ can shadow.
+    marked_later.__call__ = pass_context(  # type: ignore[attr-defined]
+        lambda ctx, x: f"called{x}"
+    )
+    targets = [
+        (
+            lambda *a, **k: (a, sorted(k.items())),
+            ("a",),
+            {"k": 1, "_loop_vars": {}, "_block_vars": {}},
+        ),
+        (Obj().method, ("x",), {}),
+        (ctx_func, ("y",), {"_loop_vars": {"who": "loopvar"}}),
+        (ctx_func, ("y",), {"_block_vars": {"who": "blockvar"}}),
+        (eval_func, (), {}),
+        (env_func, (), {}),
+        (CallableWithContext(), (), {}),
+        (decorated, ("d",), {}),
+        (marked_later, (1,), {}),
+        (len, ("abc",), {}),
+        (stops, (), {}),
+        (functools.partial(ctx_func), (), {}),
+    ]
+    context_ours = ours.from_string("").new_context({"who": "w"})
+    context_stock = stock.from_string("").new_context({"who": "w"})
+    for func, args, kwargs in targets:
+        a = _outcome(context_ours.call, func, *args, **dict(kwargs))
+        b = _outcome(context_stock.call, func, *args, **dict(kwargs))
+        if isinstance(b, jinja2.Undefined):
+            assert type(a) is type(b) and a._undefined_hint == b._undefined_hint
+        else:
+            assert a == b, func
+
+
+def _outcome(call, *args, **kwargs):  # type: ignore[no-untyped-def]
+    try:
+        return call(*args, **kwargs)
+    except Exception as e:
+        return (type(e), str(e))
+
+
+def test_user_context_and_template_classes_are_honoured() -> None:
+    made = []
+
+    class MyContext(Context):
+        def call(self, obj, *args, **kwargs):  # type: ignore[no-untyped-def]
+            made.append("call")
+            return super().call(obj, *args, **kwargs)
+
+    class MyTemplate(jinja2.Template):
+        pass
+
+    class MyEnv(templating.Environment):
+        context_class = MyContext
+        template_class = MyTemplate
+
+    app = flask.Flask(__name__)
+    env = MyEnv(app, loader=DictLoader(TEMPLATES), autoescape=True)
+    env.globals.update(FUNCTIONS)
+    stock = jinja2.Environment(loader=DictLoader(TEMPLATES), autoescape=True)
+    stock.globals.update(FUNCTIONS)
+    template = env.get_template("calls.html")
+    assert type(template) is MyTemplate
+    assert template.render(CONTEXT) == stock.get_template("calls.html").render(CONTEXT)
+    assert made
+    assert isinstance(template.new_context({}), MyContext)
+
+    # Set on an instance, as Jinja's docs allow.
+    env2, _ = make_pair()
+    env2.template_class = MyTemplate
+    assert type(env2.from_string("x")) is MyTemplate
+    assert env2.from_string("{{ v }}").render(v="<") == "&lt;"
+
+
+def test_custom_concat_turns_joining_off() -> None:
+    class ListConcatEnv(templating.Environment):
+        @staticmethod
+        def concat(chunks):  # type: ignore[no-untyped-def,override]
+            return "|".join(chunks)
+
+    app = flask.Flask(__name__)
+    env = ListConcatEnv(app, loader=DictLoader(TEMPLATES))
+    assert env.from_string("a{{ x }}b").render(x=1) == "a|1|b"
+
+
+def test_render_template_through_app_matches(app: flask.Flask) -> None:
+    app.jinja_loader = DictLoader(TEMPLATES)  # type: ignore[assignment]
+    stock = jinja2.Environment(loader=DictLoader(TEMPLATES), autoescape=True)
+    stock.globals.update(FUNCTIONS)
+    app.jinja_env.globals.update(FUNCTIONS)
+    with app.test_request_context():
+        got = flask.render_template("child.html", **CONTEXT)
+        streamed = "".join(flask.stream_template("child.html", **CONTEXT))
+    expected = stock.get_template("child.html").render(CONTEXT)
+    assert got == streamed == expected
+
+
+
+def test_extensions_match() -> None:
+    source = (
+        "{% trans who=who %}Hello {{ who }}!{% endtrans %}"
+        "{% trans count=2 %}{{ count }} item{% pluralize %}"
+        "{{ count }} items{% endtrans %}"
+        "{{ _('<raw>') }}{% set items = [] %}{% do items.append(who) %}{{ items }}"
+        "{% for i in range(5) %}{% if i == 3 %}{% break %}{% endif %}"
+        "{% if i == 1 %}{% continue %}{% endif %}<{{ i }}>{% endfor %}"
+    )
+    exts = ["jinja2.ext.i18n", "jinja2.ext.do", "jinja2.ext.loopcontrols"]
+    ours, stock = make_pair(extensions=exts)
+    for env in (ours, stock):
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    a, b = ours.from_string(source), stock.from_string(source)
+    assert a.render(who="<w>") == b.render(who="<w>")
+    assert list(a.generate(who="<w>")) == list(b.generate(who="<w>"))
