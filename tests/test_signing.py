@@ -109,3 +109,17 @@ def test_vary_cookie_joins_an_existing_vary_header() -> None:
         return flask.Response("ok", headers={"Vary": "Accept-Encoding"})
 
     assert app.test_client().get("/").headers["Vary"] == "Accept-Encoding, Cookie"
+
+
+@pytest.mark.parametrize("digest", ["sha1", "sha256", "sha512", "sha3_256", "blake2b", hashlib.sha1])
+@pytest.mark.parametrize("key_length", [0, 20, 64, 128, 200])
+def test_hmac_function_is_hmac(digest, key_length):
+    import hmac
+
+    from flask._signing import _hmac_function
+
+    key = bytes(range(256))[:key_length] if key_length <= 256 else b""
+    mac = _hmac_function(key, digest)
+    for message in (b"", b"payload.stamp", b"x" * 1000):
+        assert mac(message) == hmac.digest(key, message, digest)
+        assert mac(message) == mac(message)  # the pads are not consumed
