@@ -160,3 +160,44 @@ def test_dumps_in_app_uses_the_providers_settings_compactly():
     app.json = Shouting(app)
     with app.app_context():
         assert s.dumps({"a": "x"}) == '{"A":"X"}'
+
+
+STOCK_VALUES = [
+    {"visits": 2, "user": "ann", "ok": True, "none": None, "ratio": 0.5},
+    {" t": "looks tagged"},
+    {"nested": {" di": {"x": 1}}, "items": [1, (2, 3), b"raw", {"a": [None]}]},
+    [{"a": 1}, [2, [3]], "s"],
+    {"m": __import__("markupsafe").Markup("<b>"), "u": __import__("uuid").UUID(int=1)},
+    {"when": __import__("datetime").datetime(2024, 5, 1, tzinfo=__import__("datetime").timezone.utc)},
+    "plain",
+    7,
+]
+
+
+@pytest.mark.parametrize("value", STOCK_VALUES, ids=repr)
+def test_stock_shortcut_tags_like_the_tags(value):
+    s = TaggedJSONSerializer()
+    assert s._tag_stock(value) == s.tag(value)
+    assert s.loads(s.dumps(value)) == value
+
+
+def test_custom_tags_turn_the_shortcut_off():
+    class Shout(JSONTag):
+        key = " s"
+
+        def check(self, value):
+            return isinstance(value, str)
+
+        def to_json(self, value):
+            return value.upper()
+
+        def to_python(self, value):
+            return value.lower()
+
+    registered = TaggedJSONSerializer()
+    registered.register(Shout, index=0)
+    assert registered.dumps({"a": "x"}) == '{"a":{" s":"X"}}'
+
+    edited = TaggedJSONSerializer()
+    edited.order.insert(0, Shout(edited))  # without register()
+    assert edited.dumps(["x"]) == '[{" s":"X"}]'
