@@ -28,7 +28,7 @@ webdriver = pytest.importorskip(
 )
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support import expected_conditions as ec  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 if t.TYPE_CHECKING:
@@ -83,6 +83,21 @@ def browser(tmp_path: Path) -> t.Iterator[WebDriver]:
         shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
 
 
+def gone(element: t.Any) -> t.Callable[[WebDriver], bool]:
+    """Wait condition: ``element`` has left the page. Like Selenium's
+    ``staleness_of``, but Chromium may also answer a query about a node
+    caught mid-navigation with "does not belong to the document"."""
+
+    def check(_driver: WebDriver) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # stale, or detached mid-navigation
+            return True
+        return False
+
+    return check
+
+
 def fill_and_submit(driver: WebDriver, form_id: str, **fields: str) -> None:
     """Type into a form's fields by id and submit it, waiting for the next page."""
     form = driver.find_element(By.ID, form_id)
@@ -91,7 +106,7 @@ def fill_and_submit(driver: WebDriver, form_id: str, **fields: str) -> None:
         box.clear()
         box.send_keys(value)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(driver, 15).until(ec.staleness_of(form))
+    WebDriverWait(driver, 15).until(gone(form))
 
 
 def flashes(driver: WebDriver) -> list[str]:
@@ -127,7 +142,7 @@ def test_register_login_post_logout(live_server: str, browser: WebDriver) -> Non
 
     logout = browser.find_element(By.ID, "logout")
     logout.click()
-    WebDriverWait(browser, 15).until(ec.staleness_of(logout))
+    WebDriverWait(browser, 15).until(gone(logout))
     assert "You have been logged out." in flashes(browser)
     assert browser.find_elements(By.ID, "current-user") == []
     assert browser.find_element(By.ID, "login-link").is_displayed()
