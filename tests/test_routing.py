@@ -329,3 +329,25 @@ def test_non_ascii_paths_match_as_utf8():
     assert client.get("/caf\u00e9/cr\u00e8me").get_data(as_text=True) == "cr\u00e8me"
     assert client.get("/caf%C3%A9/x").get_data(as_text=True) == "x"
     assert client.get("/cafe/x").status_code == 404
+
+
+def test_overridden_inject_url_defaults_is_called():
+    class LangApp(flask.Flask):
+        def inject_url_defaults(self, endpoint, values):
+            values.setdefault("lang", "fr")
+            super().inject_url_defaults(endpoint, values)
+
+    app = LangApp(__name__)
+
+    @app.route("/<lang>/about")
+    def about(lang):
+        return lang
+
+    with app.test_request_context():
+        assert flask.url_for("about") == "/fr/about"
+
+    plain = flask.Flask(__name__)
+    plain.add_url_rule("/<lang>/about", "about", about)
+    plain.inject_url_defaults = lambda endpoint, values: values.setdefault("lang", "de")
+    with plain.test_request_context():
+        assert flask.url_for("about") == "/de/about"

@@ -214,7 +214,9 @@ class _Misses:
         return result
 
 
-_Found = t.Optional[t.Tuple["Rule", t.Tuple[str, ...]]]
+if t.TYPE_CHECKING:  # pragma: no cover
+    # Only for annotations: building it at import took 1.1 ms.
+    _Found = t.Optional[t.Tuple[Rule, t.Tuple[str, ...]]]
 
 
 def _end(

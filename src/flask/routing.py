@@ -65,8 +65,8 @@ def make_rule(
 
 
 def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> None:
-    """Let ``url_defaults`` functions of the app and the endpoint's
-    blueprints fill in ``values``."""
+    """Apply the ``url_defaults`` functions of the app and the endpoint's
+    blueprints to ``values``."""
     funcs = app.url_default_functions
     if not funcs:
         return
@@ -76,6 +76,10 @@ def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> 
         for name in reversed(_split_blueprint_path(endpoint.rpartition(".")[0])):
             for func in funcs.get(name, ()):
                 func(endpoint, values)
+
+
+def _overridden(method: t.Any) -> bool:
+    return getattr(method, "__func__", None) is not inject_url_defaults
 
 
 def url_for(
@@ -89,7 +93,7 @@ def url_for(
     _external: bool | None = None,
     **values: t.Any,
 ) -> str:
-    """Build a URL; see :func:`flask.url_for`."""
+    """Build a URL for ``endpoint``; see :func:`flask.url_for`."""
     req_ctx = _cv_request.get(None)
     if req_ctx is not None:
         adapter = req_ctx.url_adapter
@@ -117,7 +121,8 @@ def url_for(
     if _scheme is not None and not _external:
         raise ValueError("When specifying '_scheme', '_external' must be True.")
 
-    app.inject_url_defaults(endpoint, values)
+    if app.url_default_functions or _overridden(app.inject_url_defaults):
+        app.inject_url_defaults(endpoint, values)
     try:
         url = _build(adapter, endpoint, values, _method, _scheme, _external)  # type: ignore[arg-type]
     except BuildError as error:
