@@ -160,13 +160,19 @@ def _build(
     """
     url_map = adapter.map
     if _plain_rules(url_map):
-        key = [
-            url_map,
+        # What the adapter contributes, once per adapter (one per request).
+        bound = adapter.__dict__.get("_flask_memo_key")
+        if bound is None:
+            bound = adapter.__dict__["_flask_memo_key"] = (
+                url_map,
+                adapter.server_name,
+                adapter.script_name,
+                adapter.subdomain,
+                adapter.url_scheme,
+            )
+        key: list[t.Any] = [
+            bound,
             url_map.__dict__["_rules_added"],
-            adapter.server_name,
-            adapter.script_name,
-            adapter.subdomain,
-            adapter.url_scheme,
             endpoint,
             method,
             scheme,
