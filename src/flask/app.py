@@ -496,30 +496,18 @@ class Flask(Scaffold):
 
     # -- responses and errors -----------------------------------------------------------
 
-    def make_response(self, rv: t.Any) -> Response:
-        """Convert a view's return value to :attr:`response_class`."""
-        return responses.make_response(self, rv)
+    make_response = responses.make_response
 
     def _find_error_handler(
         self, e: Exception, blueprints: list[str]
     ) -> t.Callable[..., t.Any] | None:
         return errors.find_error_handler(self, e, blueprints)
 
-    def trap_http_exception(self, e: Exception) -> bool:
-        """Whether an HTTP exception should propagate instead of being handled."""
-        return errors.trap_http_exception(self, e)
-
-    def handle_http_exception(self, e: t.Any) -> t.Any:
-        """Handle an HTTP exception with its registered handler, if any."""
-        return errors.handle_http_exception(self, e)
-
-    def handle_user_exception(self, e: Exception) -> t.Any:
-        """Handle an exception raised during dispatch, or re-raise it."""
-        return errors.handle_user_exception(self, e)
-
-    def handle_exception(self, e: Exception) -> Response:
-        """Handle an exception nothing else handled: a 500 response."""
-        return errors.handle_exception(self, e)  # type: ignore[no-any-return]
+    # Error handling is flask.errors' functions, as above.
+    trap_http_exception = errors.trap_http_exception
+    handle_http_exception = errors.handle_http_exception
+    handle_user_exception = errors.handle_user_exception
+    handle_exception = errors.handle_exception
 
     def log_exception(self, exc_info: t.Any) -> None:
         """Log an unhandled exception on :attr:`logger`."""
@@ -537,48 +525,25 @@ class Flask(Scaffold):
 
     # -- the request path (see flask.pipeline) ------------------------------------------
 
-    def wsgi_app(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> t.Iterable[bytes]:
-        """The WSGI application; wrap this, not the app, with middleware."""
-        return pipeline.wsgi_app(self, environ, start_response)
+    # The request-path methods are the functions of flask.pipeline (and
+    # errors, responses) themselves rather than wrappers around them: a
+    # hello-world request went through five wrapper frames. A subclass
+    # overrides them like any method.
+    wsgi_app = pipeline.wsgi_app
 
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
     ) -> t.Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
-    def full_dispatch_request(self) -> Response:
-        """Dispatch the request with hooks and error handling."""
-        return pipeline.full_dispatch_request(self)
-
-    def preprocess_request(self) -> t.Any:
-        """Run URL value preprocessors and ``before_request`` hooks."""
-        return pipeline.preprocess_request(self)
-
-    def dispatch_request(self) -> t.Any:
-        """Call the view for the matched URL rule."""
-        return pipeline.dispatch_request(self)
-
-    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
-        """Make the response and run ``after_request`` processing."""
-        return pipeline.finalize_request(self, rv, from_error_handler)
-
-    def process_response(self, response: Response) -> Response:
-        """Run ``after_request`` hooks and save the session."""
-        return pipeline.process_response(self, response)
-
-    def make_default_options_response(self) -> Response:
-        """The response to an automatic OPTIONS request."""
-        return pipeline.make_default_options_response(self)
-
-    def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        """Run ``teardown_request`` functions."""
-        pipeline.do_teardown_request(self, exc)
-
-    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
-        """Run ``teardown_appcontext`` functions."""
-        pipeline.do_teardown_appcontext(self, exc)
+    full_dispatch_request = pipeline.full_dispatch_request
+    preprocess_request = pipeline.preprocess_request
+    dispatch_request = pipeline.dispatch_request
+    finalize_request = pipeline.finalize_request
+    process_response = pipeline.process_response
+    make_default_options_response = pipeline.make_default_options_response
+    do_teardown_request = pipeline.do_teardown_request
+    do_teardown_appcontext = pipeline.do_teardown_appcontext
 
     # -- contexts and testing ----------------------------------------------------------
 

@@ -59,7 +59,8 @@ PRESERVE_CONTEXT_KEY = "werkzeug.debug.preserve_context"
 def wsgi_app(
     app: Flask, environ: WSGIEnvironment, start_response: StartResponse
 ) -> t.Iterable[bytes]:
-    """Serve one WSGI request."""
+    """Serve one WSGI request: ``Flask.wsgi_app``. Wrap this, not the
+    app, with WSGI middleware (``app.wsgi_app = Middleware(app.wsgi_app)``)."""
     ctx = app.request_context(environ)
     error: BaseException | None = None
     try:
@@ -301,7 +302,7 @@ def process_response(app: Flask, response: Response) -> Response:
     return response
 
 
-def do_teardown_request(app: Flask, exc: BaseException | None) -> None:
+def do_teardown_request(app: Flask, exc: BaseException | None = None) -> None:
     """Run ``teardown_request`` functions, innermost scope first, newest
     first within a scope."""
     teardowns = app.teardown_request_funcs
@@ -315,7 +316,7 @@ def do_teardown_request(app: Flask, exc: BaseException | None) -> None:
     _teardown(app, funcs, request_tearing_down, exc)
 
 
-def do_teardown_appcontext(app: Flask, exc: BaseException | None) -> None:
+def do_teardown_appcontext(app: Flask, exc: BaseException | None = None) -> None:
     """Run ``teardown_appcontext`` functions, newest first."""
     if not app.teardown_appcontext_funcs and not appcontext_tearing_down.receivers:
         return
