@@ -265,6 +265,17 @@ def run_inprocess(
 # -- import time -------------------------------------------------------------
 
 
+# The libraries `import flask` needs at import, without flask itself: the
+# Werkzeug modules behind Request, Response, the URL map and the proxies
+# (with Werkzeug's package set up lazily, as flask does) and Blinker.
+LIBRARY_FLOOR = (
+    "import importlib.util, os, runpy\n"
+    "src = os.path.dirname(importlib.util.find_spec('flask').origin)\n"
+    "runpy.run_path(os.path.join(src, '_lazy_werkzeug.py'))['install']()\n"
+    "import werkzeug.wrappers, werkzeug.routing, werkzeug.local, werkzeug.exceptions, blinker"
+)
+
+
 def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str, t.Any]]:
     res: dict[str, dict[str, t.Any]] = {}
     env = clean_env()
@@ -284,13 +295,20 @@ def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str
         mods, jinja, click = proc.stdout.split()
         res[name] = {"flask": [], "bare": [], "modules": int(mods), "jinja2": jinja == "True", "click": click == "True"}
     live = [n for n in names if "error" not in res[n]]
+    floor = "ours" in live and once("ours", LIBRARY_FLOOR)[1].returncode == 0
+    if floor:
+        res["ours"]["floor"] = []
     for _ in range(runs):
         for name in live:
             res[name]["flask"].append(once(name, "import flask")[0])
             res[name]["bare"].append(once(name, "pass")[0])
+        if floor:
+            res["ours"]["floor"].append(once("ours", LIBRARY_FLOOR)[0])
     for name in live:
         res[name]["median"] = statistics.median(res[name]["flask"])
         res[name]["bare_median"] = statistics.median(res[name]["bare"])
+        if res[name].get("floor"):
+            res[name]["floor_median"] = statistics.median(res[name]["floor"])
         log(f"  {name:<8} import flask {res[name]['median'] * 1000:.1f} ms "
             f"(bare interpreter {res[name]['bare_median'] * 1000:.1f} ms, {res[name]['modules']} modules)")
     return res
