@@ -219,17 +219,31 @@ if t.TYPE_CHECKING:  # pragma: no cover
     _Found = t.Optional[t.Tuple[Rule, t.Tuple[str, ...]]]
 
 
-def _end(
-    node: _Node, values: tuple[str, ...], method: str, websocket: bool, miss: _Misses
-) -> _Found:
-    """All parts consumed: a rule here, or one behind a final slash."""
-    for rule in node.rules:
+def _accept(
+    rules: list[Rule], method: str, websocket: bool, miss: _Misses, strict: bool = True
+) -> Rule | None:
+    """The first rule that takes the method and websocket-ness (only
+    non-strict-slash rules unless ``strict``); the ones passed over are
+    noted in ``miss`` as Werkzeug notes them."""
+    for rule in rules:
+        if not strict and rule.strict_slashes:
+            continue
         if rule.methods is not None and method not in rule.methods:
             miss.methods.append(rule.methods)
         elif rule.websocket != websocket:
             miss.websocket = True
         else:
-            return rule, values
+            return rule
+    return None
+
+
+def _end(
+    node: _Node, values: tuple[str, ...], method: str, websocket: bool, miss: _Misses
+) -> _Found:
+    """All parts consumed: a rule here, or one behind a final slash."""
+    rule = _accept(node.rules, method, websocket, miss)
+    if rule is not None:
+        return rule, values
     slash = node.static.get("")
     if slash is not None:
         for rule in slash.rules:
@@ -293,13 +307,7 @@ def _walk(
                 return rv
     if part == "" and i == n - 1:
         # Only a trailing slash is left: non-strict rules match too.
-        for rule in node.rules:
-            if rule.strict_slashes:
-                continue
-            if rule.methods is not None and method not in rule.methods:
-                miss.methods.append(rule.methods)
-            elif rule.websocket != websocket:
-                miss.websocket = True
-            else:
-                return rule, values
+        rule = _accept(node.rules, method, websocket, miss, strict=False)
+        if rule is not None:
+            return rule, values
     return None
