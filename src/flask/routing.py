@@ -138,7 +138,9 @@ def url_for(
 
 # Values whose URL form cannot change between calls.
 _PLAIN_VALUE_TYPES = frozenset({str, int, float, bool, type(None)})
-_built: dict[tuple[t.Any, ...], str] = {}
+# (map, rule count, server name, script name, subdomain, scheme)
+#   -> {(endpoint, method, scheme, external, *values) -> URL}
+_built: dict[tuple[t.Any, ...], dict[tuple[t.Any, ...], str]] = {}
 
 
 def _build(
@@ -158,26 +160,9 @@ def _build(
     remembered, so a converter reading mutable object state is never
     served a stale URL.
     """
-    url_map = adapter.map
-    if _plain_rules(url_map):
-        # What the adapter contributes, once per adapter (one per request).
-        bound = adapter.__dict__.get("_flask_memo_key")
-        if bound is None:
-            bound = adapter.__dict__["_flask_memo_key"] = (
-                url_map,
-                adapter.server_name,
-                adapter.script_name,
-                adapter.subdomain,
-                adapter.url_scheme,
-            )
-        key: list[t.Any] = [
-            bound,
-            url_map.__dict__["_rules_added"],
-            endpoint,
-            method,
-            scheme,
-            external,
-        ]
+    memo = _memo(adapter)
+    if memo is not None:
+        key: tuple[t.Any, ...] = (endpoint, method, scheme, external)
         for name, value in values.items():
             kind = type(value)
             if kind not in _PLAIN_VALUE_TYPES:
@@ -185,20 +170,50 @@ def _build(
             # The type too: True == 1, but their URL forms differ.
             key += (name, kind, value)
         else:
-            frozen = tuple(key)
-            url = _built.get(frozen)
+            url = memo.get(key)
             if url is None:
                 url = adapter.build(
                     endpoint, values, method=method, url_scheme=scheme,
                     force_external=external,
                 )
-                if len(_built) >= 4096:
-                    _built.clear()
-                _built[frozen] = url
+                if len(memo) >= 4096:
+                    memo.clear()
+                memo[key] = url
             return url
     return adapter.build(
         endpoint, values, method=method, url_scheme=scheme, force_external=external
     )
+
+
+def _memo(adapter: MapAdapter) -> dict[tuple[t.Any, ...], str] | None:
+    """The remembered URLs for what ``adapter`` is bound to, or ``None``
+    when its map's URLs are not remembered. Looked up once per adapter
+    (one per request) and rule count, so each url_for hashes only its own
+    arguments."""
+    url_map = adapter.map
+    version = url_map.__dict__.get("_rules_added")
+    if version is None:
+        return None
+    cached = adapter.__dict__.get("_flask_urls")
+    if cached is not None and cached[0] == version:
+        return cached[1]  # type: ignore[no-any-return]
+    memo = None
+    if _plain_rules(url_map):
+        bound = (
+            url_map,
+            version,
+            adapter.server_name,
+            adapter.script_name,
+            adapter.subdomain,
+            adapter.url_scheme,
+        )
+        memo = _built.get(bound)
+        if memo is None:
+            if len(_built) >= 64:
+                _built.clear()
+            memo = _built[bound] = {}
+    adapter.__dict__["_flask_urls"] = (version, memo)
+    return memo
 
 
 def _plain_rules(url_map: Map) -> bool:
