@@ -48,6 +48,7 @@ from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .logging import create_logger
 from .matching import RuleMap
+from .matching import bind_request
 from .scaffold import _endpoint_from_view_func
 from .scaffold import _registering_decorator
 from .scaffold import find_package
@@ -450,9 +451,14 @@ class Flask(Scaffold):
             # Without subdomain matching, SERVER_NAME must not turn requests
             # for other hosts into 404s: pin the subdomain to the default.
             subdomain = self.url_map.default_subdomain or ""
-        return self.url_map.bind_to_environ(
-            request.environ, server_name=server_name, subdomain=subdomain
-        )
+        adapter = bind_request(self.url_map, request.environ, server_name, subdomain)
+        if adapter is None:
+            # Called from here: Werkzeug's server-name warning names this
+            # module, which apps and Flask's tests filter on.
+            adapter = self.url_map.bind_to_environ(
+                request.environ, server_name=server_name, subdomain=subdomain
+            )
+        return adapter
 
     def _default_pipeline(self) -> bool:
         """Whether the response-making methods are Flask's own, so the

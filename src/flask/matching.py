@@ -17,12 +17,14 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import Map
+from werkzeug.routing import MapAdapter
 from werkzeug.routing.exceptions import NoMatch
 from werkzeug.sansio.utils import host_is_trusted
 
 from ._matcher import FastMatcher
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.routing import Rule
 
     from .wrappers import Request
@@ -73,6 +75,68 @@ class RuleMap(Map):
     def add(self, rulefactory: t.Any) -> None:
         super().add(rulefactory)
         self.__dict__["_rules_added"] = self.__dict__.get("_rules_added", 0) + 1
+
+
+# What Werkzeug's bind_to_environ reads to find the server name, script
+# root, subdomain and scheme of a binding (get_host, the websocket check,
+# SCRIPT_NAME). The rest of an adapter is the request's own.
+_BINDING_KEYS = (
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "wsgi.url_scheme",
+    "HTTP_CONNECTION",
+    "HTTP_UPGRADE",
+    "SCRIPT_NAME",
+)
+_PER_REQUEST = frozenset({"path_info", "default_method", "query_args"})
+
+
+def bind_request(
+    url_map: Map, environ: WSGIEnvironment, server_name: str | None, subdomain: str | None
+) -> MapAdapter | None:
+    """``url_map.bind_to_environ(environ, server_name=..., subdomain=...)``,
+    or ``None`` when the caller must call that itself.
+
+    Werkzeug re-derives the host, scheme and script root on every call;
+    that was 6% of a request that builds URLs. The part that depends on
+    them is remembered per distinct set of inputs and only the request's
+    path, method and query are filled in; ``tests/test_matching.py``
+    compares the adapters with Werkzeug's. An inferred subdomain and maps
+    that bind differently are left to the caller: Werkzeug's server-name
+    warning names the caller's module, which apps filter on (``flask.app``).
+    """
+    cls = type(url_map)
+    if (
+        subdomain is None
+        or cls.bind_to_environ is not Map.bind_to_environ
+        or cls.bind is not Map.bind
+    ):
+        return None
+    key = (server_name, subdomain, *[environ.get(k) for k in _BINDING_KEYS])
+    bindings = url_map.__dict__.setdefault("_flask_bindings", {})
+    shared = bindings.get(key)
+    if shared is None:
+        adapter = url_map.bind_to_environ(environ, server_name=server_name, subdomain=subdomain)
+        if len(bindings) < 256:  # hosts come from clients: keep it bounded
+            bindings[key] = {
+                k: v for k, v in vars(adapter).items() if k not in _PER_REQUEST
+            }
+        return adapter
+    adapter = MapAdapter.__new__(MapAdapter)
+    fields = adapter.__dict__
+    fields.update(shared)
+    path = environ.get("PATH_INFO")
+    fields["path_info"] = "/" if path is None else _wsgi_str(path)
+    fields["default_method"] = environ["REQUEST_METHOD"]
+    query = environ.get("QUERY_STRING")
+    fields["query_args"] = None if query is None else _wsgi_str(query)
+    return adapter
+
+
+def _wsgi_str(value: str) -> str:
+    # WSGI strings are latin-1 decoded bytes; URLs are UTF-8.
+    return value.encode("latin1").decode(errors="replace")
 
 
 def match_directly(url_map: Map, request: Request) -> bool:
