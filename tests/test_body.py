@@ -226,3 +226,41 @@ def test_custom_parser_class_is_honoured() -> None:
 
     r = MyRequest(environ_for(b"a=1", content_type="application/x-www-form-urlencoded"))
     assert r.form.to_dict() == {"parsed_by": "custom"}
+
+
+def test_plain_cookie_headers_parse_as_werkzeug_parses_them() -> None:
+    import random
+
+    from werkzeug.datastructures import MultiDict
+    from werkzeug.sansio.http import parse_cookie
+
+    rng = random.Random(11)
+    alphabet = ["a", "b", "Z", "0", "=", ";", " ", " ", "\t", '"', "\\", "\u00e9", "-", ".", "%"]
+    fast = 0
+    for _ in range(20000):
+        raw = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        pairs = _body.parse_plain_cookies(raw)
+        if pairs is None:
+            continue
+        fast += 1
+        expected = parse_cookie(raw, cls=MultiDict)
+        assert list(MultiDict(pairs).items(multi=True)) == list(expected.items(multi=True)), raw
+    assert fast > 5000  # the shortcut is really exercised
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("session=abc.def-_1; theme=dark", True),
+        (" a = 1 ;; b", True),
+        ('q="quoted"', False),
+        ("a=b c", False),
+        ("=orphan", False),
+    ],
+)
+def test_request_cookies(raw: str, plain: bool) -> None:
+    from werkzeug.sansio.http import parse_cookie
+
+    env = environ_for(b"", HTTP_COOKIE=raw)
+    assert (_body.parse_plain_cookies(raw) is not None) is plain
+    assert Request(env).cookies == parse_cookie(raw, cls=Request.dict_storage_class)

@@ -224,7 +224,10 @@ class Request(_WerkzeugRequest):
             raw = self.environ.get("HTTP_COOKIE", "")
         else:
             raw = ";".join(headers.getlist("Cookie"))
-        return parse_cookie(raw, cls=self.dict_storage_class)  # type: ignore[return-value]
+        pairs = _body.parse_plain_cookies(raw)
+        if pairs is None:
+            return parse_cookie(raw, cls=self.dict_storage_class)  # type: ignore[return-value]
+        return self.dict_storage_class(pairs)  # type: ignore[return-value]
 
     #: The matched :class:`~werkzeug.routing.Rule`, or ``None``.
     url_rule: Rule | None = None
