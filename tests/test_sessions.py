@@ -303,3 +303,47 @@ def test_mixin_defaults_on_custom_mapping() -> None:
     assert s.new is False and s.modified is True and s.accessed is True
     s.permanent = 1  # type: ignore[assignment]
     assert s["_permanent"] is True
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        dict(domain=None, path="/", secure=False, httponly=True, samesite=None, partitioned=False),
+        dict(domain=".Example.org", path="/app root", secure=True, httponly=False, samesite="lax", partitioned=False),
+        dict(domain="b\u00fccher.test", path=None, secure=False, httponly=True, samesite="None", partitioned=True),
+    ],
+)
+@pytest.mark.parametrize("name", ["session", "s\u00e9ance"])
+def test_token_cookie_header_is_set_cookies(attrs: dict[str, t.Any], name: str) -> None:
+    from flask.sessions import _add_token_cookie
+    from flask.wrappers import Response as FlaskResponse
+
+    token = "eyJ2aXNpdHMiOjJ9.awHCwA.C_Hz62jZLXd4lQobTe5Z7_Bl8RU"
+    for _ in range(2):  # made, then remembered
+        ours, theirs = FlaskResponse(), FlaskResponse()
+        assert _add_token_cookie(ours, name, token, dict(expires=None, **attrs))
+        theirs.set_cookie(name, token, expires=None, **attrs)
+        assert ours.headers.getlist("Set-Cookie") == theirs.headers.getlist("Set-Cookie")
+
+
+def test_token_cookie_shortcut_steps_aside() -> None:
+    import warnings
+
+    from flask.sessions import _add_token_cookie
+    from flask.wrappers import Response as FlaskResponse
+
+    attrs = dict(domain=None, path="/", secure=False, httponly=True, samesite=None, partitioned=False)
+    expiring = dict(attrs, expires=datetime(2030, 1, 1, tzinfo=timezone.utc))
+    assert not _add_token_cookie(FlaskResponse(), "s", "tok", expiring)
+    assert not _add_token_cookie(FlaskResponse(), "s", "needs quoting;", dict(attrs, expires=None))
+
+    class Own(FlaskResponse):
+        def set_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().set_cookie(*args, **kwargs)
+
+    assert not _add_token_cookie(Own(), "s", "tok", dict(attrs, expires=None))
+    big = FlaskResponse()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not _add_token_cookie(big, "s", "x" * 5000, dict(attrs, expires=None))
+    assert "Set-Cookie" not in big.headers

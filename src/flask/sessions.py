@@ -16,6 +16,8 @@ from datetime import timezone
 from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.datastructures import CallbackDict
+from werkzeug.http import dump_cookie
+from werkzeug.sansio.response import Response as _SansioResponse
 
 from ._signing import SessionTokenSerializer
 from .json.tag import TaggedJSONSerializer
@@ -160,6 +162,53 @@ def _snapshot(session: SessionMixin) -> dict[str, t.Any]:
     if isinstance(session, dict):
         return dict(dict.items(session))
     return dict(session)
+
+
+# Characters of a signed token (URL-safe base64 and "."): a cookie value
+# Werkzeug never quotes.
+_TOKEN_CHARS = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
+)
+# (name, attributes) -> what Werkzeug's dump_cookie puts after the value.
+_cookie_tails: dict[tuple[t.Any, ...], str] = {}
+
+
+def _add_token_cookie(
+    response: Response, name: str, value: str, attrs: dict[str, t.Any]
+) -> bool:
+    """Add the ``Set-Cookie`` header ``response.set_cookie`` would add for
+    a session token, and return True; False when it must be asked.
+
+    Werkzeug's ``dump_cookie`` re-derives the same attributes (path
+    quoting, IDNA domain, SameSite check) for every response: 6% of a
+    session request. Its output is the name, ``=``, the value and then a
+    tail that depends only on the attributes, so the tail is made by
+    ``dump_cookie`` itself once per set of attributes. Only for a session
+    cookie without an expiry (the default), a token value, and a response
+    whose ``set_cookie`` is Werkzeug's.
+    """
+    if (
+        attrs["expires"] is not None
+        or type(response).set_cookie is not _SansioResponse.set_cookie
+        or not _TOKEN_CHARS.issuperset(value)
+    ):
+        return False
+    key = (name, *attrs.values())
+    tail = _cookie_tails.get(key)
+    if tail is None:
+        sample = dump_cookie(name, "0", max_size=0, **attrs)
+        head = f"{name.encode().decode('latin1')}=0"
+        if not sample.startswith(head):  # pragma: no cover - a different Werkzeug
+            return False
+        tail = sample[len(head) :]
+        if len(_cookie_tails) < 64:
+            _cookie_tails[key] = tail
+    header = f"{name.encode().decode('latin1')}={value}{tail}"
+    max_size = response.max_cookie_size
+    if max_size and len(header) > max_size:
+        return False  # let set_cookie warn about it
+    response.headers.add("Set-Cookie", header)
+    return True
 
 
 def _vary_on_cookie(response: Response) -> None:
@@ -386,9 +435,7 @@ class SecureCookieSessionInterface(SessionInterface):
                 _vary_on_cookie(response)
             return
         value = signer.dumps(_snapshot(session))
-        response.set_cookie(
-            name,
-            value,  # type: ignore[arg-type]
+        cookie = dict(
             expires=self.get_expiration_time(app, session),
             httponly=httponly,
             domain=domain,
@@ -397,4 +444,6 @@ class SecureCookieSessionInterface(SessionInterface):
             samesite=samesite,
             partitioned=partitioned,
         )
+        if not _add_token_cookie(response, name, value, cookie):  # type: ignore[arg-type]
+            response.set_cookie(name, value, **cookie)  # type: ignore[arg-type]
         _vary_on_cookie(response)
