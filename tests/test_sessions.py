@@ -347,3 +347,25 @@ def test_token_cookie_shortcut_steps_aside() -> None:
         warnings.simplefilter("error")
         assert not _add_token_cookie(big, "s", "x" * 5000, dict(attrs, expires=None))
     assert "Set-Cookie" not in big.headers
+
+
+def test_signing_serializer_follows_key_and_setting_changes() -> None:
+    import flask
+
+    app = flask.Flask(__name__)
+    app.secret_key = "one"
+    interface = SecureCookieSessionInterface()
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    token = first.dumps({"a": 1})
+
+    app.secret_key = "two"
+    second = interface.get_signing_serializer(app)
+    assert second is not first
+    fallbacks = app.config["SECRET_KEY_FALLBACKS"] = []
+    fallbacks.append("one")  # changed in place after being read
+    third = interface.get_signing_serializer(app)
+    assert third.loads(token) == {"a": 1}
+
+    interface.salt = "other-salt"
+    assert interface.get_signing_serializer(app) is not third

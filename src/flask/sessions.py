@@ -166,9 +166,7 @@ def _snapshot(session: SessionMixin) -> dict[str, t.Any]:
 
 # Characters of a signed token (URL-safe base64 and "."): a cookie value
 # Werkzeug never quotes.
-_TOKEN_CHARS = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
-)
+_TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 # (name, attributes) -> what Werkzeug's dump_cookie puts after the value.
 _cookie_tails: dict[tuple[t.Any, ...], str] = {}
 
@@ -190,7 +188,7 @@ def _add_token_cookie(
     if (
         attrs["expires"] is not None
         or type(response).set_cookie is not _SansioResponse.set_cookie
-        or not _TOKEN_CHARS.issuperset(value)
+        or value.strip(_TOKEN_CHARS)  # some other character
     ):
         return False
     key = (name, *attrs.values())
@@ -347,6 +345,19 @@ class SecureCookieSessionInterface(SessionInterface):
         if not secret:
             return None
         fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or ()
+        # Opening and saving a session both ask; the last answer is checked
+        # first, without building the cache key (3% of a session request).
+        settings = (
+            secret,
+            tuple(fallbacks),
+            self.salt,
+            self.key_derivation,
+            self.digest_method,
+            self.serializer,
+        )
+        last = self.__dict__.get("_last_serializer")
+        if last is not None and last[0] == settings:
+            return last[1]  # type: ignore[no-any-return]
         # ItsDangerous signs with the last key and verifies with all of them;
         # the fallbacks are listed newest first, so reverse them.
         keys = (*reversed(tuple(fallbacks)), secret)
@@ -371,6 +382,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     "digest_method": self.digest_method,
                 },
             )
+        self.__dict__["_last_serializer"] = (settings, serializer)
         return serializer
 
     def open_session(
