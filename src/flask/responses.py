@@ -26,7 +26,13 @@ def _endpoint() -> str | None:
 
 
 def make_response(app: Flask, rv: t.Any) -> Response:
-    """Convert ``rv`` as :meth:`Flask.make_response` documents."""
+    """Convert a view's return value to :attr:`Flask.response_class`.
+
+    ``rv`` may be a response object, a ``str``/``bytes`` body or an
+    iterator of them, a ``dict`` or ``list`` (sent as JSON), a WSGI
+    callable, or a tuple ``(body, status, headers)``, ``(body, status)``
+    or ``(body, headers)``.
+    """
     status = headers = None
     if type(rv) is tuple:
         if len(rv) == 3:
