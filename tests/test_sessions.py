@@ -315,38 +315,56 @@ def test_mixin_defaults_on_custom_mapping() -> None:
 )
 @pytest.mark.parametrize("name", ["session", "s\u00e9ance"])
 def test_token_cookie_header_is_set_cookies(attrs: dict[str, t.Any], name: str) -> None:
-    from flask.sessions import _add_token_cookie
+    from flask.sessions import _token_cookie_header
     from flask.wrappers import Response as FlaskResponse
 
     token = "eyJ2aXNpdHMiOjJ9.awHCwA.C_Hz62jZLXd4lQobTe5Z7_Bl8RU"
     for _ in range(2):  # made, then remembered
-        ours, theirs = FlaskResponse(), FlaskResponse()
-        assert _add_token_cookie(ours, name, token, dict(expires=None, **attrs))
+        theirs = FlaskResponse()
         theirs.set_cookie(name, token, expires=None, **attrs)
-        assert ours.headers.getlist("Set-Cookie") == theirs.headers.getlist("Set-Cookie")
+        ours = _token_cookie_header(name, token, dict(attrs, expires=None), 4093)
+        assert [ours] == theirs.headers.getlist("Set-Cookie")
 
 
-def test_token_cookie_shortcut_steps_aside() -> None:
-    import warnings
-
-    from flask.sessions import _add_token_cookie
-    from flask.wrappers import Response as FlaskResponse
+def test_token_cookie_header_steps_aside() -> None:
+    from flask.sessions import _token_cookie_header
 
     attrs = dict(domain=None, path="/", secure=False, httponly=True, samesite=None, partitioned=False)
     expiring = dict(attrs, expires=datetime(2030, 1, 1, tzinfo=timezone.utc))
-    assert not _add_token_cookie(FlaskResponse(), "s", "tok", expiring)
-    assert not _add_token_cookie(FlaskResponse(), "s", "needs quoting;", dict(attrs, expires=None))
+    assert _token_cookie_header("s", "tok", expiring, 4093) is None
+    assert _token_cookie_header("s", "needs quoting;", dict(attrs, expires=None), 4093) is None
+    assert _token_cookie_header("s", "x" * 5000, dict(attrs, expires=None), 4093) is None
+    assert _token_cookie_header("s", "x" * 5000, dict(attrs, expires=None), 0) is not None
 
-    class Own(FlaskResponse):
+
+def test_custom_set_cookie_and_oversized_cookies_go_through_set_cookie() -> None:
+    import flask
+
+    calls = []
+
+    class Own(flask.Response):
         def set_cookie(self, *args: t.Any, **kwargs: t.Any) -> None:
+            calls.append(args[0])
             super().set_cookie(*args, **kwargs)
 
-    assert not _add_token_cookie(Own(), "s", "tok", dict(attrs, expires=None))
-    big = FlaskResponse()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert not _add_token_cookie(big, "s", "x" * 5000, dict(attrs, expires=None))
-    assert "Set-Cookie" not in big.headers
+    app = flask.Flask(__name__)
+    app.secret_key = "k"
+    app.response_class = Own
+
+    @app.route("/set/<int:n>")
+    def set_value(n: int) -> str:
+        import secrets
+
+        flask.session["v"] = secrets.token_urlsafe(n)  # does not compress
+        return "ok"
+
+    client = app.test_client()
+    assert client.get("/set/3").headers["Set-Cookie"].startswith("session=")
+    assert calls == ["session"]
+
+    app.response_class = flask.Response
+    with pytest.warns(UserWarning, match="too large"):
+        client.get("/set/5000")
 
 
 def test_signing_serializer_follows_key_and_setting_changes() -> None:

@@ -298,3 +298,127 @@ def test_request_uses_werkzeugs_constructor_when_fields_differ(
     request = flask.Request(EnvironBuilder(path="/a", method="PUT").get_environ())
     assert {"method", "path", "headers"} <= set(vars(request))  # set eagerly
     assert (request.method, request.path) == ("PUT", "/a")
+
+
+def make_session_app(observed: bool) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.secret_key = "shortcut tests"
+
+    @app.route("/set/<v>")
+    def set_value(v: str) -> str:
+        flask.session["v"] = v
+        return "ok"
+
+    @app.route("/set-json/<v>")
+    def set_json(v: str) -> dict[str, str]:
+        flask.session["v"] = v
+        return {"v": v}
+
+    @app.route("/read")
+    def read() -> str:
+        return flask.session.get("v", "none")
+
+    @app.route("/clear")
+    def clear() -> str:
+        flask.session.clear()
+        return "cleared"
+
+    @app.route("/permanent")
+    def permanent() -> str:
+        flask.session.permanent = True
+        flask.session["p"] = 1
+        return "p"
+
+    @app.route("/abort")
+    def abort_after_write() -> str:
+        flask.session["x"] = 1
+        flask.abort(404)
+
+    @app.route("/plain")
+    def plain() -> str:
+        return "plain"
+
+    if observed:
+
+        @app.after_request
+        def keep(response: flask.Response) -> flask.Response:
+            return response
+
+    return app
+
+
+def wsgi_call(app: flask.Flask, path: str, cookie: str | None, method: str = "GET"):
+    from werkzeug.test import EnvironBuilder
+
+    headers = {"Cookie": cookie} if cookie else {}
+    environ = EnvironBuilder(path=path, method=method, headers=headers).get_environ()
+    seen: dict[str, object] = {}
+
+    def start_response(status, headers, exc_info=None):  # type: ignore[no-untyped-def]
+        seen["status"], seen["headers"] = status, list(headers)
+
+    body = b"".join(app(environ, start_response))
+    return seen["status"], seen["headers"], body
+
+
+@pytest.mark.parametrize(
+    "path", ["/set/a", "/set-json/b", "/read", "/clear", "/permanent", "/abort", "/plain"]
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("with_cookie", [False, True])
+def test_session_answers_match_full_responses(
+    path: str, method: str, with_cookie: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    monkeypatch.setattr(time, "time", lambda: 1_700_000_000.0)  # same token both ways
+    direct_app, full_app = make_session_app(False), make_session_app(True)
+    cookie = None
+    if with_cookie:
+        _, headers, _ = wsgi_call(full_app, "/set/start", None)
+        cookie = dict(headers)["Set-Cookie"].split(";")[0]
+    direct = wsgi_call(direct_app, path, cookie, method)
+    full = wsgi_call(full_app, path, cookie, method)
+    assert direct == full
+
+
+def test_session_answers_take_the_direct_path() -> None:
+    app = make_session_app(False)
+    built = []
+    real_init = flask.Response.__init__
+
+    def counting_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    flask.Response.__init__ = counting_init  # type: ignore[method-assign]
+    try:
+        status, headers, _ = wsgi_call(app, "/set/x", None)
+        assert status == "200 OK" and any(k == "Set-Cookie" for k, _ in headers)
+        assert built == []
+        wsgi_call(app, "/permanent", None)  # an expiry date: a Response after all
+        assert built == [1]
+    finally:
+        flask.Response.__init__ = real_init  # type: ignore[method-assign]
+
+
+def test_overridden_save_session_is_called() -> None:
+    from flask.sessions import SecureCookieSessionInterface
+
+    calls = []
+
+    class Counting(SecureCookieSessionInterface):
+        def save_session(self, app, session, response):  # type: ignore[no-untyped-def]
+            calls.append("class")
+            super().save_session(app, session, response)
+
+    app = make_session_app(False)
+    app.session_interface = Counting()
+    wsgi_call(app, "/set/a", None)
+    assert calls == ["class"]
+
+    app.session_interface = SecureCookieSessionInterface()
+    original = app.session_interface.save_session
+    app.session_interface.save_session = lambda *a: (calls.append("instance"), original(*a))  # type: ignore[method-assign]
+    wsgi_call(app, "/set/a", None)
+    assert calls == ["class", "instance"]

@@ -140,23 +140,27 @@ def _plain_answer(
 
     That is a plain ``str`` or ``dict``, or an unhandled HTTP error (404,
     405, ...), when nothing after the view would see a response (no
-    after-request hook, no session to save, nobody listening to
-    ``request_finished``). Building and serialising a Werkzeug ``Response``
-    was 40% of a hello-world request; the bytes on the wire are the same.
+    after-request hook, nobody listening to ``request_finished``, and no
+    session to save other than Flask's own cookie session, whose headers
+    are added here). Building and serialising a Werkzeug ``Response`` was
+    40% of a hello-world request; the bytes on the wire are the same.
     Only for an app whose pipeline methods are Flask's own.
     """
     kind = type(rv)
     if kind is str or kind is dict:
         if _response_observed(app, ctx):
             return None
+        status = "200 OK"
         if kind is str:
-            return "200 OK", _headers(_HTML_UTF8, body := rv.encode()), body
-        json = app.json
-        if type(json) is not DefaultJSONProvider or "response" in json.__dict__:
-            return None
-        body = json._response_text(rv).encode()
-        return "200 OK", _headers(_JSON, body), body
-    if (
+            body = rv.encode()
+            headers = _headers(_HTML_UTF8, body)
+        else:
+            json = app.json
+            if type(json) is not DefaultJSONProvider or "response" in json.__dict__:
+                return None
+            body = json._response_text(rv).encode()
+            headers = _headers(_JSON, body)
+    elif (
         isinstance(rv, HTTPException)
         and rv.response is None
         and type(rv).get_response is HTTPException.get_response
@@ -165,8 +169,19 @@ def _plain_answer(
         status, body = _error_page(rv, environ)
         headers = rv.get_headers(environ)
         headers.append(("Content-Length", str(len(body))))
-        return status, headers, body
-    return None
+    else:
+        return None
+    if _session_needs_saving(app, ctx):
+        # What save_session would add, when the session interface can say
+        # without a response object (Flask's own cookie interface).
+        session_headers = getattr(app.session_interface, "_plain_headers", None)
+        if session_headers is None:
+            return None
+        extra = session_headers(app, ctx.session)
+        if extra is None:
+            return None
+        headers += extra
+    return status, headers, body
 
 
 # (exception class, code, description) -> (status line, HTML body)
@@ -202,7 +217,8 @@ def _headers(content_type: str, body: bytes) -> list[tuple[str, str]]:
 
 
 def _response_observed(app: Flask, ctx: RequestContext) -> bool:
-    """Whether anything after the view needs the response object."""
+    """Whether a hook after the view needs the response object (the
+    session is asked separately, see :func:`_plain_answer`)."""
     if (
         ctx._after_request_functions
         or request_finished.receivers
@@ -213,7 +229,7 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
     for scope in _scopes(ctx):
         if afters.get(scope):
             return True
-    return _session_needs_saving(app, ctx)
+    return False
 
 
 def preprocess_request(app: Flask) -> t.Any:

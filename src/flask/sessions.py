@@ -165,48 +165,43 @@ def _snapshot(session: SessionMixin) -> dict[str, t.Any]:
 
 
 # Characters of a signed token (URL-safe base64 and "."): a cookie value
-# Werkzeug never quotes.
+# Werkzeug never quotes (``value.strip(_TOKEN_CHARS)`` is empty for one).
 _TOKEN_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."
 # (name, attributes) -> what Werkzeug's dump_cookie puts after the value.
 _cookie_tails: dict[tuple[t.Any, ...], str] = {}
 
 
-def _add_token_cookie(
-    response: Response, name: str, value: str, attrs: dict[str, t.Any]
-) -> bool:
-    """Add the ``Set-Cookie`` header ``response.set_cookie`` would add for
-    a session token, and return True; False when it must be asked.
+def _token_cookie_header(
+    name: str, value: str, attrs: dict[str, t.Any], max_size: int
+) -> str | None:
+    """The ``Set-Cookie`` header ``set_cookie`` makes for a session token,
+    or ``None`` when ``set_cookie`` must make it.
 
     Werkzeug's ``dump_cookie`` re-derives the same attributes (path
     quoting, IDNA domain, SameSite check) for every response: 6% of a
     session request. Its output is the name, ``=``, the value and then a
     tail that depends only on the attributes, so the tail is made by
-    ``dump_cookie`` itself once per set of attributes. Only for a session
-    cookie without an expiry (the default), a token value, and a response
-    whose ``set_cookie`` is Werkzeug's.
+    ``dump_cookie`` itself once per set of attributes. Only for a token
+    value (which is never quoted) and a cookie without an expiry (the
+    default); a cookie over ``max_size`` is left to ``set_cookie``, which
+    warns about it.
     """
-    if (
-        attrs["expires"] is not None
-        or type(response).set_cookie is not _SansioResponse.set_cookie
-        or value.strip(_TOKEN_CHARS)  # some other character
-    ):
-        return False
-    key = (name, *attrs.values())
+    if attrs["expires"] is not None or value.strip(_TOKEN_CHARS):
+        return None
+    key = (name, *attrs.items())
     tail = _cookie_tails.get(key)
     if tail is None:
         sample = dump_cookie(name, "0", max_size=0, **attrs)
         head = f"{name.encode().decode('latin1')}=0"
         if not sample.startswith(head):  # pragma: no cover - a different Werkzeug
-            return False
+            return None
         tail = sample[len(head) :]
         if len(_cookie_tails) < 64:
             _cookie_tails[key] = tail
     header = f"{name.encode().decode('latin1')}={value}{tail}"
-    max_size = response.max_cookie_size
     if max_size and len(header) > max_size:
-        return False  # let set_cookie warn about it
-    response.headers.add("Set-Cookie", header)
-    return True
+        return None
+    return header
 
 
 def _vary_on_cookie(response: Response) -> None:
@@ -408,54 +403,81 @@ class SecureCookieSessionInterface(SessionInterface):
     def save_session(
         self, app: Flask, session: SessionMixin, response: Response
     ) -> None:
-        name = self.get_cookie_name(app)
-        domain = self.get_cookie_domain(app)
-        path = self.get_cookie_path(app)
-        secure = self.get_cookie_secure(app)
-        samesite = self.get_cookie_samesite(app)
-        httponly = self.get_cookie_httponly(app)
-        partitioned = self.get_cookie_partitioned(app)
+        action, name, value, cookie, vary = self._cookie_plan(app, session)
+        if action == "delete":
+            response.delete_cookie(name, **cookie)
+        elif action == "set":
+            header = None
+            if type(response).set_cookie is _SansioResponse.set_cookie:
+                header = _token_cookie_header(
+                    name, value, cookie, response.max_cookie_size  # type: ignore[arg-type]
+                )
+            if header is None:
+                response.set_cookie(name, value, **cookie)  # type: ignore[arg-type]
+            else:
+                response.headers.add("Set-Cookie", header)
+        if vary:
+            _vary_on_cookie(response)
 
+    def _plain_headers(
+        self, app: Flask, session: SessionMixin
+    ) -> list[tuple[str, str]] | None:
+        """The headers :meth:`save_session` would add to a fresh default
+        response, for the request path's answer without a response object;
+        ``None`` when one is needed after all: ``save_session`` overridden,
+        the cookie deleted or given an expiry date, or a value or size that
+        ``set_cookie`` must handle."""
+        if (
+            type(self).save_session is not SecureCookieSessionInterface.save_session
+            or "save_session" in self.__dict__
+        ):
+            return None
+        action, name, value, cookie, vary = self._cookie_plan(app, session, plain=True)
+        headers = []
+        if action == "set":
+            header = _token_cookie_header(
+                name, value, cookie, app.config["MAX_COOKIE_SIZE"]  # type: ignore[arg-type]
+            )
+            if header is None:
+                return None
+            headers.append(("Set-Cookie", header))
+        elif action:
+            return None
+        if vary:
+            headers.append(("Vary", "Cookie"))
+        return headers
+
+    def _cookie_plan(
+        self, app: Flask, session: SessionMixin, plain: bool = False
+    ) -> tuple[str, str, str | None, dict[str, t.Any], bool]:
+        """What saving ``session`` does: ``(action, cookie name, value,
+        cookie attributes, add Vary: Cookie)``; the action is ``"set"``,
+        ``"delete"`` or ``""``. With ``plain``, a cookie with an expiry
+        date stops at ``"expires"``, before the value is signed."""
+        name = self.get_cookie_name(app)
+        cookie: dict[str, t.Any] = dict(
+            domain=self.get_cookie_domain(app),
+            path=self.get_cookie_path(app),
+            secure=self.get_cookie_secure(app),
+            samesite=self.get_cookie_samesite(app),
+            httponly=self.get_cookie_httponly(app),
+            partitioned=self.get_cookie_partitioned(app),
+        )
         # Decided before anything below reads the session on its own behalf.
         vary = session.accessed
-
         if _is_empty(session):
             # Emptied during this request: tell the browser to drop it.
             if session.modified:
-                response.delete_cookie(
-                    name,
-                    path=path,
-                    domain=domain,
-                    secure=secure,
-                    httponly=httponly,
-                    samesite=samesite,
-                    partitioned=partitioned,
-                )
-                _vary_on_cookie(response)
-            elif vary:
-                _vary_on_cookie(response)
-            return
-
+                return "delete", name, None, cookie, True
+            return "", name, None, cookie, vary
         if not self.should_set_cookie(app, session):
-            if vary:
-                _vary_on_cookie(response)
-            return
-
+            return "", name, None, cookie, vary
         signer = self.get_signing_serializer(app)
         if signer is None:  # pragma: no cover - open_session would have failed
-            if vary:
-                _vary_on_cookie(response)
-            return
+            return "", name, None, cookie, vary
+        expires = self.get_expiration_time(app, session)
+        if plain and expires is not None:
+            return "expires", name, None, cookie, True
         value = signer.dumps(_snapshot(session))
-        cookie = dict(
-            expires=self.get_expiration_time(app, session),
-            httponly=httponly,
-            domain=domain,
-            path=path,
-            secure=secure,
-            samesite=samesite,
-            partitioned=partitioned,
-        )
-        if not _add_token_cookie(response, name, value, cookie):  # type: ignore[arg-type]
-            response.set_cookie(name, value, **cookie)  # type: ignore[arg-type]
-        _vary_on_cookie(response)
+        cookie["expires"] = expires
+        return "set", name, value, cookie, True
