@@ -78,10 +78,6 @@ def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> 
                 func(endpoint, values)
 
 
-def _overridden(method: t.Any) -> bool:
-    return getattr(method, "__func__", None) is not inject_url_defaults
-
-
 def url_for(
     app: Flask,
     endpoint: str,
@@ -121,7 +117,11 @@ def url_for(
     if _scheme is not None and not _external:
         raise ValueError("When specifying '_scheme', '_external' must be True.")
 
-    if app.url_default_functions or _overridden(app.inject_url_defaults):
+    if (
+        app.url_default_functions
+        or type(app).inject_url_defaults is not inject_url_defaults
+        or "inject_url_defaults" in app.__dict__
+    ):
         app.inject_url_defaults(endpoint, values)
     try:
         url = _build(adapter, endpoint, values, _method, _scheme, _external)  # type: ignore[arg-type]

@@ -355,7 +355,12 @@ class Environment(_JinjaEnvironment):
                 return obj[attribute]
             except KeyError:
                 return self.undefined(obj=obj, name=attribute)
-        return super().getattr(obj, attribute)
+        # Jinja's first step, without a frame for it (``loop.cycle``);
+        # Jinja's method takes over only when the attribute is missing.
+        try:
+            return getattr(obj, attribute)
+        except AttributeError:
+            return super().getattr(obj, attribute)
 
 
 class DispatchingJinjaLoader(BaseLoader):
