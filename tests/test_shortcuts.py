@@ -13,6 +13,14 @@ import flask
 from flask.matching import match_directly
 
 
+def observe_responses(app: flask.Flask) -> None:
+    """A no-op after_request hook: the app must build full responses."""
+
+    @app.after_request
+    def keep(response: flask.Response) -> flask.Response:
+        return response
+
+
 def make_app(observed: bool) -> flask.Flask:
     app = flask.Flask(__name__)
 
@@ -33,11 +41,7 @@ def make_app(observed: bool) -> flask.Flask:
         return "slash"
 
     if observed:
-
-        @app.after_request
-        def keep(response: flask.Response) -> flask.Response:
-            return response
-
+        observe_responses(app)
     return app
 
 
@@ -339,11 +343,7 @@ def make_session_app(observed: bool) -> flask.Flask:
         return "plain"
 
     if observed:
-
-        @app.after_request
-        def keep(response: flask.Response) -> flask.Response:
-            return response
-
+        observe_responses(app)
     return app
 
 
