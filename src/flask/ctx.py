@@ -72,7 +72,33 @@ class _AppCtxGlobals:
         return object.__repr__(self)
 
 
-class AppContext:
+_Ctx = t.TypeVar("_Ctx", bound="_PushedInWith")
+
+
+class _PushedInWith:
+    """``with ctx:`` pushes the context and pops it with the exception
+    that ended the block, if any."""
+
+    def push(self) -> None:
+        raise NotImplementedError
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: _Ctx) -> _Ctx:
+        self.push()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type | None,
+        exc_value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.pop(exc_value)
+
+
+class AppContext(_PushedInWith):
     """Makes :data:`current_app` and :data:`g` available while pushed.
 
     Pushed automatically with each request, and by ``with app.app_context():``
@@ -123,20 +149,8 @@ class AppContext:
         if appcontext_popped.receivers:
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
-    def __enter__(self) -> AppContext:
-        self.push()
-        return self
 
-    def __exit__(
-        self,
-        exc_type: type | None,
-        exc_value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.pop(exc_value)
-
-
-class RequestContext:
+class RequestContext(_PushedInWith):
     """Everything about one request: the request, its URL match and session.
 
     Pushing it also pushes an app context when none for this app is active.
@@ -264,18 +278,6 @@ class RequestContext:
                 raise AssertionError(
                     f"Popped wrong request context. ({current!r} instead of {self!r})"
                 )
-
-    def __enter__(self) -> RequestContext:
-        self.push()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type | None,
-        exc_value: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.pop(exc_value)
 
     def __repr__(self) -> str:
         return (
