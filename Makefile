@@ -26,14 +26,17 @@ run: $(VENV)/.installed-run
 # The compatibility suite first, so the run ends on pytest's summary line.
 # The example app's tests are a separate pytest run: both folders have a
 # conftest.py and neither is a package.
+# Under CI=true, scripts/ci_strict.py turns every skip into a failure.
+PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
+
 test: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
-	$(BIN)/python -m pytest -q $(EXAMPLE)/tests
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) -q $(EXAMPLE)/tests
+	$(PYTEST) -q tests
 
 test-own: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q $(EXAMPLE)/tests
-	$(BIN)/python -m pytest -q tests
+	$(PYTEST) -q $(EXAMPLE)/tests
+	$(PYTEST) -q tests
 
 compat: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py

@@ -91,11 +91,12 @@ def check_flask_is_ours() -> None:
     out = subprocess.run(
         [sys.executable, "-c",
          "import flask, importlib.metadata as m;"
-         "print(flask.__file__); print(m.version('flask'))"],
+         "print(flask.__file__); print(m.version('flask'));"
+         "print(getattr(flask, '__implementation__', 'pallets'))"],
         capture_output=True, text=True, cwd=CACHE, check=True,
     ).stdout.split()
-    path, version = Path(out[0]).resolve(), out[1]
-    if ROOT / "src" not in path.parents or "+nimble" not in version:
+    path, version, impl = Path(out[0]).resolve(), out[1], out[2]
+    if ROOT / "src" not in path.parents or impl != "nimble":
         sys.exit(f"compat: the flask under test is not ours: {path} ({version})")
     print(f"compat: testing {path.parent} version {version}")
 

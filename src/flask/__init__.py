@@ -12,6 +12,10 @@ import typing as t
 
 from . import _lazy_werkzeug
 
+#: Tells this implementation apart from Pallets Flask, whose distribution
+#: name and version it shares (``importlib.metadata.version("flask")``).
+__implementation__ = "nimble"
+
 # Before anything imports Werkzeug; see flask._lazy_werkzeug.
 _lazy_werkzeug.install()
 
