@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench clean
+.PHONY: run test test-own compat bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
@@ -29,7 +29,7 @@ run: $(VENV)/.installed-run
 # Under CI=true, scripts/ci_strict.py turns every skip into a failure.
 PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test docs
 	$(BIN)/python scripts/compat.py
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
@@ -43,6 +43,11 @@ compat: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+
+# Warnings are errors; the doctest builder runs the pages' doctests.
+docs: $(VENV)/.installed-test
+	$(BIN)/python -m sphinx -q -W --keep-going -b html docs docs/_build/html
+	$(BIN)/python -m sphinx -q -W --keep-going -b doctest docs docs/_build/doctest
 
 clean:
 	rm -rf $(VENV) .cache

@@ -447,6 +447,11 @@ def main(argv: list[str] | None = None) -> int:
     text = report.render(data)
     args.output.write_text(text)
     log(f"\nwrote {args.output} in {data['elapsed_s']:.0f} s")
+    if args.output == OUTPUT:  # the docs' charts show the committed run
+        import charts
+
+        for path in charts.write_charts(data):
+            log(f"wrote {path.relative_to(ROOT)}")
     log(report.summary(data))
     return 0
 

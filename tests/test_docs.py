@@ -1,0 +1,210 @@
+"""The documentation site: samples run, and the built pages say what they must.
+
+`make test` runs `make docs` first; the page checks read `docs/_build/html`.
+"""
+
+from __future__ import annotations
+
+import html.parser
+import inspect
+import os
+import re
+import runpy
+import subprocess
+import sys
+import typing as t
+from pathlib import Path
+from urllib.parse import unquote
+from urllib.parse import urlsplit
+
+import pytest
+
+import flask
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+SAMPLES = DOCS / "samples"
+BUILD = DOCS / "_build" / "html"
+
+
+@pytest.fixture
+def samples_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(SAMPLES))
+    for name in ("hello", "test_hello"):
+        sys.modules.pop(name, None)
+
+
+def test_quickstart_samples_pass_their_own_test(samples_on_path: None) -> None:
+    namespace = runpy.run_path(str(SAMPLES / "test_hello.py"))
+    namespace["test_hello"]()
+
+
+def test_which_sample_names_this_implementation() -> None:
+    out = subprocess.run(
+        [sys.executable, str(SAMPLES / "which.py")], capture_output=True, text=True, check=True
+    ).stdout
+    assert re.fullmatch(r"Flask \d+(\.\d+)+ \(nimble\)\n", out), out
+
+
+def test_every_sample_is_included_by_a_page() -> None:
+    pages = "".join(p.read_text() for p in DOCS.glob("*.md")) + "".join(
+        p.read_text() for p in DOCS.glob("*.rst")
+    )
+    for sample in SAMPLES.glob("*.py"):
+        assert f"samples/{sample.name}" in pages, f"{sample.name} is on no page"
+
+
+# -- the built site ---------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (BUILD / "index.html").is_file():
+        pytest.skip("the docs are not built; run `make docs` (make test does)")
+    return BUILD
+
+
+class _Page(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+        self.links: list[str] = []
+        self.images: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if a.get("id"):
+            self.ids.add(t.cast(str, a["id"]))
+        if tag == "a" and a.get("href"):
+            self.links.append(t.cast(str, a["href"]))
+        if tag in ("img", "object") and (a.get("src") or a.get("data")):
+            self.images.append(t.cast(str, a.get("src") or a.get("data")))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def parse(path: Path) -> _Page:
+    page = _Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def words(text: str) -> str:
+    # Sphinx renders straight quotes and dashes typographically.
+    for fancy, plain in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'),
+                         ("\u2013", "--"), ("\u2014", "---")):
+        text = text.replace(fancy, plain)
+    return " ".join(re.sub(r"[`*]", "", text).split())
+
+
+def test_every_public_name_is_on_the_api_page_with_its_docstring(site: Path) -> None:
+    page = parse(site / "api.html")
+    # Compare letters and digits only: Sphinx adds "()" to function
+    # references, drops roles and renders quotes typographically.
+    text = re.sub(r"[^a-z0-9]", "", "".join(page.text).lower())
+    assert flask.__all__, "flask.__all__ is empty"
+    for name in flask.__all__:
+        obj = getattr(flask, name)
+        anchor = f"module-flask.{name}" if inspect.ismodule(obj) else f"flask.{name}"
+        assert anchor in page.ids, f"flask.{name} has no entry on the API page"
+        if name in ("request", "session", "g", "current_app") or inspect.ismodule(obj):
+            continue  # proxies and modules: described on the page itself
+        doc = inspect.getdoc(obj)
+        if doc and type(obj).__module__ != "blinker.base":
+            first = re.sub(r":[a-z]+:", "", doc.split("\n\n")[0])
+            first = re.sub(r"[^a-z0-9]", "", first.lower())[:40]
+            assert first in text, f"docstring of {name} not rendered"
+
+
+def test_every_public_callable_has_a_docstring() -> None:
+    """What the API page renders: inherited docstrings count, as autodoc
+    shows them."""
+    missing = []
+    for name in flask.__all__:
+        obj = getattr(flask, name)
+        if name in ("request", "session", "g", "current_app") or inspect.ismodule(obj):
+            continue
+        if not inspect.getdoc(obj) and type(obj).__module__ != "blinker.base":
+            missing.append(name)
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                if not attr.startswith("_") and callable(value) and not inspect.getdoc(getattr(obj, attr)):
+                    missing.append(f"{name}.{attr}")
+    assert not missing, missing
+
+
+def test_switching_page_lists_every_documented_difference(site: Path) -> None:
+    changes = (ROOT / "CHANGES.md").read_text()
+    section = changes.split("<!-- differences:start", 1)[1].split("<!-- differences:end -->", 1)[0]
+    entries = [e for e in re.split(r"\n- ", "\n" + section.split("\n", 1)[1]) if e.strip()]
+    assert len(entries) >= 5
+    text = words("".join(parse(site / "switching.html").text))
+    for entry in entries:
+        head = words(entry)[:50]
+        assert head in text, f"difference not on the Switching page: {head!r}"
+
+
+def test_internal_links_resolve(site: Path) -> None:
+    pages = {p: parse(p) for p in site.rglob("*.html")}
+    broken = []
+    for path, page in pages.items():
+        for href in page.links + page.images:
+            parts = urlsplit(href)
+            if parts.scheme or parts.netloc or href.startswith(("mailto:", "javascript:")):
+                continue
+            target = (path.parent / unquote(parts.path)).resolve() if parts.path else path
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                broken.append(f"{path.relative_to(site)} -> {href}")
+                continue
+            if parts.fragment and target.suffix == ".html":
+                ids = pages[target].ids if target in pages else parse(target).ids
+                if unquote(parts.fragment) not in ids:
+                    broken.append(f"{path.relative_to(site)} -> {href} (no such anchor)")
+    assert not broken, "\n".join(broken)
+
+
+def test_performance_page_shows_the_bench_charts(site: Path) -> None:
+    images = parse(site / "performance.html").images
+    for chart in ("throughput.svg", "startup.svg"):
+        assert any(src.endswith(chart) for src in images), chart
+    results = DOCS / "_static" / "bench" / "results.json"
+    assert results.is_file(), "make bench writes the charts' data beside them"
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def test_site_renders_in_headless_chromium(site: Path, tmp_path: Path) -> None:
+    """Screenshots of the index, a guide and the API page, for a person to
+    look at (docs/_build/screenshots/); each page must render its title."""
+    webdriver = pytest.importorskip("selenium.webdriver")
+    from selenium.webdriver.chrome.service import Service
+
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(binary, os.X_OK):
+            pytest.skip(f"{binary} not found; apt-get install chromium chromium-driver")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--window-size=1280,900",
+                f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(arg)
+    shots = site.parent / "screenshots"
+    shots.mkdir(exist_ok=True)
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    try:
+        for page, title in (("index", "Flask (Nimble)"), ("switching", "Switching"),
+                            ("api", "API reference")):
+            driver.get((site / f"{page}.html").as_uri())
+            assert title in driver.title, driver.title
+            png = shots / f"{page}.png"
+            driver.save_screenshot(str(png))
+            assert png.stat().st_size > 10_000, f"{page} rendered an empty screen"
+    finally:
+        driver.quit()
