@@ -1,4 +1,5 @@
 from flask import Flask
+from flask import Response
 from flask import jsonify
 from flask import request
 
@@ -17,5 +18,5 @@ def greet(name: str) -> dict[str, str]:
 
 
 @app.post("/echo")
-def echo():  # type: ignore[no-untyped-def]
+def echo() -> Response:
     return jsonify(received=request.get_json())
