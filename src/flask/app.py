@@ -19,6 +19,7 @@ from inspect import CO_COROUTINE
 from inspect import iscoroutinefunction
 from types import FunctionType
 
+from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
 from werkzeug.utils import redirect as _wz_redirect
 
 from . import errors

@@ -50,6 +50,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
+# Flask 3's name for it here.
+_make_timedelta = make_timedelta
+
 
 class App(Scaffold):
     """An application's registries and configuration, without a protocol.

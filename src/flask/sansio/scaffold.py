@@ -11,6 +11,7 @@ from __future__ import annotations
 import typing as t
 
 from .. import typing as ft
+from ..scaffold import _base_folder as _find_package_path
 from ..scaffold import _endpoint_from_view_func as _endpoint_from_view_func
 from ..scaffold import find_package as find_package
 from ..scaffold import Scaffold as Scaffold
