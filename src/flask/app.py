@@ -121,6 +121,9 @@ class Flask(App, _FileServing):
             instance_relative_config=instance_relative_config,
             root_path=root_path,
         )
+        # ``g``, ``request`` and ``session`` come first, as the app's first
+        # context processor: extensions count on finding theirs after it.
+        self.template_context_processors[None].append(template_context_defaults)
         # A subclass that binds URLs its own way must always be asked.
         self._plain_adapter = (
             type(self).create_url_adapter is Flask.create_url_adapter
@@ -147,12 +150,11 @@ class Flask(App, _FileServing):
         return create_environment(self)
 
     def update_template_context(self, context: dict[str, t.Any]) -> None:
-        """Add ``g``, ``request``, ``session`` and context processor values;
-        values passed to the render call win."""
+        """Add the context processors' values (the first one adds ``g``,
+        ``request`` and ``session``); values passed to the render call win."""
         ctx = _cv_request.get(None)
         scopes = [None] if ctx is None else [None, *reversed(ctx.request.blueprints)]
         given = context.copy()
-        context.update(template_context_defaults())
         processors = self.template_context_processors
         for scope in scopes:
             for func in processors.get(scope, ()):

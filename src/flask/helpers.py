@@ -23,7 +23,7 @@ from .globals import request
 from .globals import request_ctx
 from .globals import session
 from .signals import message_flashed
-from .wrappers import _split_blueprint_path  # noqa: F401  (one definition, in wrappers)
+from .wrappers import _split_blueprint_path as _split_blueprint_path  # one definition, in wrappers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime

@@ -120,7 +120,7 @@ def test_unmanaged_session_is_flasks_own_and_saved_through_the_interface() -> No
     saved: list[dict[str, t.Any]] = []
 
     class RecordingInterface(SecureCookieSessionInterface):
-        def save_session(self, app: Flask, session: SessionMixin, response: t.Any) -> None:  # type: ignore[override]
+        def save_session(self, app: Flask, session: SessionMixin, response: t.Any) -> None:
             saved.append(dict(session))
             super().save_session(app, session, response)
 
