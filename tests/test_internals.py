@@ -171,6 +171,43 @@ def test_default_template_context_processor_comes_first() -> None:
     assert out == "g value 1 42"
 
 
+def test_json_provider_swapped_on_the_instance() -> None:
+    """Flask-Security wraps ``app.json_provider_class`` and assigns
+    ``app.json``; Connexion assigns its own provider to ``app.json``;
+    Flask-JWT-Extended falls back to ``json_provider_class.default``."""
+    import json
+
+    from flask.json.provider import _default
+    from flask.json.provider import DefaultJSONProvider
+
+    class Lazy:
+        def __str__(self) -> str:
+            return "lazy text"
+
+    def wrap(cls: type[DefaultJSONProvider]) -> type[DefaultJSONProvider]:
+        class Provider(cls):  # type: ignore[valid-type,misc]
+            @staticmethod
+            def default(o: t.Any) -> t.Any:
+                if isinstance(o, Lazy):
+                    return str(o)
+                return _default(o)
+
+        return Provider
+
+    app = Flask(__name__)
+    assert getattr(app.json_provider_class, "default", None) is _default
+    app.json_provider_class = wrap(app.json_provider_class)
+    app.json = app.json_provider_class(app)
+
+    @app.get("/")
+    def index() -> t.Any:
+        return {"v": Lazy()}
+
+    assert app.test_client().get("/").get_json() == {"v": "lazy text"}
+    with app.app_context():
+        assert json.loads(flask.json.dumps([Lazy()])) == ["lazy text"]
+
+
 # -- contexts ------------------------------------------------------------------------
 
 
@@ -207,6 +244,9 @@ def test_get_current_object_on_every_proxy() -> None:
         assert flask.current_app._get_current_object() is app  # type: ignore[attr-defined]
         assert request._get_current_object() is ctx.request  # type: ignore[attr-defined]
         assert flask.globals.request_ctx._get_current_object() is ctx  # type: ignore[attr-defined]
+        # Flask-Assets reads the app and request through the proxy.
+        assert flask.globals.request_ctx.app is app
+        assert flask.globals.request_ctx.request is ctx.request
         assert flask.globals.app_ctx._get_current_object().app is app  # type: ignore[attr-defined]
         assert session._get_current_object() is ctx.session  # type: ignore[attr-defined]
     assert sent == [app]
@@ -492,6 +532,9 @@ def test_registries_edited_directly() -> None:
     app.after_request_funcs[None].append(after)
 
     assert app.view_functions["bp.missing"] is missing
+    # Flask-RESTful finds the class behind an endpoint this way.
+    view = flask.views.View.as_view("cbv")
+    assert view.__dict__["view_class"] is flask.views.View
     assert app.blueprints["bp"] is bp
     assert "bp" not in app.teardown_request_funcs
     r = app.test_client().get("/missing")
