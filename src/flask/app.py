@@ -7,71 +7,46 @@ override them, but hands the work to small modules:
 - :mod:`flask.routing`: URL adapters and URL building;
 - :mod:`flask.errors`: error handler lookup and error responses;
 - :mod:`flask.responses`: view return values to response objects;
-- :mod:`flask.scaffold`: the registration API shared with blueprints.
+- :mod:`flask.sansio.app`: its protocol-free base, :class:`~flask.sansio.app.App`
+  (configuration, registries, setup), itself built on :mod:`flask.scaffold`.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import typing as t
-import weakref
-from datetime import timedelta
-from functools import cached_property
 from inspect import CO_COROUTINE
 from inspect import iscoroutinefunction
 from types import FunctionType
 
-from werkzeug.datastructures import ImmutableDict
-from werkzeug.exceptions import Aborter
-from werkzeug.routing import Map
-from werkzeug.routing import Rule
+from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
 from werkzeug.utils import redirect as _wz_redirect
 
 from . import errors
 from . import pipeline
 from . import responses
 from . import routing
-from .config import Config
-from .config import DEFAULT_CONFIG
-from .config import make_timedelta
-from .config import ConfigAttribute
-from .ctx import _AppCtxGlobals
 from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import template_context_defaults
 from .globals import _cv_request
 from .globals import g
 from .globals import request
-from .helpers import get_debug_flag
-from .json.provider import DefaultJSONProvider
-from .json.provider import JSONProvider
-from .logging import create_logger
-from .matching import RuleMap
+from .helpers import _FileServing
 from .matching import bind_request
-from .scaffold import _endpoint_from_view_func
-from .scaffold import _registering_decorator
-from .scaffold import find_package
-from .scaffold import Scaffold
-from .scaffold import setupmethod
+from .sansio.app import App
 from .wrappers import Request
 from .wrappers import Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
-    from jinja2 import BaseLoader
-    from werkzeug.routing import BuildError
     from werkzeug.routing import MapAdapter
 
-    from .blueprints import Blueprint
     from .sessions import SessionInterface
     from .templating import Environment
     from .testing import FlaskClient
     from .testing import FlaskCliRunner
-
-T = t.TypeVar("T", bound=t.Callable[..., t.Any])
-
 
 class _DefaultSessionInterface:
     """``Flask.session_interface`` until it is first used: then one shared
@@ -98,8 +73,9 @@ _PIPELINE_METHODS = (
 )
 
 
-class Flask(Scaffold):
-    """The WSGI application: a registry of views, hooks and configuration.
+class Flask(App, _FileServing):
+    """The WSGI application: :class:`~flask.sansio.app.App`'s registries and
+    configuration, with the request path, contexts, sessions and files.
 
     :param import_name: the application's module or package, usually
         ``__name__``; it locates ``root_path`` and the instance folder.
@@ -118,27 +94,7 @@ class Flask(Scaffold):
 
     request_class: type[Request] = Request
     response_class: type[Response] = Response
-    aborter_class = Aborter
-    #: The Jinja environment class; ``None`` means :class:`flask.templating.Environment`.
-    jinja_environment: type[Environment] | None = None
-    app_ctx_globals_class = _AppCtxGlobals
-    config_class = Config
-    json_provider_class: type[JSONProvider] = DefaultJSONProvider
-    url_rule_class = Rule
-    url_map_class: type[Map] = RuleMap
-    test_client_class: type[FlaskClient] | None = None
-    test_cli_runner_class: type[FlaskCliRunner] | None = None
     session_interface: SessionInterface = _DefaultSessionInterface()  # type: ignore[assignment]
-    jinja_options: dict[str, t.Any] = {}
-
-    testing = ConfigAttribute[bool]("TESTING")
-    secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
-    permanent_session_lifetime = ConfigAttribute[timedelta](
-        "PERMANENT_SESSION_LIFETIME", get_converter=make_timedelta
-    )
-
-    #: Every config key Flask knows, with its default.
-    default_config = ImmutableDict(DEFAULT_CONFIG)
 
     def __init__(
         self,
@@ -154,111 +110,26 @@ class Flask(Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(
-            import_name=import_name,
-            static_folder=static_folder,
+            import_name,
             static_url_path=static_url_path,
+            static_folder=static_folder,
+            static_host=static_host,
+            host_matching=host_matching,
+            subdomain_matching=subdomain_matching,
             template_folder=template_folder,
+            instance_path=instance_path,
+            instance_relative_config=instance_relative_config,
             root_path=root_path,
         )
-        if instance_path is None:
-            instance_path = self.auto_find_instance_path()
-        elif not os.path.isabs(instance_path):
-            raise ValueError(
-                "If an instance path is provided it must be absolute."
-                " A relative path was given instead."
-            )
-        self.instance_path = instance_path
-        self.config = self.make_config(instance_relative_config)
-        self.aborter = self.make_aborter()
-        self.json: JSONProvider = self.json_provider_class(self)
-        self.url_build_error_handlers: list[
-            t.Callable[[Exception, str, dict[str, t.Any]], str]
-        ] = []
-        self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
-        self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
-        self.blueprints: dict[str, Blueprint] = {}
-        #: Extensions keep their per-app state here, keyed by their name.
-        self.extensions: dict[str, t.Any] = {}
-        self.url_map = self.url_map_class(host_matching=host_matching)
-        self.subdomain_matching = subdomain_matching
-        self._got_first_request = False
+        # ``g``, ``request`` and ``session`` come first, as the app's first
+        # context processor: extensions count on finding theirs after it.
+        self.template_context_processors[None].append(template_context_defaults)
         # A subclass that binds URLs its own way must always be asked.
         self._plain_adapter = (
             type(self).create_url_adapter is Flask.create_url_adapter
         )
 
-        if self.has_static_folder:
-            assert bool(static_host) == host_matching, (
-                "Invalid static_host/host_matching combination"
-            )
-            # A weak reference keeps the route from holding the app alive.
-            app_ref = weakref.ref(self)
-            self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>",
-                endpoint="static",
-                host=static_host,
-                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]
-            )
-
-    def _check_setup_finished(self, f_name: str) -> None:
-        if self._got_first_request:
-            raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called"
-                " on the application. It has already handled its first"
-                " request, any changes will not be applied"
-                " consistently.\n"
-                "Make sure all imports, decorators, functions, etc."
-                " needed to set up the application are done before"
-                " running it."
-            )
-
-    # -- identity and configuration ------------------------------------------
-
-    @cached_property
-    def name(self) -> str:  # type: ignore[override]
-        """The app's name: the import name, or the script's name when run
-        as ``__main__``."""
-        if self.import_name == "__main__":
-            filename = getattr(sys.modules["__main__"], "__file__", None)
-            if filename is None:
-                return "__main__"
-            return os.path.splitext(os.path.basename(filename))[0]
-        return self.import_name
-
-    @cached_property
-    def logger(self) -> t.Any:
-        """The ``logging.Logger`` named after :attr:`name`."""
-        return create_logger(self)
-
-    @property
-    def debug(self) -> bool:
-        """Debug mode, the ``DEBUG`` config key."""
-        return self.config["DEBUG"]  # type: ignore[no-any-return]
-
-    @debug.setter
-    def debug(self, value: bool) -> None:
-        self.config["DEBUG"] = value
-        if self.config["TEMPLATES_AUTO_RELOAD"] is None and "jinja_env" in self.__dict__:
-            self.jinja_env.auto_reload = value
-
-    def make_config(self, instance_relative: bool = False) -> Config:
-        """The config object, filled with :attr:`default_config`."""
-        root = self.instance_path if instance_relative else self.root_path
-        defaults = dict(self.default_config)
-        defaults["DEBUG"] = get_debug_flag()
-        return self.config_class(root, defaults)
-
-    def make_aborter(self) -> Aborter:
-        """The object :func:`flask.abort` calls."""
-        return self.aborter_class()
-
-    def auto_find_instance_path(self) -> str:
-        """``instance`` beside the package, or ``<prefix>/var/<name>-instance``
-        for an installed one."""
-        prefix, folder = find_package(self.import_name)
-        if prefix is None:
-            return os.path.join(folder, "instance")
-        return os.path.join(prefix, "var", f"{self.name}-instance")
+    # -- files --------------------------------------------------------------------
 
     def open_instance_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
@@ -271,11 +142,6 @@ class Flask(Scaffold):
 
     # -- templates ------------------------------------------------------------------
 
-    @cached_property
-    def jinja_env(self) -> Environment:
-        """The Jinja environment, created on first use."""
-        return self.create_jinja_environment()
-
     def create_jinja_environment(self) -> Environment:
         """Create the Jinja environment from :attr:`jinja_options`."""
         # Imported here so that `import flask` does not load Jinja.
@@ -283,109 +149,19 @@ class Flask(Scaffold):
 
         return create_environment(self)
 
-    def create_global_jinja_loader(self) -> BaseLoader:
-        """The loader that searches the app's and blueprints' templates."""
-        from .templating import DispatchingJinjaLoader
-
-        return DispatchingJinjaLoader(self)
-
-    def select_jinja_autoescape(self, filename: str | None) -> bool:
-        """Autoescape string templates and HTML, XML and SVG files."""
-        if filename is None:
-            return True
-        return filename.endswith((".html", ".htm", ".xml", ".xhtml", ".svg"))
-
     def update_template_context(self, context: dict[str, t.Any]) -> None:
-        """Add ``g``, ``request``, ``session`` and context processor values;
-        values passed to the render call win."""
+        """Add the context processors' values (the first one adds ``g``,
+        ``request`` and ``session``); values passed to the render call win."""
         ctx = _cv_request.get(None)
         scopes = [None] if ctx is None else [None, *reversed(ctx.request.blueprints)]
         given = context.copy()
-        context.update(template_context_defaults())
         processors = self.template_context_processors
         for scope in scopes:
             for func in processors.get(scope, ()):
                 context.update(self.ensure_sync(func)())
         context.update(given)
 
-    @setupmethod
-    def template_filter(self, name: str | None = None) -> t.Callable[[T], T]:
-        """Register the decorated function as a Jinja filter."""
-        return _registering_decorator(self.add_template_filter, name)
-
-    @setupmethod
-    def add_template_filter(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
-        """Register a Jinja filter."""
-        self.jinja_env.filters[name or f.__name__] = f
-
-    @setupmethod
-    def template_test(self, name: str | None = None) -> t.Callable[[T], T]:
-        """Register the decorated function as a Jinja test."""
-        return _registering_decorator(self.add_template_test, name)
-
-    @setupmethod
-    def add_template_test(self, f: t.Callable[..., bool], name: str | None = None) -> None:
-        """Register a Jinja test."""
-        self.jinja_env.tests[name or f.__name__] = f
-
-    @setupmethod
-    def template_global(self, name: str | None = None) -> t.Callable[[T], T]:
-        """Register the decorated function as a Jinja global."""
-        return _registering_decorator(self.add_template_global, name)
-
-    @setupmethod
-    def add_template_global(self, f: t.Callable[..., t.Any], name: str | None = None) -> None:
-        """Register a Jinja global."""
-        self.jinja_env.globals[name or f.__name__] = f
-
-    # -- setup ---------------------------------------------------------------------
-
-    @setupmethod
-    def add_url_rule(
-        self,
-        rule: str,
-        endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
-        provide_automatic_options: bool | None = None,
-        **options: t.Any,
-    ) -> None:
-        """Register ``view_func`` for ``rule``; see :meth:`route`."""
-        if endpoint is None:
-            endpoint = _endpoint_from_view_func(view_func)
-        rule_obj = routing.make_rule(
-            self, rule, endpoint, view_func, provide_automatic_options, options
-        )
-        self.url_map.add(rule_obj)
-        if view_func is not None:
-            existing = self.view_functions.get(endpoint)
-            if existing is not None and existing != view_func:
-                raise AssertionError(
-                    "View function mapping is overwriting an existing"
-                    f" endpoint function: {endpoint}"
-                )
-            self.view_functions[endpoint] = view_func
-
-    @setupmethod
-    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
-        """Register a blueprint; ``options`` (``url_prefix``, ``subdomain``,
-        ``url_defaults``, ``name``, ``cli_group``) override its own."""
-        blueprint.register(self, options)
-
-    def iter_blueprints(self) -> t.ValuesView[Blueprint]:
-        """Registered blueprints, in registration order."""
-        return self.blueprints.values()
-
-    @setupmethod
-    def teardown_appcontext(self, f: T) -> T:
-        """Run ``f(error)`` when the app context is popped."""
-        self.teardown_appcontext_funcs.append(f)
-        return f
-
-    @setupmethod
-    def shell_context_processor(self, f: T) -> T:
-        """Register a function adding names to ``flask shell``."""
-        self.shell_context_processors.append(f)
-        return f
+    # -- shell -------------------------------------------------------------------
 
     def make_shell_context(self) -> dict[str, t.Any]:
         """The namespace of ``flask shell``."""
@@ -488,13 +264,6 @@ class Flask(Scaffold):
     # per link, and the extra frame and keyword repacking were 4% of
     # rendering a 20-link page.
     url_for = routing.url_for
-    inject_url_defaults = routing.inject_url_defaults
-
-    def handle_url_build_error(
-        self, error: BuildError, endpoint: str, values: dict[str, t.Any]
-    ) -> str:
-        """Try :attr:`url_build_error_handlers`, else re-raise."""
-        return routing.handle_url_build_error(self, error, endpoint, values)
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response of :attr:`response_class`."""
@@ -504,13 +273,7 @@ class Flask(Scaffold):
 
     make_response = responses.make_response
 
-    def _find_error_handler(
-        self, e: Exception, blueprints: list[str]
-    ) -> t.Callable[..., t.Any] | None:
-        return errors.find_error_handler(self, e, blueprints)
-
-    # Error handling is flask.errors' functions, as above.
-    trap_http_exception = errors.trap_http_exception
+    # Error handling is flask.errors' functions, like url_for above.
     handle_http_exception = errors.handle_http_exception
     handle_user_exception = errors.handle_user_exception
     handle_exception = errors.handle_exception
@@ -524,10 +287,6 @@ class Flask(Scaffold):
     def raise_routing_exception(self, request: Request) -> t.NoReturn:
         """Raise the URL matching error of ``request``."""
         errors.raise_routing_exception(self, request)
-
-    def should_ignore_error(self, error: BaseException | None) -> bool:
-        """Whether teardown functions should not see ``error``."""
-        return False
 
     # -- the request path (see flask.pipeline) ------------------------------------------
 

@@ -10,6 +10,7 @@ import importlib.util
 import os
 import sys
 import typing as t
+from datetime import timedelta
 from functools import update_wrapper
 
 import werkzeug.exceptions
@@ -22,7 +23,7 @@ from .globals import request
 from .globals import request_ctx
 from .globals import session
 from .signals import message_flashed
-from .wrappers import _split_blueprint_path  # noqa: F401  (one definition, in wrappers)
+from .wrappers import _split_blueprint_path as _split_blueprint_path  # one definition, in wrappers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from datetime import datetime
@@ -309,3 +310,46 @@ def get_root_path(import_name: str) -> str:
                 " provided."
             )
     return os.path.dirname(os.path.abspath(filepath))
+
+
+class _FileServing:
+    """Files of an app or blueprint, served or opened relative to its
+    folders. :class:`flask.Flask` and :class:`flask.Blueprint` add this to
+    their protocol-free bases, which only describe where the files are."""
+
+    root_path: str
+
+    if t.TYPE_CHECKING:  # pragma: no cover
+        # Provided by Scaffold, which comes first in the subclasses' bases.
+        @property
+        def static_folder(self) -> str | None: ...
+
+        @property
+        def has_static_folder(self) -> bool: ...
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """Cache max age for a static file: ``SEND_FILE_MAX_AGE_DEFAULT``."""
+        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return value  # type: ignore[no-any-return]
+
+    def send_static_file(self, filename: str) -> Response:
+        """The view behind the ``static`` endpoint."""
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        max_age = self.get_send_file_max_age(filename)
+        return send_from_directory(
+            t.cast(str, self.static_folder), filename, max_age=max_age
+        )
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.AnyStr]:
+        """Open a file relative to ``root_path`` for reading."""
+        if mode not in {"r", "rt", "rb"}:
+            raise ValueError("Resources can only be opened for reading.")
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)

@@ -13,22 +13,18 @@ import pathlib
 import sys
 import typing as t
 from collections import defaultdict
-from datetime import timedelta
 from functools import cached_property
 from functools import update_wrapper
 
 from werkzeug.exceptions import default_exceptions
 from werkzeug.exceptions import HTTPException
 
-from .globals import current_app
 from .helpers import get_root_path
-from .helpers import send_from_directory
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
 
     from .cli import AppGroup
-    from .wrappers import Response
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
@@ -210,22 +206,6 @@ class Scaffold:
             value = value.rstrip("/")
         self._static_url_path = value
 
-    def get_send_file_max_age(self, filename: str | None) -> int | None:
-        """Cache max age for a static file: ``SEND_FILE_MAX_AGE_DEFAULT``."""
-        value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
-        if isinstance(value, timedelta):
-            return int(value.total_seconds())
-        return value  # type: ignore[no-any-return]
-
-    def send_static_file(self, filename: str) -> Response:
-        """The view behind the ``static`` endpoint."""
-        if not self.has_static_folder:
-            raise RuntimeError("'static_folder' must be set to serve static_files.")
-        max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(
-            t.cast(str, self.static_folder), filename, max_age=max_age
-        )
-
     @cached_property
     def jinja_loader(self) -> BaseLoader | None:
         """A loader for ``template_folder``, or ``None`` without one."""
@@ -235,17 +215,6 @@ class Scaffold:
         from jinja2 import FileSystemLoader
 
         return FileSystemLoader(os.path.join(self.root_path, self.template_folder))
-
-    def open_resource(
-        self, resource: str, mode: str = "rb", encoding: str | None = None
-    ) -> t.IO[t.AnyStr]:
-        """Open a file relative to ``root_path`` for reading."""
-        if mode not in {"r", "rt", "rb"}:
-            raise ValueError("Resources can only be opened for reading.")
-        path = os.path.join(self.root_path, resource)
-        if mode == "rb":
-            return open(path, mode)  # type: ignore[return-value]
-        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
 
     # -- routes ---------------------------------------------------------------
 

@@ -308,6 +308,11 @@ class SessionInterface:
         raise NotImplementedError
 
 
+#: The tagged JSON serializer cookie sessions use by default; Quart and
+#: other session interfaces import it to write the same format.
+session_json_serializer = TaggedJSONSerializer()
+
+
 class SecureCookieSessionInterface(SessionInterface):
     """Stores the session in a cookie signed with the app's secret key.
 
@@ -327,7 +332,7 @@ class SecureCookieSessionInterface(SessionInterface):
     #: How ItsDangerous derives the signing key from the secret.
     key_derivation = "hmac"
     #: Turns the session dict into a string and back.
-    serializer = TaggedJSONSerializer()
+    serializer = session_json_serializer
     session_class = SecureCookieSession
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:

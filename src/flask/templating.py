@@ -25,6 +25,7 @@ from jinja2.runtime import Context
 from jinja2.utils import internalcode
 from markupsafe import Markup
 
+from .ctx import template_context_defaults
 from .globals import _cv_request
 from .globals import current_app
 from .globals import g
@@ -66,6 +67,9 @@ _SourceTuple = tuple[str, t.Optional[str], t.Optional[t.Callable[[], bool]]]
 # ``Markup.__new__`` round trip. Absent in a MarkupSafe that moved it: then
 # compiled templates keep the stock ``escape``.
 _escape_inner: t.Callable[[str], str] | None = getattr(markupsafe, "_escape_inner", None)
+# Flask's name for every app's first context processor (g, request, session).
+_default_template_ctx_processor = template_context_defaults
+
 _stock_escape = markupsafe.escape
 _new_str = str.__new__
 

@@ -151,15 +151,27 @@ class FlaskClient(Client):
             response.headers.getlist("Set-Cookie"),
         )
 
-    def _environ_base(
-        self, extra: t.Mapping[str, t.Any] | None = None
-    ) -> dict[str, t.Any]:
-        out = dict(self.environ_base)
-        if extra:
-            out.update(extra)
+    def _copy_environ(self, other: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+        """``environ_base`` updated with ``other``, plus the hook that hands
+        the request's contexts back when they are preserved. Flask-SocketIO's
+        test client relies on this name."""
+        out = {**self.environ_base, **other}
         if self.preserve_context:
             out[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
         return out
+
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> BaseRequest:
+        """The request :meth:`open` would send for ``EnvironBuilder``
+        arguments, with this client's environ defaults. Flask-SocketIO's
+        test client calls it to open a connection like a page request."""
+        kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base") or {})
+        builder = EnvironBuilder(self.application, *args, **kwargs)
+        try:
+            return builder.get_request()
+        finally:
+            builder.close()
 
     def _request_from(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
@@ -168,11 +180,11 @@ class FlaskClient(Client):
             arg = args[0]
             if isinstance(arg, werkzeug.test.EnvironBuilder):
                 builder = arg
-                builder.environ_base = self._environ_base(builder.environ_base)
+                builder.environ_base = self._copy_environ(builder.environ_base or {})
                 return builder.get_request()
             if isinstance(arg, dict):
                 builder = werkzeug.test.EnvironBuilder.from_environ(
-                    arg, environ_base=self._environ_base()
+                    arg, environ_base=self._copy_environ({})
                 )
                 try:
                     return builder.get_request()
@@ -182,13 +194,7 @@ class FlaskClient(Client):
                 if self.preserve_context:
                     arg.environ[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
                 return arg
-
-        kwargs["environ_base"] = self._environ_base(kwargs.get("environ_base"))
-        builder = EnvironBuilder(self.application, *args, **kwargs)
-        try:
-            return builder.get_request()
-        finally:
-            builder.close()
+        return self._request_from_builder_args(args, kwargs)
 
     def open(
         self,
