@@ -10,16 +10,7 @@ import importlib
 import sys
 import typing as t
 
-from . import _lazy_werkzeug
-
-#: Tells this implementation apart from Pallets Flask, whose distribution
-#: name and version it shares (``importlib.metadata.version("flask")``).
-__implementation__ = "nimble"
-
-# Before anything imports Werkzeug; see flask._lazy_werkzeug.
-_lazy_werkzeug.install()
-
-from . import json as json  # noqa: E402
+from . import json as json
 from .app import Flask as Flask
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
@@ -54,6 +45,10 @@ from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
 from .wrappers import Request as Request
 from .wrappers import Response as Response
+
+#: Tells this implementation apart from Pallets Flask, whose distribution
+#: name and version it shares (``importlib.metadata.version("flask")``).
+__implementation__ = "nimble"
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from . import cli as cli
