@@ -47,3 +47,15 @@ def test_default_session_interface_is_created_on_use() -> None:
     app.session_interface = Custom()
     assert isinstance(app.session_interface, Custom)
     assert isinstance(flask.Flask(__name__).session_interface, SecureCookieSessionInterface)
+
+
+def test_typing_module_is_reachable_from_flask() -> None:
+    # As with Pallets Flask, `flask.typing.X` works after a bare `import flask`.
+    out = run(
+        """
+        import sys, flask
+        before = "flask.typing" in sys.modules
+        print(before, flask.typing.ResponseReturnValue is not None)
+        """
+    )
+    assert out == "False True"

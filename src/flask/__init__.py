@@ -54,6 +54,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from . import cli as cli
     from . import templating as templating
     from . import testing as testing
+    from . import typing as typing
     from . import views as views
     from .templating import render_template as render_template
     from .templating import render_template_string as render_template_string
@@ -66,7 +67,7 @@ _LAZY_NAMES = {
     "stream_template": "templating",
     "stream_template_string": "templating",
 }
-_LAZY_MODULES = {"cli", "templating", "testing", "views", "debughelpers"}
+_LAZY_MODULES = {"cli", "templating", "testing", "typing", "views", "debughelpers"}
 
 
 def __getattr__(name: str) -> t.Any:

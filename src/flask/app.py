@@ -134,7 +134,9 @@ class Flask(Scaffold):
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
     permanent_session_lifetime = ConfigAttribute[timedelta](
-        "PERMANENT_SESSION_LIFETIME", get_converter=make_timedelta
+        "PERMANENT_SESSION_LIFETIME",
+        # A None value passes through unconverted, as Flask's config allows.
+        get_converter=make_timedelta,  # type: ignore[arg-type]
     )
 
     #: Every config key Flask knows, with its default.
@@ -219,7 +221,7 @@ class Flask(Scaffold):
         """The app's name: the import name, or the script's name when run
         as ``__main__``."""
         if self.import_name == "__main__":
-            filename = getattr(sys.modules["__main__"], "__file__", None)
+            filename: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if filename is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(filename))[0]
@@ -266,8 +268,8 @@ class Flask(Scaffold):
         """Open a file in the instance folder (which may be written to)."""
         path = os.path.join(self.instance_path, resource)
         if "b" in mode:
-            return open(path, mode)  # type: ignore[return-value]
-        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
 
     # -- templates ------------------------------------------------------------------
 
@@ -577,14 +579,18 @@ class Flask(Scaffold):
         """A test client for this app; see :class:`flask.testing.FlaskClient`."""
         cls = self.test_client_class
         if cls is None:
-            from .testing import FlaskClient as cls
+            from .testing import FlaskClient
+
+            cls = FlaskClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
         """A runner for this app's CLI commands."""
         cls = self.test_cli_runner_class
         if cls is None:
-            from .testing import FlaskCliRunner as cls
+            from .testing import FlaskCliRunner
+
+            cls = FlaskCliRunner
         return cls(self, **kwargs)
 
     # -- serving -----------------------------------------------------------------------
