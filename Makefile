@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs clean
+.PHONY: run test test-own compat bench docs lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,8 @@ run: $(VENV)/.installed-run
 # Under CI=true, scripts/ci_strict.py turns every skip into a failure.
 PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
 
-test: $(VENV)/.installed-test docs
+# Lint first: a typing regression fails the run before any test.
+test: $(VENV)/.installed-test lint docs
 	$(BIN)/python scripts/compat.py
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
@@ -37,6 +38,12 @@ test: $(VENV)/.installed-test docs
 test-own: $(VENV)/.installed-test
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
+
+# ruff, then mypy --strict and pyright on src/flask (settings in pyproject.toml).
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests scripts benchmarks
+	$(BIN)/mypy
+	$(BIN)/pyright --pythonpath $(BIN)/python
 
 compat: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py

@@ -266,14 +266,9 @@ def run_inprocess(
 
 
 # The libraries `import flask` needs at import, without flask itself: the
-# Werkzeug modules behind Request, Response, the URL map and the proxies
-# (with Werkzeug's package set up lazily, as flask does) and Blinker.
-LIBRARY_FLOOR = (
-    "import importlib.util, os, runpy\n"
-    "src = os.path.dirname(importlib.util.find_spec('flask').origin)\n"
-    "runpy.run_path(os.path.join(src, '_lazy_werkzeug.py'))['install']()\n"
-    "import werkzeug.wrappers, werkzeug.routing, werkzeug.local, werkzeug.exceptions, blinker"
-)
+# Werkzeug modules behind Request, Response, the URL map and the proxies,
+# and Blinker.
+LIBRARY_FLOOR = "import werkzeug.wrappers, werkzeug.routing, werkzeug.local, werkzeug.exceptions, blinker"
 
 
 def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str, t.Any]]:

@@ -148,7 +148,7 @@ def main() -> int:
     results: dict[str, Counter] = {}
     run_pytest(TREE, CACHE / "suite.xml", None)
     results.update(tally(CACHE / "suite.xml", True, ""))
-    for name, pkg in (("tutorial", "flaskr"), ("javascript", "js_example")):
+    for name, _pkg in (("tutorial", "flaskr"), ("javascript", "js_example")):
         where = TREE / "examples" / name
         run_pytest(where, CACHE / f"{name}.xml", where)
         results.update(tally(CACHE / f"{name}.xml", False, f"examples/{name}"))

@@ -10,16 +10,7 @@ import importlib
 import sys
 import typing as t
 
-from . import _lazy_werkzeug
-
-#: Tells this implementation apart from Pallets Flask, whose distribution
-#: name and version it shares (``importlib.metadata.version("flask")``).
-__implementation__ = "nimble"
-
-# Before anything imports Werkzeug; see flask._lazy_werkzeug.
-_lazy_werkzeug.install()
-
-from . import json as json  # noqa: E402
+from . import json as json
 from .app import Flask as Flask
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
@@ -55,10 +46,15 @@ from .signals import template_rendered as template_rendered
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
+#: Tells this implementation apart from Pallets Flask, whose distribution
+#: name and version it shares (``importlib.metadata.version("flask")``).
+__implementation__ = "nimble"
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from . import cli as cli
     from . import templating as templating
     from . import testing as testing
+    from . import typing as typing
     from . import views as views
     from .templating import render_template as render_template
     from .templating import render_template_string as render_template_string
@@ -114,7 +110,7 @@ _LAZY_NAMES = {
     "stream_template": "templating",
     "stream_template_string": "templating",
 }
-_LAZY_MODULES = {"cli", "templating", "testing", "views", "debughelpers"}
+_LAZY_MODULES = {"cli", "templating", "testing", "typing", "views", "debughelpers"}
 
 
 def __getattr__(name: str) -> t.Any:

@@ -18,7 +18,8 @@ from ._cli_discovery import with_appcontext
 from .globals import current_app
 
 
-class CertParamType(click.ParamType):
+# Not subscripted: ParamType is generic only from Click 8.5 on.
+class CertParamType(click.ParamType):  # type: ignore[type-arg]
     """``--cert`` value: a certificate file, ``adhoc``, or the import name of
     an :class:`ssl.SSLContext`.
     """

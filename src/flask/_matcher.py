@@ -39,7 +39,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.routing.rules import RulePart
 
 _MULTI_SLASH = re.compile("/{2,}")
-_NO_PARTS: tuple[str, ...] = ()
+_NO_PARTS: t.Sequence[str] = ()
 _SLASH_ONLY: tuple[str, ...] = ("",)
 
 

@@ -106,12 +106,12 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
         self._keys = [signer.derive_key(k) for k in reversed(signer.secret_keys)]
         self._macs = [_hmac_function(key, self._digest) for key in self._keys]
 
-    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:  # type: ignore[override]
+    def dumps(self, obj: t.Any, salt: str | bytes | None = None) -> str:
         if salt is not None:
-            return super().dumps(obj, salt)  # type: ignore[no-any-return]
-        data = self.serializer.dumps(obj)
-        if isinstance(data, str):
-            data = data.encode()
+            return super().dumps(obj, salt)
+        # ItsDangerous types its serializer as text; a custom one may give bytes.
+        dumped: str | bytes = self.serializer.dumps(obj)
+        data = dumped.encode() if isinstance(dumped, str) else dumped
         packed = zlib.compress(data)
         # Compressed payloads are marked with a leading ".".
         body = b"." + _b64(packed) if len(packed) < len(data) - 1 else _b64(data)
@@ -186,7 +186,9 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
         try:
             if self.is_text_serializer:
                 return self.serializer.loads(data.decode("utf-8"))
-            return self.serializer.loads(data)
+            # ItsDangerous types the serializer as text-only; one that is not
+            # (is_text_serializer False) takes bytes, as ItsDangerous passes them.
+            return self.serializer.loads(data)  # type: ignore[arg-type]
         except Exception as e:
             raise BadPayload(
                 "Could not load the payload because an exception occurred on"

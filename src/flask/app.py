@@ -137,8 +137,8 @@ class Flask(App, _FileServing):
         """Open a file in the instance folder (which may be written to)."""
         path = os.path.join(self.instance_path, resource)
         if "b" in mode:
-            return open(path, mode)  # type: ignore[return-value]
-        return open(path, mode, encoding=encoding)  # type: ignore[return-value]
+            return open(path, mode)
+        return open(path, mode, encoding=encoding)
 
     # -- templates ------------------------------------------------------------------
 
@@ -336,14 +336,18 @@ class Flask(App, _FileServing):
         """A test client for this app; see :class:`flask.testing.FlaskClient`."""
         cls = self.test_client_class
         if cls is None:
-            from .testing import FlaskClient as cls
+            from .testing import FlaskClient
+
+            cls = FlaskClient
         return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def test_cli_runner(self, **kwargs: t.Any) -> FlaskCliRunner:
         """A runner for this app's CLI commands."""
         cls = self.test_cli_runner_class
         if cls is None:
-            from .testing import FlaskCliRunner as cls
+            from .testing import FlaskCliRunner
+
+            cls = FlaskCliRunner
         return cls(self, **kwargs)
 
     # -- serving -----------------------------------------------------------------------

@@ -48,7 +48,7 @@ class AppGroup(click.Group):
     made with :meth:`group` are :class:`AppGroup` too.
     """
 
-    def command(  # type: ignore[override]
+    def command(
         self, *args: t.Any, **kwargs: t.Any
     ) -> t.Any:
         """Like :meth:`click.Group.command`, wrapping the callback with
@@ -64,11 +64,12 @@ class AppGroup(click.Group):
             if wrap:
                 f = with_appcontext(f)
 
-            return super(AppGroup, self).command(*args, **kwargs)(f)
+            command: click.Command = super(AppGroup, self).command(*args, **kwargs)(f)
+            return command
 
         return decorator
 
-    def group(  # type: ignore[override]
+    def group(
         self, *args: t.Any, **kwargs: t.Any
     ) -> t.Any:
         """Like :meth:`click.Group.group`, defaulting ``cls`` to
@@ -129,7 +130,7 @@ _app_option = click.Option(
 
 
 def _set_debug(ctx: click.Context, param: click.Option, value: bool) -> bool | None:
-    source = ctx.get_parameter_source(param.name)  # type: ignore[arg-type]
+    source = ctx.get_parameter_source(param.name)
 
     # Not given on the command line or by FLASK_DEBUG: leave the environment
     # alone so it alone decides.
@@ -248,10 +249,10 @@ class FlaskGroup(AppGroup):
 
         self._loaded_plugin_commands = True
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._load_plugin_commands()
         # Built-in and plugin commands work without loading the app.
-        command = super().get_command(ctx, name)
+        command = super().get_command(ctx, cmd_name)
 
         if command is not None:
             return command
@@ -269,7 +270,7 @@ class FlaskGroup(AppGroup):
         if not current_app or current_app._get_current_object() is not app:  # type: ignore[attr-defined]
             ctx.with_resource(app.app_context())
 
-        return app.cli.get_command(ctx, name)
+        return app.cli.get_command(ctx, cmd_name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -468,7 +469,7 @@ def run_command(
     app: WSGIApplication
 
     try:
-        app = info.load_app()  # type: ignore[assignment]
+        app = info.load_app()
     except Exception as e:
         if not is_running_from_reloader():
             raise e from None

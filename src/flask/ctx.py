@@ -235,12 +235,14 @@ class RequestContext(_PushedInWith):
     def match_request(self) -> None:
         """Match the URL, storing the rule and arguments or the routing error."""
         try:
+            # Called only when an adapter was bound (a URL adapter exists).
             rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
         except HTTPException as e:
             self.request.routing_exception = e
         else:
             self.request.url_rule = rule
-            self.request.view_args = args
+            # MapAdapter.match builds a dict but declares a Mapping.
+            self.request.view_args = args  # type: ignore[assignment]
 
     def push(self) -> None:
         """Make this the current request, pushing an app context if needed."""

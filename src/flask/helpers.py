@@ -280,7 +280,7 @@ def get_root_path(import_name: str) -> str:
 
     The module is not imported when its file can be found from its spec.
     """
-    module_file = getattr(sys.modules.get(import_name), "__file__", None)
+    module_file: str | None = getattr(sys.modules.get(import_name), "__file__", None)
     if module_file is not None:
         return os.path.dirname(os.path.abspath(module_file))
 
@@ -295,12 +295,12 @@ def get_root_path(import_name: str) -> str:
 
     get_filename = getattr(loader, "get_filename", None)
     if get_filename is not None:
-        filepath = get_filename(import_name)
+        filepath: str = get_filename(import_name)
     else:
         # Loaders without file information: import and look at the module.
         __import__(import_name)
-        filepath = getattr(sys.modules[import_name], "__file__", None)
-        if filepath is None:
+        module_file = getattr(sys.modules[import_name], "__file__", None)
+        if module_file is None:
             raise RuntimeError(
                 "No root path can be found for the provided module"
                 f" {import_name!r}. This can happen because the module"
@@ -309,6 +309,7 @@ def get_root_path(import_name: str) -> str:
                 " In this case the root path needs to be explicitly"
                 " provided."
             )
+        filepath = module_file
     return os.path.dirname(os.path.abspath(filepath))
 
 
@@ -350,6 +351,6 @@ class _FileServing:
         if mode not in {"r", "rt", "rb"}:
             raise ValueError("Resources can only be opened for reading.")
         path = os.path.join(self.root_path, resource)
-        if mode == "rb":
+        if "b" in mode:
             return open(path, mode)
         return open(path, mode, encoding=encoding)

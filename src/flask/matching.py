@@ -155,6 +155,7 @@ def match_directly(url_map: Map, request: Request) -> bool:
         path = "/" + path.lstrip("/")
     domain = url_map.default_subdomain or ""
     method = request.method
+    values: dict[str, t.Any]
     for rule in _static_rules(url_map, domain).get(path, ()):
         # The compiled matcher tries static transitions first, so a static
         # rule allowing the method wins, exactly as it would there.
@@ -164,23 +165,23 @@ def match_directly(url_map: Map, request: Request) -> bool:
             values = dict(rule.defaults) if rule.defaults else {}
             break
     else:
-        rule = None
-    try:
-        if rule is None:
-            rule, values = url_map._matcher.match(domain, path, method, False)
-    except NoMatch as e:
-        if e.websocket_mismatch:
+        try:
+            # The matcher builds a dict (it declares a MutableMapping), and
+            # Request.view_args is a dict in Flask's API.
+            rule, values = url_map._matcher.match(domain, path, method, False)  # type: ignore[assignment]
+        except NoMatch as e:
+            if e.websocket_mismatch:
+                return False
+            if e.have_match_for:
+                request.routing_exception = MethodNotAllowed(
+                    valid_methods=list(e.have_match_for)
+                )
+            else:
+                request.routing_exception = NotFound()
+            return True
+        except Exception:
+            # Slash and alias redirects need the bound adapter to build a URL.
             return False
-        if e.have_match_for:
-            request.routing_exception = MethodNotAllowed(
-                valid_methods=list(e.have_match_for)
-            )
-        else:
-            request.routing_exception = NotFound()
-        return True
-    except Exception:
-        # Slash and alias redirects need the bound adapter to build a URL.
-        return False
     if rule.redirect_to is not None or (
         url_map.redirect_defaults and len(url_map._rules_by_endpoint[rule.endpoint]) > 1
     ):

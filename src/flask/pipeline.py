@@ -122,10 +122,10 @@ def _scopes(ctx: RequestContext) -> tuple[str | None, ...]:
     rule = ctx.request.url_rule
     if rule is None:
         return _APP_SCOPE
-    scopes = rule.__dict__.get("_flask_scopes")
+    scopes: tuple[str | None, ...] | None = rule.__dict__.get("_flask_scopes")
     if scopes is None:
-        scopes = rule._flask_scopes = (None, *reversed(ctx.request.blueprints))  # type: ignore[union-attr]
-    return scopes  # type: ignore[no-any-return]
+        scopes = rule.__dict__["_flask_scopes"] = (None, *reversed(ctx.request.blueprints))
+    return scopes
 
 
 _HTML_UTF8 = get_content_type(Response.default_mimetype or "text/html", "utf-8")
@@ -204,7 +204,7 @@ def _error_page(rv: HTTPException, environ: WSGIEnvironment) -> tuple[str, bytes
         if (
             cls.get_body is HTTPException.get_body
             and cls.get_description is HTTPException.get_description
-            and cls.name is HTTPException.name  # type: ignore[comparison-overlap]
+            and cls.name is HTTPException.name
             and type(rv.description) is str
             and len(_error_pages) < 64  # descriptions may embed request data
         ):

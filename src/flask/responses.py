@@ -69,7 +69,9 @@ def make_response(app: Flask, rv: t.Any) -> Response:
             ctx = _cv_request.get(None)
             environ = None if ctx is None else ctx.request.environ
             try:
-                rv = response_class.force_type(rv, environ)  # type: ignore[arg-type]
+                # force_type also takes a WSGI callable, which Werkzeug's
+                # annotation leaves out.
+                rv = response_class.force_type(rv, environ)  # pyright: ignore[reportArgumentType]
             except TypeError as e:
                 raise TypeError(
                     f"{e}\nThe view function did not return a valid response."
@@ -83,7 +85,8 @@ def make_response(app: Flask, rv: t.Any) -> Response:
 
     if status is not None:
         if isinstance(status, (str, bytes, bytearray)):
-            rv.status = status
+            # Werkzeug decodes a bytes status; its setter's annotation says str.
+            rv.status = status  # pyright: ignore[reportAttributeAccessIssue]
         else:
             rv.status_code = status
     if headers:

@@ -229,7 +229,7 @@ def _plain_rules(url_map: Map) -> bool:
             version,
             url_map.converters == DEFAULT_CONVERTERS,
         )
-    return known[1]  # type: ignore[no-any-return]
+    return known[1]
 
 
 def handle_url_build_error(

@@ -28,6 +28,24 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
+if t.TYPE_CHECKING:  # pragma: no cover
+    # flask.typing costs import time, and annotations are never evaluated.
+    from . import typing as ft
+
+    # What each decorator accepts, so that users' type checkers see a wrong
+    # view or hook signature at the decorator.
+    RouteT = t.TypeVar("RouteT", bound=ft.RouteCallable)
+    BeforeRequestT = t.TypeVar("BeforeRequestT", bound=ft.BeforeRequestCallable)
+    AfterRequestT = t.TypeVar("AfterRequestT", bound=ft.AfterRequestCallable[t.Any])
+    TeardownT = t.TypeVar("TeardownT", bound=ft.TeardownCallable)
+    ContextProcessorT = t.TypeVar(
+        "ContextProcessorT", bound=ft.TemplateContextProcessorCallable
+    )
+    URLValuePreprocessorT = t.TypeVar(
+        "URLValuePreprocessorT", bound=ft.URLValuePreprocessorCallable
+    )
+    URLDefaultsT = t.TypeVar("URLDefaultsT", bound=ft.URLDefaultCallable)
+    ErrorHandlerT = t.TypeVar("ErrorHandlerT", bound=ft.ErrorHandlerCallable)
 
 
 def setupmethod(f: F) -> F:
@@ -113,7 +131,7 @@ class Scaffold:
         root_path: str | None = None,
     ) -> None:
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         if root_path is None:
@@ -161,7 +179,7 @@ class Scaffold:
             from .cli import AppGroup
 
             group = self.__dict__["_cli"] = AppGroup(self.name)
-        return group  # type: ignore[no-any-return]
+        return group
 
     @cli.setter
     def cli(self, value: AppGroup) -> None:
@@ -229,10 +247,10 @@ class Scaffold:
         raise NotImplementedError
 
     @setupmethod
-    def route(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+    def route(self, rule: str, **options: t.Any) -> t.Callable[[RouteT], RouteT]:
         """Decorate a view function to register it for ``rule``."""
 
-        def decorator(f: T) -> T:
+        def decorator(f: RouteT) -> RouteT:
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(rule, endpoint, f, **options)
             return f
@@ -241,33 +259,33 @@ class Scaffold:
 
     def _method_route(
         self, method: str, rule: str, options: dict[str, t.Any]
-    ) -> t.Callable[[T], T]:
+    ) -> t.Callable[[RouteT], RouteT]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)
 
     @setupmethod
-    def get(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+    def get(self, rule: str, **options: t.Any) -> t.Callable[[RouteT], RouteT]:
         """``route(rule, methods=["GET"])``."""
         return self._method_route("GET", rule, options)
 
     @setupmethod
-    def post(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+    def post(self, rule: str, **options: t.Any) -> t.Callable[[RouteT], RouteT]:
         """``route(rule, methods=["POST"])``."""
         return self._method_route("POST", rule, options)
 
     @setupmethod
-    def put(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+    def put(self, rule: str, **options: t.Any) -> t.Callable[[RouteT], RouteT]:
         """``route(rule, methods=["PUT"])``."""
         return self._method_route("PUT", rule, options)
 
     @setupmethod
-    def delete(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+    def delete(self, rule: str, **options: t.Any) -> t.Callable[[RouteT], RouteT]:
         """``route(rule, methods=["DELETE"])``."""
         return self._method_route("DELETE", rule, options)
 
     @setupmethod
-    def patch(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+    def patch(self, rule: str, **options: t.Any) -> t.Callable[[RouteT], RouteT]:
         """``route(rule, methods=["PATCH"])``."""
         return self._method_route("PATCH", rule, options)
 
@@ -284,37 +302,37 @@ class Scaffold:
     # -- hooks ------------------------------------------------------------------
 
     @setupmethod
-    def before_request(self, f: T) -> T:
+    def before_request(self, f: BeforeRequestT) -> BeforeRequestT:
         """Run ``f()`` before each request; a non-None return ends the request."""
         self.before_request_funcs[None].append(f)
         return f
 
     @setupmethod
-    def after_request(self, f: T) -> T:
+    def after_request(self, f: AfterRequestT) -> AfterRequestT:
         """Run ``f(response)`` after each request; it returns the response."""
         self.after_request_funcs[None].append(f)
         return f
 
     @setupmethod
-    def teardown_request(self, f: T) -> T:
+    def teardown_request(self, f: TeardownT) -> TeardownT:
         """Run ``f(error)`` when the request context is popped."""
         self.teardown_request_funcs[None].append(f)
         return f
 
     @setupmethod
-    def context_processor(self, f: T) -> T:
+    def context_processor(self, f: ContextProcessorT) -> ContextProcessorT:
         """Register a function returning extra template variables."""
         self.template_context_processors[None].append(f)
         return f
 
     @setupmethod
-    def url_value_preprocessor(self, f: T) -> T:
+    def url_value_preprocessor(self, f: URLValuePreprocessorT) -> URLValuePreprocessorT:
         """Register ``f(endpoint, values)``, run before ``before_request``."""
         self.url_value_preprocessors[None].append(f)
         return f
 
     @setupmethod
-    def url_defaults(self, f: T) -> T:
+    def url_defaults(self, f: URLDefaultsT) -> URLDefaultsT:
         """Register ``f(endpoint, values)`` to fill in values in ``url_for``."""
         self.url_default_functions[None].append(f)
         return f
@@ -322,10 +340,10 @@ class Scaffold:
     @setupmethod
     def errorhandler(
         self, code_or_exception: type[Exception] | int
-    ) -> t.Callable[[T], T]:
+    ) -> t.Callable[[ErrorHandlerT], ErrorHandlerT]:
         """Register the decorated function to handle an error code or class."""
 
-        def decorator(f: T) -> T:
+        def decorator(f: ErrorHandlerT) -> ErrorHandlerT:
             self.register_error_handler(code_or_exception, f)
             return f
 

@@ -60,7 +60,9 @@ class SessionMixin(cabc.MutableMapping[str, t.Any]):
         self[_PERMANENT_KEY] = bool(value)
 
 
-class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):
+# Werkzeug's CallbackDict and MutableMapping type update()'s argument apart;
+# both accept the same values at run time.
+class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):  # pyright: ignore[reportIncompatibleMethodOverride]
     """The session type used by :class:`SecureCookieSessionInterface`.
 
     Any write sets :attr:`modified`; reads (including membership tests,
@@ -144,9 +146,9 @@ class NullSession(SecureCookieSession):
             " secret."
         )
 
-    __setitem__ = __delitem__ = _fail  # type: ignore[assignment]
-    clear = pop = popitem = _fail  # type: ignore[assignment]
-    update = setdefault = __ior__ = _fail  # type: ignore[assignment]
+    __setitem__ = __delitem__ = _fail
+    clear = pop = popitem = _fail
+    update = setdefault = __ior__ = _fail
     del _fail
 
 
@@ -355,9 +357,11 @@ class SecureCookieSessionInterface(SessionInterface):
             self.digest_method,
             self.serializer,
         )
-        last = self.__dict__.get("_last_serializer")
+        last: tuple[tuple[t.Any, ...], URLSafeTimedSerializer] | None = self.__dict__.get(
+            "_last_serializer"
+        )
         if last is not None and last[0] == settings:
-            return last[1]  # type: ignore[no-any-return]
+            return last[1]
         # ItsDangerous signs with the last key and verifies with all of them;
         # the fallbacks are listed newest first, so reverse them.
         keys = (*reversed(tuple(fallbacks)), secret)
@@ -368,13 +372,15 @@ class SecureCookieSessionInterface(SessionInterface):
             self.digest_method,
             id(self.serializer),
         )
-        cache = self.__dict__.setdefault("_serializers", {})
+        cache: dict[tuple[t.Any, ...], URLSafeTimedSerializer] = self.__dict__.setdefault(
+            "_serializers", {}
+        )
         serializer = cache.get(cache_key)
         if serializer is None:
             if len(cache) > 32:  # rotated keys must not pile up
                 cache.clear()
             serializer = cache[cache_key] = SessionTokenSerializer(
-                list(keys),  # type: ignore[arg-type]
+                list(keys),
                 salt=self.salt,
                 serializer=self.serializer,
                 signer_kwargs={

@@ -38,7 +38,7 @@ from .signals import template_rendered
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
-    from .blueprints import Blueprint
+    from .sansio.blueprints import Blueprint as SansioBlueprint
 
 __all__ = [
     "DispatchingJinjaLoader",
@@ -111,7 +111,7 @@ def _install_fast_escape(namespace: t.MutableMapping[str, t.Any]) -> None:
         namespace["escape"] = _escape
 
 
-def _dict_maps(mapping: t.Any) -> list[dict[str, t.Any]] | None:
+def _dict_maps(mapping: t.Mapping[str, t.Any] | None) -> list[dict[str, t.Any]] | None:
     """The maps of a ``ChainMap`` of plain dicts (what ``make_globals``
     builds), else None."""
     if type(mapping) is not ChainMap:
@@ -120,7 +120,7 @@ def _dict_maps(mapping: t.Any) -> list[dict[str, t.Any]] | None:
     for m in maps:
         if type(m) is not dict:
             return None
-    return maps
+    return maps  # type: ignore[return-value]  # each map is a dict: checked above
 
 
 def _merge_maps(maps: list[dict[str, t.Any]]) -> dict[str, t.Any]:
@@ -279,7 +279,7 @@ class _Template(Template):
         if isinstance(ctx, _Context):
             ctx._flask_join = _JOINED
         try:
-            return env.concat(self.root_render_func(ctx))  # type: ignore[no-any-return]
+            return env.concat(self.root_render_func(ctx))
         except Exception:
             env.handle_exception()
 
@@ -375,7 +375,7 @@ class DispatchingJinjaLoader(BaseLoader):
     def __init__(self, app: Flask) -> None:
         self.app = app
 
-    def _sources(self) -> t.Iterator[tuple[Flask | Blueprint, BaseLoader]]:
+    def _sources(self) -> t.Iterator[tuple[Flask | SansioBlueprint, BaseLoader]]:
         app = self.app
         if app.jinja_loader is not None:
             yield app, app.jinja_loader
@@ -454,7 +454,7 @@ def create_environment(app: Flask) -> Environment:
     )
     # Jinja's ``tojson`` filter serialises through this policy.
     env.policies["json.dumps_function"] = app.json.dumps
-    return env  # type: ignore[no-any-return]
+    return env
 
 
 def _prepare(app: Flask, template: Template, context: dict[str, t.Any]) -> None:

@@ -53,16 +53,24 @@ class _ConfigLimit:
     def __set_name__(self, owner: type, name: str) -> None:
         self.attr = f"_{name}"
 
-    def __get__(self, obj: t.Any, owner: type | None = None) -> t.Any:
+    @t.overload
+    def __get__(self, obj: None, owner: type | None = None) -> _ConfigLimit: ...
+
+    @t.overload
+    def __get__(self, obj: object, owner: type | None = None) -> int | None: ...
+
+    def __get__(self, obj: object, owner: type | None = None) -> _ConfigLimit | int | None:
         if obj is None:
             return self
-        value = obj.__dict__.get(self.attr)
+        value: int | None = obj.__dict__.get(self.attr)
         if value is not None:
             return value
         ctx = _cv_app.get(None)
         if ctx is None:
-            return getattr(_WerkzeugRequest, self.attr[1:])
-        return ctx.app.config[self.key]
+            limit: int | None = getattr(_WerkzeugRequest, self.attr[1:])
+            return limit
+        limit = ctx.app.config[self.key]
+        return limit
 
     def __set__(self, obj: t.Any, value: int | None) -> None:
         obj.__dict__[self.attr] = value
@@ -171,7 +179,25 @@ class Request(_WerkzeugRequest):
         self.__dict__["stream"] = LimitedStream(environ["wsgi.input"], 0)
         return data
 
-    def get_data(  # type: ignore[override]
+    # Werkzeug's overloads, so that callers keep their precise types (pyright
+    # finds them overlapping for a call with no arguments, as Werkzeug's are).
+    @t.overload
+    def get_data(  # pyright: ignore[reportOverlappingOverload]
+        self,
+        cache: bool = True,
+        as_text: t.Literal[False] = False,
+        parse_form_data: bool = False,
+    ) -> bytes: ...
+
+    @t.overload
+    def get_data(
+        self,
+        cache: bool = True,
+        as_text: t.Literal[True] = ...,
+        parse_form_data: bool = False,
+    ) -> str: ...
+
+    def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> bytes | str:
         if not parse_form_data and getattr(self, "_cached_data", None) is None:
@@ -180,7 +206,9 @@ class Request(_WerkzeugRequest):
                 if cache:
                     self._cached_data = data
                 return data.decode(errors="replace") if as_text else data
-        return super().get_data(cache, as_text, parse_form_data)
+        if as_text:
+            return super().get_data(cache, True, parse_form_data)
+        return super().get_data(cache, False, parse_form_data)
 
     def _load_urlencoded(self) -> bool:
         """Parse a small urlencoded form body directly; False when
@@ -215,7 +243,7 @@ class Request(_WerkzeugRequest):
             super().close()
 
     @cached_property
-    def cookies(self) -> ImmutableMultiDict[str, str]:  # type: ignore[override]
+    def cookies(self) -> ImmutableMultiDict[str, str]:
         """The cookies sent with the request."""
         headers = self.headers
         if type(headers) is EnvironHeaders:
@@ -236,8 +264,11 @@ class Request(_WerkzeugRequest):
     #: The exception raised while matching the URL, if any.
     routing_exception: HTTPException | None = None
 
-    max_content_length = _ConfigLimit("MAX_CONTENT_LENGTH")  # type: ignore[assignment]
-    max_form_memory_size = _ConfigLimit("MAX_FORM_MEMORY_SIZE")  # type: ignore[assignment]
+    # Descriptors in place of Werkzeug's plain class attributes; pyright
+    # checks the descriptor object itself against their declared int | None.
+    max_content_length = _ConfigLimit("MAX_CONTENT_LENGTH")  # pyright: ignore[reportAssignmentType]
+    max_form_memory_size = _ConfigLimit("MAX_FORM_MEMORY_SIZE")  # pyright: ignore[reportAssignmentType]
+    # MAX_FORM_PARTS may be None (no limit), which Werkzeug's int leaves out.
     max_form_parts = _ConfigLimit("MAX_FORM_PARTS")  # type: ignore[assignment]
 
     @property
@@ -405,7 +436,8 @@ class Response(_WerkzeugResponse):
         mimetype: str | None,
         content_type: str | None,
     ) -> None:
-        if type(body) is str:
+        # The callers pass exactly str or bytes.
+        if isinstance(body, str):
             body = body.encode()
         if content_type is None:
             if mimetype is None:
@@ -418,7 +450,7 @@ class Response(_WerkzeugResponse):
         if self.automatically_set_content_length:
             pairs.append(("Content-Length", str(len(body))))
         headers = self.headers = Headers()
-        headers._list = pairs  # type: ignore[attr-defined]
+        headers._list = pairs
         self.status = self.default_status if status is None else status
         self.direct_passthrough = False
         self._on_close = []

@@ -27,7 +27,8 @@ class JSONProvider:
     """
 
     def __init__(self, app: Flask) -> None:
-        self._app: Flask = weakref.proxy(app)
+        # The proxy stands for the app in every use; typeshed types it apart.
+        self._app = t.cast("Flask", weakref.proxy(app))
 
     def dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
         """Serialize ``obj`` to a JSON string."""
@@ -105,7 +106,7 @@ class DefaultJSONProvider(JSONProvider):
 
     #: Called for objects the encoder can't handle; replace it (on the class
     #: or the instance) to support more types.
-    default: t.Callable[[t.Any], t.Any] = staticmethod(_default)  # type: ignore[assignment]
+    default: t.Callable[[t.Any], t.Any] = staticmethod(_default)
 
     #: Escape non-ASCII characters as ``\\uXXXX``.
     ensure_ascii = True
@@ -159,7 +160,9 @@ class DefaultJSONProvider(JSONProvider):
         that may change at run time.
         """
         key = (self.default, self.ensure_ascii, self.sort_keys, pretty)
-        encoders = self.__dict__.setdefault("_encoders", {})
+        encoders: dict[tuple[t.Any, ...], json.JSONEncoder] = self.__dict__.setdefault(
+            "_encoders", {}
+        )
         encoder = encoders.get(key)
         if encoder is None:
             if len(encoders) > 8:

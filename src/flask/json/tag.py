@@ -95,7 +95,7 @@ class PassDict(JSONTag):
         tag = self.serializer.tag
         return {k: tag(v) for k, v in value.items()}
 
-    def tag(self, value: t.Any) -> t.Any:  # type: ignore[override]
+    def tag(self, value: t.Any) -> t.Any:
         return self.to_json(value)
 
 
@@ -126,7 +126,7 @@ class PassList(JSONTag):
     def to_json(self, value: t.Any) -> t.Any:
         return [self.serializer.tag(item) for item in value]
 
-    def tag(self, value: t.Any) -> t.Any:  # type: ignore[override]
+    def tag(self, value: t.Any) -> t.Any:
         return self.to_json(value)
 
 

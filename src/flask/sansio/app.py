@@ -76,8 +76,10 @@ class App(Scaffold):
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
-    permanent_session_lifetime = ConfigAttribute[t.Optional[timedelta]](
-        "PERMANENT_SESSION_LIFETIME", get_converter=make_timedelta
+    permanent_session_lifetime = ConfigAttribute[timedelta](
+        "PERMANENT_SESSION_LIFETIME",
+        # A None value passes through unconverted, as Flask's config allows.
+        get_converter=make_timedelta,  # type: ignore[arg-type]
     )
 
     #: Every config key Flask knows, with its default.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import typing as t
 
 from .. import typing as ft
-from ..scaffold import _base_folder as _find_package_path
+from ..scaffold import _base_folder
 from ..scaffold import _endpoint_from_view_func as _endpoint_from_view_func
 from ..scaffold import find_package as find_package
 from ..scaffold import Scaffold as Scaffold
@@ -31,3 +31,6 @@ T_url_value_preprocessor = t.TypeVar(
     "T_url_value_preprocessor", bound=ft.URLValuePreprocessorCallable
 )
 T_route = t.TypeVar("T_route", bound=ft.RouteCallable)
+
+#: Pallets' name for the package-folder lookup that extensions import.
+_find_package_path = _base_folder
