@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench clean
+.PHONY: run test test-own compat bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,14 @@ compat: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+
+# Differential fuzzer against Pallets Flask 3.1.3 (docs/fuzzing.md):
+# N requests per variant, seeded, bounded by FUZZ_TIME seconds.
+N ?= 2000
+SEED ?= 1
+FUZZ_TIME ?= 3600
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) --time-limit $(FUZZ_TIME)
 
 clean:
 	rm -rf $(VENV) .cache
