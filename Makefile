@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean
+.PHONY: run test test-own compat bench docs lint clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ bench: $(VENV)/.installed-test
 docs: $(VENV)/.installed-test
 	$(BIN)/python -m sphinx -q -W --keep-going -b html docs docs/_build/html
 	$(BIN)/python -m sphinx -q -W --keep-going -b doctest docs docs/_build/doctest
+
+# Differential fuzzer against Pallets Flask 3.1.3 (docs/fuzzing.md):
+# N requests per variant, seeded, bounded by FUZZ_TIME seconds.
+N ?= 2000
+SEED ?= 1
+FUZZ_TIME ?= 3600
+fuzz: $(VENV)/.installed-test
+	$(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) --time-limit $(FUZZ_TIME)
 
 clean:
 	rm -rf $(VENV) .cache

@@ -11,8 +11,10 @@ as Werkzeug always does. URL building stays in :mod:`flask.routing`.
 
 from __future__ import annotations
 
+import re
 import typing as t
 
+from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import MethodNotAllowed
 from werkzeug.exceptions import NotFound
@@ -33,32 +35,71 @@ if t.TYPE_CHECKING:  # pragma: no cover
 # Host headers already seen to be well formed (bounded, see below).
 _valid_hosts: set[str] = set()
 
+# RFC 9110 section 7.2: Host = uri-host [ ":" port ], with RFC 3986's
+# reg-name (unreserved, sub-delims, pct-encoded; so "_" and "~" are fine),
+# IPv4 or IP-literal, and port = *DIGIT (empty, leading zeros and values
+# over 65535 included). Non-ASCII is checked separately (see below).
+_REG_NAME = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=\x80-\U0010ffff]|%[0-9A-Fa-f]{2})*"
+_IP_LITERAL = r"\[(?:[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=:]+)\]"
+_HOST_GRAMMAR = re.compile(rf"(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?")
 
-def reject_invalid_host(request: Request) -> bool:
-    """Give a request whose Host header is malformed a 400 (RFC 9112) and
-    return True. Werkzeug treats such a host as empty, which would make
-    every such request a 404 instead. Checked once per distinct host."""
+
+def reject_invalid_host(request: Request, server_name: str | None) -> bool:
+    """Give a request whose Host header is malformed a 400 and return True.
+
+    Two rules, checked once per distinct host: a value outside the Host
+    grammar is refused (RFC 9112 section 3.2; Werkzeug would treat it as
+    empty), and a host that Werkzeug's binding could not IDNA-encode gets
+    the ``BadHost`` that binding raises, here rather than at the first
+    ``url_for``. ``server_name`` is the app's ``SERVER_NAME``: when set,
+    binding uses it instead of the request's host.
+    """
     host = request.environ.get("HTTP_HOST")
     if host is None or host in _valid_hosts:
         return False
-    if _well_formed(host):
-        if len(_valid_hosts) >= 1024:
-            _valid_hosts.clear()
-        _valid_hosts.add(host)
+    if not _in_grammar(host):
+        request.routing_exception = BadRequest("The Host header is invalid.")
+        return True
+    if not _binds(host):
+        if server_name is not None:
+            return False  # not remembered: another app may bind by host
+        request.routing_exception = BadHost()
+        return True
+    if len(_valid_hosts) >= 1024:
+        _valid_hosts.clear()
+    _valid_hosts.add(host)
+    return False
+
+
+def _in_grammar(host: str) -> bool:
+    if _HOST_GRAMMAR.fullmatch(host) is None:
         return False
-    request.routing_exception = BadRequest("The Host header is invalid.")
+    if host.isascii():
+        return True
+    # A WSGI server hands over the raw bytes as latin-1; an international
+    # name is acceptable when its IDNA form is.
+    name = host.partition(":")[0]  # a reg-name has no ":"
+    try:
+        name = name.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        pass
+    try:
+        name.encode("idna")
+    except UnicodeError:
+        return False
     return True
 
 
-def _well_formed(host: str) -> bool:
-    # Werkzeug's check is ASCII-only; an internationalised name is fine
-    # when its IDNA form is.
-    if host_is_trusted(host):
+def _binds(host: str) -> bool:
+    """Whether ``Map.bind`` accepts the name Werkzeug's ``get_host`` makes
+    of ``host``: a value ``host_is_trusted`` refuses is read as empty."""
+    if not host_is_trusted(host):
         return True
     try:
-        return host_is_trusted(host.encode("idna").decode("ascii"))
+        host.lower().partition(":")[0].encode("idna")
     except UnicodeError:
         return False
+    return True
 
 
 class RuleMap(Map):

@@ -310,6 +310,22 @@ class Request(_WerkzeugRequest):
 
             attach_enctype_error_multidict(self)
 
+    def get_json(
+        self, force: bool = False, silent: bool = False, cache: bool = True
+    ) -> t.Any | None:
+        """Parse the body as JSON; see Werkzeug's ``Request.get_json``.
+
+        A body nested deeper than the parser's recursion limit is the
+        client's malformed input like any other: a 400 (``None`` when
+        ``silent``), not the 500 a ``RecursionError`` would give.
+        """
+        try:
+            return super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError as e:
+            if silent:
+                return None
+            return self.on_json_loading_failed(ValueError(f"JSON nested too deeply: {e}"))
+
     def on_json_loading_failed(self, e: ValueError | None) -> t.Any:
         try:
             return super().on_json_loading_failed(e)
