@@ -16,7 +16,7 @@ Mutations (chosen after the one-line mutations issue 10 found unguarded):
 - ``off``: an ``if`` condition replaced by ``False`` (a shortcut switched
   off, a guard skipped);
 - ``not``: a ``not`` removed;
-- ``int``: an integer constant increased by one (thresholds, bounds);
+- ``int``: an integer compared with increased by one (thresholds, bounds);
 - ``del``: a call statement, a store into an attribute or item, or a
   ``raise`` replaced by ``pass`` (a cache never filled, a step skipped);
 - ``slice``: a slice removed (``x[:n]`` becomes ``x``).
@@ -50,7 +50,7 @@ DOC = ROOT / "docs" / "mutation.md"
 # stops at the first failure, so a killed mutant costs little).
 TESTS: dict[str, list[str]] = {
     "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
-    "_matcher": ["tests/test_matcher.py", "tests/test_routing.py"],
+    "_matcher": ["tests/test_matcher_edges.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
     "matching": [
         "tests/test_matching.py",
         "tests/test_shortcuts.py",
@@ -58,7 +58,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_routing.py",
         "tests/test_blueprints.py",
     ],
-    "_signing": ["tests/test_signing.py", "tests/test_signing_identical.py"],
+    "_signing": ["tests/test_signing.py", "tests/test_signing_identical.py", "tests/test_shortcuts_taken.py"],
     "pipeline": [
         "tests/test_shortcuts.py",
         "tests/test_shortcuts_taken.py",
@@ -204,7 +204,7 @@ class _Collector(ast.NodeVisitor):
         self.generic_visit(node)
 
     # -- expressions -------------------------------------------------------
-    def visit_Compare(self, node: ast.Compare) -> None:
+    def _compare(self, node: ast.Compare) -> None:
         for i, op in enumerate(node.ops):
             swap = _CMP_SWAP.get(type(op))
             if swap is None:
@@ -217,7 +217,6 @@ class _Collector(ast.NodeVisitor):
             self.found.append(
                 (f"cmp {_short(node)} => {_short(mutated)}", node, ast.unparse(mutated))
             )
-        self.generic_visit(node)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> None:
         word = "and" if isinstance(node.op, ast.And) else "or"
@@ -236,11 +235,18 @@ class _Collector(ast.NodeVisitor):
             )
         self.generic_visit(node)
 
+    def visit_Compare(self, node: ast.Compare) -> None:
+        self._compare(node)
+        # Integer constants only as thresholds: the operands of comparisons.
+        for operand in (node.left, *node.comparators):
+            if isinstance(operand, ast.Constant) and type(operand.value) is int:
+                self.found.append(
+                    (f"int {operand.value} => {operand.value + 1}", operand, str(operand.value + 1))
+                )
+        self.generic_visit(node)
+
     def visit_Constant(self, node: ast.Constant) -> None:
-        if type(node.value) is int:
-            self.found.append(
-                (f"int {node.value} => {node.value + 1}", node, str(node.value + 1))
-            )
+        return
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if isinstance(node.slice, ast.Slice) and isinstance(node.ctx, ast.Load):
@@ -422,14 +428,20 @@ def main() -> int:
     parser.add_argument("--list", action="store_true", help="list the mutants only")
     parser.add_argument("-j", "--jobs", type=int, default=2)
     parser.add_argument("--only", help="only mutants whose id contains this text")
+    parser.add_argument("--ids", help="only the mutants whose ids are listed in this file")
     args = parser.parse_args()
 
     equivalents = documented_equivalents()
+    wanted = None
+    if args.ids:
+        wanted = {line.strip() for line in Path(args.ids).read_text().splitlines() if line.strip()}
     plan: list[tuple[Mutant, str]] = []
     for module in args.modules:
         source, mutants = collect(module)
         for mutant in mutants:
             if args.only and args.only not in mutant.ident:
+                continue
+            if wanted is not None and mutant.ident not in wanted:
                 continue
             plan.append((mutant, apply(source, mutant)))
     if args.list:

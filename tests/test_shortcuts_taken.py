@@ -425,7 +425,7 @@ def test_the_derived_key_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr(_signing, "_derived_keys", keys)
     for n in range(600):
         _signing.KeyCachingSigner(f"k{n}").derive_key()
-    assert 0 < len(keys) <= 257
+        assert 0 < len(keys) <= 257
 
 
 def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyPatch) -> None:

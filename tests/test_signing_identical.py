@@ -168,8 +168,15 @@ def test_resigned_tampered_tokens_match_itsdangerous() -> None:
     signer = Signer("k", salt="cookie-session", key_derivation="hmac", digest_method=hashlib.sha1)
     ours = SessionTokenSerializer(["k"], **SETTINGS)
     stock = URLSafeTimedSerializer(["k"], **SETTINGS)
+    import base64
+
+    def stamp(n: int, size: int) -> bytes:
+        return base64.urlsafe_b64encode(n.to_bytes(size, "big")).rstrip(b"=")
+
     for body in [b"eyJhIjoxfQ", b"eyJhIjoxfQ.AAAAAAAAAAAA", b"eyJhIjoxfQ.!!", b"eyJhIjoxfQ.",
-                 b".eJzLSM3JyQcABiwCFQ.ZVVTAA", b"e30.ZVVTAA", b"bm90IGpzb24.ZVVTAA"]:
+                 b".eJzLSM3JyQcABiwCFQ.ZVVTAA", b"e30.ZVVTAA", b"bm90IGpzb24.ZVVTAA",
+                 b"eyJhIjoxfQ." + stamp(NOW, 8), b"eyJhIjoxfQ." + stamp(NOW, 9),
+                 b"eyJhIjoxfQ." + stamp(NOW, 4)]:
         token = signer.sign(body)
         outcomes = []
         for serializer in (ours, stock):
@@ -194,3 +201,51 @@ def test_the_session_interface_signs_as_itsdangerous_does() -> None:
         assert ours.dumps(payload) == stock.dumps(payload)
     for key in ("oldest", "old", "new"):
         assert ours.loads(URLSafeTimedSerializer([key], **SETTINGS).dumps({"k": key})) == {"k": key}
+
+
+class Unnamed:
+    """A digest constructor that hashlib does not know by name: signing
+    must go through ``hmac`` with the constructor itself."""
+
+    digest_size = 32
+    block_size = 64
+    name = "not-a-hashlib-name"
+
+    def __init__(self, data: bytes = b"") -> None:
+        self._h = hashlib.sha256(data)
+
+    def update(self, data: bytes) -> None:
+        self._h.update(data)
+
+    def copy(self) -> Unnamed:
+        other = Unnamed.__new__(Unnamed)
+        other._h = self._h.copy()
+        return other
+
+    def digest(self) -> bytes:
+        return self._h.digest()
+
+
+@pytest.mark.parametrize("digest", [Unnamed, hashlib.sha256, hashlib.sha512])
+def test_other_digests_give_itsdangerous_tokens(digest: t.Any) -> None:
+    settings = dict(SETTINGS, signer_kwargs={"key_derivation": "hmac", "digest_method": digest})
+    ours = SessionTokenSerializer(["k1", "k2"], **settings)
+    stock = URLSafeTimedSerializer(["k1", "k2"], **settings)
+    rng = random.Random(4)
+    for _ in range(20):
+        payload = random_payload(rng)
+        token = ours.dumps(payload)
+        assert token == stock.dumps(payload)
+        assert ours.loads(token, max_age=10) == payload
+    old = URLSafeTimedSerializer(["k1"], **settings).dumps({"old": 1})
+    assert ours.loads(old) == {"old": 1}
+
+
+def test_other_salts_are_read_with_itsdangerous() -> None:
+    ours = SessionTokenSerializer(["k"], **SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **SETTINGS)
+    token = stock.dumps({"a": 1}, salt="elsewhere")
+    assert ours.loads(token, salt="elsewhere") == {"a": 1}
+    assert ours.loads(token, max_age=10, salt="elsewhere") == {"a": 1}
+    with pytest.raises(BadSignature):
+        ours.loads(token)
