@@ -249,3 +249,43 @@ def test_other_salts_are_read_with_itsdangerous() -> None:
     assert ours.loads(token, max_age=10, salt="elsewhere") == {"a": 1}
     with pytest.raises(BadSignature):
         ours.loads(token)
+
+
+@pytest.mark.parametrize("payload", [b"!!!", b"a", b".a", b".bm90LXpsaWI", b"bm90LWpzb24"])
+def test_payload_errors_chain_as_itsdangerous_chains_them(payload: bytes) -> None:
+    from itsdangerous import BadPayload
+
+    def chain(load: t.Callable[[bytes], t.Any]) -> list[tuple[type, str]]:
+        with pytest.raises(BadPayload) as info:
+            load(payload)
+        links: list[tuple[type, str]] = []
+        error: BaseException | None = info.value
+        while error is not None:
+            links.append((type(error), str(error)))
+            original = getattr(error, "original_error", None)
+            error = original if original is not None and original is not error.__cause__ else error.__cause__
+        return links
+
+    ours = SessionTokenSerializer(["k"], **SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **SETTINGS)
+    assert chain(ours._load_token_payload) == chain(stock.load_payload)
+
+
+@pytest.mark.parametrize("text", ['{"a": 1}', '{"a": "\u00e9"}'])
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16", "utf-32", "latin-1"])
+def test_payload_encodings_are_read_as_itsdangerous_reads_them(text: str, encoding: str) -> None:
+    # JSON is text to ItsDangerous: UTF-8 only, although json.loads would
+    # guess UTF-16 and UTF-32 from bytes.
+    import base64
+
+    payload = base64.urlsafe_b64encode(text.encode(encoding)).rstrip(b"=")
+    ours = SessionTokenSerializer(["k"], **SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **SETTINGS)
+
+    def verdict(load: t.Callable[[bytes], t.Any]) -> t.Any:
+        try:
+            return load(payload)
+        except BadData as e:
+            return type(e)
+
+    assert verdict(ours._load_token_payload) == verdict(stock.load_payload)
