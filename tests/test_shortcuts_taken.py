@@ -394,7 +394,7 @@ def test_the_serializer_memo_is_bounded() -> None:
     for n in range(100):
         app.secret_key = f"key {n}"
         assert interface.get_signing_serializer(app) is not None
-    assert 0 < len(interface.__dict__["_serializers"]) <= 33
+        assert 0 < len(interface.__dict__["_serializers"]) <= 33
 
 
 def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -555,3 +555,52 @@ def test_other_mappings_keep_jinjas_context_setup() -> None:
     assert templating._dict_maps(Mine({}, {})) is None
     assert templating._dict_maps(ChainMap({}, Mine())) is None
     assert templating._dict_maps({"a": 1}) is None
+
+
+def test_cookie_values_that_need_quoting_go_through_set_cookie() -> None:
+    # A subclass may sign with any serializer; a value that is not a plain
+    # token must be written (quoted) exactly as dump_cookie writes it.
+    from werkzeug.http import dump_cookie
+
+    class Plain(sessions.SecureCookieSessionInterface):
+        def get_signing_serializer(self, app: flask.Flask) -> t.Any:
+            return itsdangerous.Serializer("k", serializer=json)
+
+    app = make_session_app()
+    app.session_interface = Plain()
+    client = app.test_client()
+    header = client.get("/set/a b").headers["Set-Cookie"]
+    value = itsdangerous.Serializer("k", serializer=json).dumps({"v": "a b"})
+    assert header == dump_cookie("session", value, path="/", httponly=True)
+    assert header.startswith('session="')
+    assert client.get("/get").data == b"a b"
+
+
+def test_common_values_are_escaped_without_markupsafes_escape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from markupsafe import Markup
+    from markupsafe import escape
+
+    slow: list[t.Any] = []
+
+    def spy(value: t.Any) -> Markup:
+        slow.append(value)
+        return escape(value)
+
+    monkeypatch.setattr(templating, "_stock_escape", spy)
+    values: list[t.Any] = ["<a & 'b'>", "", 0, -12, 10**30, Markup("<b>"), 1.5, None]
+    slow_escape, slow_text = [], []
+    for value in values:
+        slow.clear()
+        got = templating._escape(value)
+        slow_escape.append(bool(slow))
+        assert got == escape(value) and type(got) is Markup
+        slow.clear()
+        text = templating._escape_text(value)
+        slow_text.append(bool(slow))
+        assert text == str(escape(value))
+    # str, int and Markup are escaped directly; _escape_text leaves Markup
+    # (already safe, but its own __html__ may differ) to MarkupSafe.
+    assert slow_escape == [False] * 6 + [True, True]
+    assert slow_text == [False] * 5 + [True, True, True]
