@@ -604,3 +604,42 @@ def test_common_values_are_escaped_without_markupsafes_escape(
     # (already safe, but its own __html__ may differ) to MarkupSafe.
     assert slow_escape == [False] * 6 + [True, True]
     assert slow_text == [False] * 5 + [True, True, True]
+
+
+def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from markupsafe import escape
+
+    def other(value: t.Any) -> str:
+        return "other"
+
+    namespace: dict[str, t.Any] = {"escape": other}
+    templating._install_fast_escape(namespace)
+    assert namespace == {"escape": other}
+    namespace = {}
+    templating._install_fast_escape(namespace)
+    assert namespace == {}
+    namespace = {"escape": escape}
+    templating._install_fast_escape(namespace)
+    assert namespace == {"escape": templating._escape}
+    # A MarkupSafe without the inner escaping function keeps its escape.
+    monkeypatch.setattr(templating, "_escape_inner", None)
+    namespace = {"escape": escape}
+    templating._install_fast_escape(namespace)
+    assert namespace == {"escape": escape}
+
+
+@pytest.mark.parametrize(
+    ("source", "joined"),
+    [("{{ a }}", False), ("x{{ a }}", True), ("{{ a }}{{ b }}", True), ("<p>{{ a }}</p>", True)],
+)
+def test_output_of_two_or_more_pieces_is_joined(source: str, joined: bool) -> None:
+    app = flask.Flask(__name__)
+    env = app.jinja_env
+    code = env.compile(source, raw=True)
+    assert ("_flask_join.extend((" in code) is joined
+    # A single piece is yielded as Jinja yields it.
+    assert ("yield _flask_join" in code) is joined
+    context = {"a": "<1>", "b": 2}
+    assert env.from_string(source).render(context) == jinja2.Environment(
+        autoescape=True
+    ).from_string(source).render(context)
