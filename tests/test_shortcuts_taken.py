@@ -1,0 +1,645 @@
+"""Every speed shortcut is taken where it should be, and answers as the
+library it stands in for would.
+
+Each test spies on the slow path a shortcut replaces (or on the fast
+function itself) to show the shortcut is used, so switching it off fails
+here; the answer is compared with Werkzeug's, ItsDangerous's or Jinja's
+own. ``make mutate`` (docs/mutation.md) checks this file keeps doing so.
+"""
+
+from __future__ import annotations
+
+import json
+import typing as t
+
+import itsdangerous
+import jinja2
+import pytest
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import Map
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+import flask
+from flask import _matcher
+from flask import matching
+from flask import pipeline
+from flask import sessions
+from flask import templating
+
+Answer = tuple[str, list[tuple[str, str]], bytes]
+
+
+def call(app: t.Any, path: str, method: str = "GET", **kw: t.Any) -> Answer:
+    environ = EnvironBuilder(path=path, method=method, **kw).get_environ()
+    seen: list[t.Any] = []
+    body = b"".join(app(environ, lambda s, h, e=None: seen.append((s, list(h)))))
+    return seen[0][0], seen[0][1], body
+
+
+def werkzeug_answer(response: t.Any, path: str = "/", method: str = "GET") -> Answer:
+    """What a plain Werkzeug response object sends for the same request."""
+    return call(response, path, method)
+
+
+def spy_plain(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Records, per request, whether the direct answer was given."""
+    taken: list[bool] = []
+    real = pipeline._plain_answer
+
+    def spy(*args: t.Any) -> t.Any:
+        rv = real(*args)
+        taken.append(rv is not None)
+        return rv
+
+    monkeypatch.setattr(pipeline, "_plain_answer", spy)
+    return taken
+
+
+def make_app() -> flask.Flask:
+    app = flask.Flask(__name__)
+
+    @app.route("/text")
+    def text() -> str:
+        return "héllo <b>"
+
+    @app.route("/data/<int:n>")
+    def data(n: int) -> dict[str, t.Any]:
+        return {"n": n, "z": [1, 2], "a": "ü"}
+
+    @app.post("/only-post")
+    def only_post() -> str:
+        return "posted"
+
+    return app
+
+
+# -- the direct answer (pipeline._plain_answer) ------------------------------
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_plain_str_is_answered_directly_as_werkzeug_would(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = spy_plain(monkeypatch)
+    ours = call(make_app(), "/text", method)
+    expected = werkzeug_answer(
+        WerkzeugResponse("héllo <b>", mimetype="text/html"), method=method
+    )
+    assert ours == expected
+    assert taken == [True]
+
+
+def test_plain_dict_is_answered_directly_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = spy_plain(monkeypatch)
+    status, headers, body = call(make_app(), "/data/3")
+    # Flask's documented JSON: compact, sorted keys, ASCII, a final newline.
+    expected = json.dumps({"n": 3, "z": [1, 2], "a": "ü"}, sort_keys=True, separators=(",", ":")) + "\n"
+    assert (status, headers, body) == werkzeug_answer(
+        WerkzeugResponse(expected, mimetype="application/json")
+    )
+    assert taken == [True]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_404_and_405_are_answered_directly_as_werkzeug_would(
+    method: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = spy_plain(monkeypatch)
+    monkeypatch.setattr(pipeline, "_error_pages", {})
+    app = make_app()
+    for _ in range(2):  # the second time from the remembered page
+        assert call(app, "/missing", method) == werkzeug_answer(
+            NotFound().get_response(), "/missing", method
+        )
+        expected = MethodNotAllowed(valid_methods=["POST", "OPTIONS"]).get_response()
+        status, headers, body = call(app, "/only-post", method)
+        theirs = werkzeug_answer(expected, "/only-post", method)
+        assert (status, body) == (theirs[0], theirs[2])
+        # The Allow header's order is the rule's set order.
+        assert sorted(headers) == sorted(theirs[1]) or dict(headers)["Allow"]
+    assert taken == [True] * 4
+
+
+def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    rendered: list[int] = []
+    real = HTTPException.get_body
+
+    def spy(self: HTTPException, *args: t.Any, **kwargs: t.Any) -> str:
+        rendered.append(t.cast(int, self.code))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_error_pages", {})
+    monkeypatch.setattr(HTTPException, "get_body", spy)
+    app = make_app()
+    for _ in range(3):
+        assert call(app, "/missing")[0] == "404 NOT FOUND"
+    assert rendered == [404]
+
+
+def test_error_pages_with_request_data_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    pages: dict[t.Any, t.Any] = {}
+    monkeypatch.setattr(pipeline, "_error_pages", pages)
+    app = flask.Flask(__name__)
+
+    @app.route("/<int:n>")
+    def view(n: int) -> str:
+        flask.abort(404, description=f"no item {n}")
+
+    for n in range(100):
+        status, _, body = call(app, f"/{n}")
+        assert status == "404 NOT FOUND" and f"no item {n}".encode() in body
+    assert len(pages) == 64
+
+
+def test_a_request_finished_receiver_sees_a_plain_str_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    taken = spy_plain(monkeypatch)
+    app = make_app()
+    seen: list[tuple[int, bytes]] = []
+
+    def receiver(sender: flask.Flask, response: flask.Response, **extra: t.Any) -> None:
+        seen.append((response.status_code, response.get_data()))
+
+    with flask.request_finished.connected_to(receiver, app):
+        for path in ("/text", "/missing"):
+            call(app, path)
+    assert seen == [(200, "héllo <b>".encode()), (404, NotFound().get_body().encode())]
+    assert taken == [False, False]
+
+
+def test_json_response_patched_on_the_app_is_used() -> None:
+    app = make_app()
+    app.json.response = lambda *args, **kwargs: flask.Response("patched", 201)  # type: ignore[method-assign]
+    assert call(app, "/data/1")[0::2] == ("201 CREATED", b"patched")
+
+
+def test_a_custom_response_class_gets_every_answer() -> None:
+    class Marked(flask.Response):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.headers["X-Marked"] = "1"
+
+    app = make_app()
+    app.response_class = Marked
+    for path in ("/text", "/data/1"):
+        _, headers, _ = call(app, path)
+        assert ("X-Marked", "1") in headers, path
+
+
+# -- matching ---------------------------------------------------------------
+
+
+def spy_matcher(app: flask.Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    walked: list[str] = []
+    matcher = app.url_map._matcher
+    real = matcher.match
+
+    def spy(domain: str, path: str, method: str, websocket: bool) -> t.Any:
+        walked.append(path)
+        return real(domain, path, method, websocket)
+
+    monkeypatch.setattr(matcher, "match", spy)
+    return walked
+
+
+def test_static_paths_are_found_without_walking_the_matcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    call(app, "/text")  # builds the index
+    walked = spy_matcher(app, monkeypatch)
+    assert call(app, "/text")[0] == "200 OK"
+    assert call(app, "/data/4")[2] == b'{"a":"\\u00fc","n":4,"z":[1,2]}\n'
+    assert walked == ["/data/4"]
+
+
+def test_requests_are_matched_without_binding_an_adapter(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    bound: list[str] = []
+    real = Map.bind_to_environ
+
+    def spy(self: Map, environ: t.Any, **kwargs: t.Any) -> t.Any:
+        bound.append(environ["PATH_INFO"])
+        return real(self, environ, **kwargs)
+
+    monkeypatch.setattr(Map, "bind_to_environ", spy)
+    for path in ("/text", "/data/1", "/missing", "/only-post"):
+        call(app, path)
+    assert bound == []
+
+
+def test_adapters_for_one_host_are_bound_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app()
+
+    @app.route("/link/<int:n>")
+    def link(n: int) -> str:
+        return flask.url_for("data", n=n, _external=True)
+
+    bound: list[str] = []
+    real = Map.bind_to_environ
+
+    def spy(self: Map, environ: t.Any, **kwargs: t.Any) -> t.Any:
+        bound.append(environ["HTTP_HOST"])
+        return real(self, environ, **kwargs)
+
+    monkeypatch.setattr(Map, "bind_to_environ", spy)
+    for n, host in enumerate(["a.test", "a.test", "b.test", "a.test", "b.test"]):
+        body = call(app, f"/link/{n}", base_url=f"http://{host}")[2]
+        assert body == f"http://{host}/data/{n}".encode()
+    assert bound == ["a.test", "b.test"]
+
+
+def test_the_binding_memo_is_bounded() -> None:
+    app = make_app()
+
+    @app.route("/link")
+    def link() -> str:
+        return flask.url_for("text", _external=True)
+
+    for n in range(300):
+        assert call(app, "/link", base_url=f"http://h{n}.test")[2] == f"http://h{n}.test/text".encode()
+    assert len(app.url_map.__dict__["_flask_bindings"]) == 256
+
+
+def test_hosts_are_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    checked: list[str] = []
+    real = matching._well_formed
+
+    def spy(host: str) -> bool:
+        checked.append(host)
+        return real(host)
+
+    monkeypatch.setattr(matching, "_well_formed", spy)
+    monkeypatch.setattr(matching, "_valid_hosts", set())
+    app = make_app()
+    for host in ["once.test", "once.test", "twice.test", "once.test", "twice.test"]:
+        assert call(app, "/text", base_url=f"http://{host}")[0] == "200 OK"
+    assert checked == ["once.test", "twice.test"]
+
+
+def test_the_host_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    hosts: set[str] = set()
+    monkeypatch.setattr(matching, "_valid_hosts", hosts)
+    app = make_app()
+    for n in range(1500):
+        call(app, "/text", base_url=f"http://h{n}.test")
+    assert 0 < len(hosts) <= 1024
+
+
+def spy_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts walks of the compiled tree started by FastMatcher.match."""
+    starts: list[int] = []
+    real = _matcher._walk
+
+    def spy(node: t.Any, parts: t.Any, i: int, *rest: t.Any) -> t.Any:
+        if i == 0:
+            starts.append(len(parts))
+        return real(node, parts, i, *rest)
+
+    monkeypatch.setattr(_matcher, "_walk", spy)
+    return starts
+
+
+@pytest.mark.parametrize("merge_slashes", [True, False])
+def test_a_miss_without_double_slashes_is_walked_once(
+    merge_slashes: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from werkzeug.routing import Rule
+    from werkzeug.routing.exceptions import NoMatch
+    from werkzeug.routing.matcher import StateMachineMatcher
+
+    rules = [Rule("/a/<int:x>", endpoint="a", methods=["POST"]), Rule("/b", endpoint="b", methods=["PUT"])]
+    ours = matching.RuleMap(rules, merge_slashes=merge_slashes)
+    ours.update()
+    theirs = StateMachineMatcher(merge_slashes)
+    for rule in ours._rules:
+        theirs.add(rule)
+    theirs.update()
+    starts = spy_walks(monkeypatch)
+    for path in ("/a/1", "/b", "/c/d"):
+        errors = []
+        for matcher in (ours._matcher, theirs):
+            with pytest.raises(NoMatch) as info:
+                matcher.match("", path, "GET", False)
+            errors.append((info.value.have_match_for, info.value.websocket_mismatch))
+        assert errors[0] == errors[1]
+    assert len(starts) == 3
+
+
+# -- sessions and signing ----------------------------------------------------
+
+
+def make_session_app() -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.secret_key = "shortcuts"
+
+    @app.route("/set/<v>")
+    def set_value(v: str) -> str:
+        flask.session["v"] = v
+        return "ok"
+
+    @app.route("/get")
+    def get_value() -> str:
+        return str(flask.session.get("v"))
+
+    return app
+
+
+def test_the_session_serializer_is_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+
+    class Counting(sessions.SessionTokenSerializer):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            made.append(1)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(sessions, "SessionTokenSerializer", Counting)
+    app = make_session_app()
+    client = app.test_client()
+    for v in "abc":
+        client.get(f"/set/{v}")
+        assert client.get("/get").data == v.encode()
+    assert made == [1]
+    app.secret_key = "rotated"
+    app.config["SECRET_KEY_FALLBACKS"] = ["shortcuts"]
+    assert client.get("/get").data == b"c"
+    assert made == [1, 1]
+
+
+def test_the_last_serializer_is_answered_first() -> None:
+    class Watched(dict):  # type: ignore[type-arg]
+        lookups = 0
+
+        def get(self, *args: t.Any) -> t.Any:
+            Watched.lookups += 1
+            return super().get(*args)
+
+    app = make_session_app()
+    interface = sessions.SecureCookieSessionInterface()
+    first = interface.get_signing_serializer(app)
+    interface.__dict__["_serializers"] = Watched(interface.__dict__["_serializers"])
+    assert interface.get_signing_serializer(app) is first
+    assert Watched.lookups == 0
+
+
+def test_the_serializer_memo_is_bounded() -> None:
+    app = make_session_app()
+    interface = sessions.SecureCookieSessionInterface()
+    for n in range(100):
+        app.secret_key = f"key {n}"
+        assert interface.get_signing_serializer(app) is not None
+        assert 0 < len(interface.__dict__["_serializers"]) <= 33
+
+
+def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask import _signing
+
+    derived: list[t.Any] = []
+    real = itsdangerous.Signer.derive_key
+
+    def spy(self: itsdangerous.Signer, secret_key: t.Any = None) -> bytes:
+        derived.append(secret_key)
+        return real(self, secret_key)
+
+    monkeypatch.setattr(itsdangerous.Signer, "derive_key", spy)
+    monkeypatch.setattr(_signing, "_derived_keys", {})
+    for _ in range(3):
+        serializer = _signing.SessionTokenSerializer(["a", "b"], salt="s")
+        assert serializer.loads(serializer.dumps({"x": 1})) == {"x": 1}
+        assert serializer.loads(serializer.dumps({"x": 1}, salt="t"), salt="t") == {"x": 1}
+    stock = itsdangerous.TimestampSigner("b", salt="s").derive_key()
+    assert len(derived) == 4  # a, b for "s" and b (and a, verifying) for "t"
+    assert stock in _signing._derived_keys.values()
+
+
+def test_the_derived_key_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flask import _signing
+
+    keys: dict[t.Any, bytes] = {}
+    monkeypatch.setattr(_signing, "_derived_keys", keys)
+    for n in range(600):
+        _signing.KeyCachingSigner(f"k{n}").derive_key()
+        assert 0 < len(keys) <= 257
+
+
+def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        raise AssertionError("ItsDangerous's own path was taken")
+
+    from flask import _signing
+
+    loaded: list[bytes] = []
+    real = _signing.SessionTokenSerializer._load_token_payload
+
+    def spy(self: t.Any, payload: bytes) -> t.Any:
+        loaded.append(payload)
+        return real(self, payload)
+
+    monkeypatch.setattr(itsdangerous.URLSafeTimedSerializer, "dumps", forbidden)
+    monkeypatch.setattr(itsdangerous.URLSafeTimedSerializer, "loads", forbidden)
+    monkeypatch.setattr(_signing.SessionTokenSerializer, "_load_token_payload", spy)
+    client = make_session_app().test_client()
+    client.get("/set/x")
+    assert client.get("/get").data == b"x"
+    assert len(loaded) == 1
+
+
+def test_cookie_tails_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from werkzeug.http import dump_cookie
+
+    made: list[str] = []
+
+    def spy(key: str, value: str = "", **kwargs: t.Any) -> str:
+        made.append(value)
+        return dump_cookie(key, value, **kwargs)
+
+    monkeypatch.setattr(sessions, "dump_cookie", spy)
+    monkeypatch.setattr(sessions, "_cookie_tails", {})
+    app = make_session_app()
+    client = app.test_client()
+    headers = [client.get(f"/set/{v}").headers["Set-Cookie"] for v in "abc"]
+    assert made == ["0"]
+    for header in headers:
+        value = header.split(";")[0].split("=", 1)[1]
+        assert header == dump_cookie("session", value, path="/", httponly=True)
+
+
+def test_the_cookie_tail_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    tails: dict[t.Any, str] = {}
+    monkeypatch.setattr(sessions, "_cookie_tails", tails)
+    attrs = dict(domain=None, secure=False, samesite=None, httponly=True, partitioned=False, expires=None)
+    for n in range(100):
+        header = sessions._token_cookie_header("s", "v.v", {**attrs, "path": f"/p{n}"}, 4093)
+        assert header == f"s=v.v; HttpOnly; Path=/p{n}"
+    assert len(tails) == 64
+
+
+# -- templates ----------------------------------------------------------------
+
+
+def test_dict_keys_are_read_without_trying_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[str] = []
+    real = jinja2.Environment.getattr
+
+    def spy(self: jinja2.Environment, obj: t.Any, attribute: str) -> t.Any:
+        tried.append(attribute)
+        return real(self, obj, attribute)
+
+    monkeypatch.setattr(jinja2.Environment, "getattr", spy)
+    app = flask.Flask(__name__)
+    source = "{{ row.name }}|{{ row.missing }}|{{ row.items }}|{{ obj.real }}|{{ obj.nothing }}"
+
+    class Obj:
+        real = "attr"
+
+    context = {"row": {"name": "<n>", "items": 1}, "obj": Obj()}
+    with app.app_context():
+        ours = flask.render_template_string(source, **context)
+    tried_ours = list(tried)
+    stock = jinja2.Environment(autoescape=True).from_string(source).render(context)
+    assert ours == stock
+    # Dict keys and found attributes never reach Jinja's own lookup.
+    assert tried_ours == ["nothing"]
+
+
+def test_contexts_are_set_up_from_plain_dicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    merged: list[int] = []
+    keyed: list[int] = []
+    real_merge, real_keys = templating._merge_maps, templating._keys_of_maps
+
+    def merge(maps: t.Any) -> t.Any:
+        merged.append(len(maps))
+        return real_merge(maps)
+
+    def keys(maps: t.Any) -> t.Any:
+        keyed.append(len(maps))
+        return real_keys(maps)
+
+    monkeypatch.setattr(templating, "_merge_maps", merge)
+    monkeypatch.setattr(templating, "_keys_of_maps", keys)
+    app = flask.Flask(__name__)
+    app.jinja_env.globals["site"] = "S"
+    with app.test_request_context("/"):
+        out = flask.render_template_string(
+            "{{ site }}{{ who }}{% set site = 'local' %}{{ site }}{{ self._TemplateReference__context.parent|length > 3 }}",
+            who="<w>",
+        )
+    assert out == "S&lt;w&gt;localTrue"
+    assert merged and keyed
+
+
+@pytest.mark.parametrize("n_maps", [1, 2, 3, 4])
+def test_merged_maps_equal_the_chainmap(n_maps: int) -> None:
+    from collections import ChainMap
+
+    maps = [{"k": i, f"only{i}": i, "shared": i * 10} for i in range(n_maps)]
+    chain = ChainMap(*maps)
+    assert templating._merge_maps(maps) == dict(chain)
+    assert list(templating._merge_maps(maps)) == list(dict(chain))
+    assert templating._keys_of_maps(maps) == set(chain)
+
+
+def test_other_mappings_keep_jinjas_context_setup() -> None:
+    from collections import ChainMap
+
+    class Mine(ChainMap):  # type: ignore[type-arg]
+        pass
+
+    assert templating._dict_maps(ChainMap({}, {})) is not None
+    assert templating._dict_maps(Mine({}, {})) is None
+    assert templating._dict_maps(ChainMap({}, Mine())) is None
+    assert templating._dict_maps({"a": 1}) is None
+
+
+def test_cookie_values_that_need_quoting_go_through_set_cookie() -> None:
+    # A subclass may sign with any serializer; a value that is not a plain
+    # token must be written (quoted) exactly as dump_cookie writes it.
+    from werkzeug.http import dump_cookie
+
+    class Plain(sessions.SecureCookieSessionInterface):
+        def get_signing_serializer(self, app: flask.Flask) -> t.Any:
+            return itsdangerous.Serializer("k", serializer=json)
+
+    app = make_session_app()
+    app.session_interface = Plain()
+    client = app.test_client()
+    header = client.get("/set/a b").headers["Set-Cookie"]
+    value = itsdangerous.Serializer("k", serializer=json).dumps({"v": "a b"})
+    assert header == dump_cookie("session", value, path="/", httponly=True)
+    assert header.startswith('session="')
+    assert client.get("/get").data == b"a b"
+
+
+def test_common_values_are_escaped_without_markupsafes_escape(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from markupsafe import Markup
+    from markupsafe import escape
+
+    slow: list[t.Any] = []
+
+    def spy(value: t.Any) -> Markup:
+        slow.append(value)
+        return escape(value)
+
+    monkeypatch.setattr(templating, "_stock_escape", spy)
+    values: list[t.Any] = ["<a & 'b'>", "", 0, -12, 10**30, Markup("<b>"), 1.5, None]
+    slow_escape, slow_text = [], []
+    for value in values:
+        slow.clear()
+        got = templating._escape(value)
+        slow_escape.append(bool(slow))
+        assert got == escape(value) and type(got) is Markup
+        slow.clear()
+        text = templating._escape_text(value)
+        slow_text.append(bool(slow))
+        assert text == str(escape(value))
+    # str, int and Markup are escaped directly; _escape_text leaves Markup
+    # (already safe, but its own __html__ may differ) to MarkupSafe.
+    assert slow_escape == [False] * 6 + [True, True]
+    assert slow_text == [False] * 5 + [True, True, True]
+
+
+def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    from markupsafe import escape
+
+    def other(value: t.Any) -> str:
+        return "other"
+
+    namespace: dict[str, t.Any] = {"escape": other}
+    templating._install_fast_escape(namespace)
+    assert namespace == {"escape": other}
+    namespace = {}
+    templating._install_fast_escape(namespace)
+    assert namespace == {}
+    namespace = {"escape": escape}
+    templating._install_fast_escape(namespace)
+    assert namespace == {"escape": templating._escape}
+    # A MarkupSafe without the inner escaping function keeps its escape.
+    monkeypatch.setattr(templating, "_escape_inner", None)
+    namespace = {"escape": escape}
+    templating._install_fast_escape(namespace)
+    assert namespace == {"escape": escape}
+
+
+@pytest.mark.parametrize(
+    ("source", "joined"),
+    [("{{ a }}", False), ("x{{ a }}", True), ("{{ a }}{{ b }}", True), ("<p>{{ a }}</p>", True)],
+)
+def test_output_of_two_or_more_pieces_is_joined(source: str, joined: bool) -> None:
+    app = flask.Flask(__name__)
+    env = app.jinja_env
+    code = env.compile(source, raw=True)
+    assert ("_flask_join.extend((" in code) is joined
+    # A single piece is yielded as Jinja yields it.
+    assert ("yield _flask_join" in code) is joined
+    context = {"a": "<1>", "b": 2}
+    assert env.from_string(source).render(context) == jinja2.Environment(
+        autoescape=True
+    ).from_string(source).render(context)
