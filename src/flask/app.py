@@ -88,6 +88,16 @@ class _DefaultSessionInterface:
         return interface
 
 
+class _AsgiEntry:
+    """``Flask.asgi_app`` until first read, then :func:`flask.asgi.asgi_app`
+    itself: serving WSGI never imports asyncio."""
+    def __get__(self, obj: object, owner: type | None = None) -> t.Any:
+        from .asgi import asgi_app
+
+        Flask.asgi_app = asgi_app  # type: ignore[method-assign,assignment]
+        return asgi_app if obj is None else asgi_app.__get__(obj, owner)
+
+
 # Methods whose override (on the class or the instance) turns off the
 # request path's shortcuts.
 _PIPELINE_METHODS = (
@@ -175,6 +185,8 @@ class Flask(Scaffold):
             t.Callable[[Exception, str, dict[str, t.Any]], str]
         ] = []
         self.teardown_appcontext_funcs: list[t.Callable[..., t.Any]] = []
+        self.before_serving_funcs: list[t.Callable[..., t.Any]] = []
+        self.after_serving_funcs: list[t.Callable[..., t.Any]] = []
         self.shell_context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         self.blueprints: dict[str, Blueprint] = {}
         #: Extensions keep their per-app state here, keyed by their name.
@@ -381,6 +393,17 @@ class Flask(Scaffold):
         self.teardown_appcontext_funcs.append(f)
         return f
 
+    def before_serving(self, f: T) -> T:
+        """Run ``f()`` (sync or async, in an app context) at ASGI lifespan
+        startup; if it raises, the server does not start. Not under WSGI."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    def after_serving(self, f: T) -> T:
+        """Run ``f()`` at ASGI lifespan shutdown."""
+        self.after_serving_funcs.append(f)
+        return f
+
     @setupmethod
     def shell_context_processor(self, f: T) -> T:
         """Register a function adding names to ``flask shell``."""
@@ -414,7 +437,14 @@ class Flask(Scaffold):
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
-        """Wrap a coroutine function to run it to completion (asgiref)."""
+        """Wrap a coroutine function to run it to completion: on the
+        serving event loop in an ASGI pool thread, else with asgiref."""
+        from .concurrency import on_loop
+        from .concurrency import worker_loop
+
+        loop = worker_loop()
+        if loop is not None:
+            return on_loop(loop, func)
         try:
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
         except ImportError:
@@ -542,6 +572,10 @@ class Flask(Scaffold):
     ) -> t.Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
+    #: The ASGI application (``uvicorn module:app.asgi_app``), an
+    #: ``async def (scope, receive, send)``; see :mod:`flask.asgi`.
+    asgi_app: t.Callable[..., t.Awaitable[None]] = _AsgiEntry()  # type: ignore[assignment]
+
     full_dispatch_request = pipeline.full_dispatch_request
     preprocess_request = pipeline.preprocess_request
     dispatch_request = pipeline.dispatch_request
@@ -574,7 +608,8 @@ class Flask(Scaffold):
             builder.close()
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> FlaskClient:
-        """A test client for this app; see :class:`flask.testing.FlaskClient`."""
+        """A test client for this app; see :class:`flask.testing.FlaskClient`
+        (``asgi=True`` sends its requests through :attr:`asgi_app`)."""
         cls = self.test_client_class
         if cls is None:
             from .testing import FlaskClient as cls
