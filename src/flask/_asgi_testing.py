@@ -156,7 +156,13 @@ def run_asgi_app(
     """What ``werkzeug.test.Client.run_wsgi_app`` returns, over ASGI."""
     client._add_cookies_to_wsgi(environ)
     stream = environ.get("wsgi.input")
-    body = stream.read() if stream is not None else b""
+    body = b""
+    if stream is not None:
+        # Left where it was: following a 307/308 redirect sends it again.
+        where = stream.tell() if stream.seekable() else None
+        body = stream.read()
+        if where is not None:
+            stream.seek(where)
     scope = scope_from_environ(environ)
     status, raw_headers, chunks = _run(
         call_asgi(client.application.asgi_app, scope, body)

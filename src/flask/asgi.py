@@ -294,27 +294,32 @@ def _in_except(handle: t.Callable[[Exception], t.Any], e: Exception) -> t.Any:
         return handle(e)
 
 
-def _in_pool(app: Flask, ctx: RequestContext) -> tuple[Answer, BaseException | None, bool]:
+def _in_pool(
+    app: Flask, ctx: RequestContext
+) -> tuple[Answer, Exception | None, bool, Exception | None]:
     """The request's steps in one pool hop, as ``wsgi_app`` runs them:
-    ``(answer, error, torn_down)``. A buffered answer's teardown runs here
-    too."""
+    ``(answer, error, torn_down, teardown_error)``. A buffered answer's
+    teardown runs here too."""
     error: Exception | None = None
-    answer: Answer | None = None
+    answer: Answer
     try:
         if app._default_pipeline():
             rv = _view_result(app)
-            answer = _plain_answer(app, ctx, rv, ctx.request.environ)
-            if answer is None:
-                answer = app.finalize_request(rv)
+            plain = _plain_answer(app, ctx, rv, ctx.request.environ)
+            answer = app.finalize_request(rv) if plain is None else plain
         else:
             answer = app.full_dispatch_request()
     except Exception as e:
         error = e
         answer = app.handle_exception(e)
     if type(answer) is tuple or isinstance(answer.response, (list, tuple)):  # type: ignore[union-attr]
-        ctx._teardown(_reported(app, error))
-        return answer, error, True
-    return answer, error, False
+        try:
+            ctx._teardown(_reported(app, error))
+        except Exception as e:
+            # Raised on the loop, once the contexts are popped.
+            return answer, error, True, e
+        return answer, error, True, None
+    return answer, error, False, None
 
 
 def _reported(app: Flask, error: BaseException | None) -> BaseException | None:
@@ -421,10 +426,12 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             else:
                 # Errors are handled inside; one escaping is meant to.
                 try:
-                    answer, error, torn_down = await run_sync(_in_pool, app, ctx)
+                    answer, error, torn_down, failed = await run_sync(_in_pool, app, ctx)
                 except BaseException as e:
                     error = e
                     raise _Propagate from e
+                if failed is not None:
+                    raise _Propagate from failed
         except _Propagate as wrapper:
             raise t.cast(BaseException, wrapper.__cause__) from None
         except Exception as e:

@@ -226,7 +226,8 @@ class FlaskClient(Client):
     def run_wsgi_app(
         self, environ: dict[str, t.Any], buffered: bool = False
     ) -> tuple[t.Iterable[bytes], str, Headers]:
-        if not self.asgi:
+        if not self.asgi or not hasattr(self.application, "asgi_app"):
+            # Not a Flask app: there is only WSGI to speak.
             return super().run_wsgi_app(environ, buffered)
         from ._asgi_testing import run_asgi_app
 
