@@ -234,7 +234,11 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     else:
         spool.seek(0)
         environ["wsgi.input"] = spool
-    if length is None:
+    if limit is not None and size > limit:
+        # Werkzeug's limited stream would silently cut a terminated body at
+        # the limit; a length over it makes reading the body a 413 instead.
+        environ["CONTENT_LENGTH"] = str(size)
+    elif length is None:
         environ["wsgi.input_terminated"] = True
     return True
 
