@@ -89,13 +89,15 @@ class _DefaultSessionInterface:
 
 
 class _AsgiEntry:
-    """``Flask.asgi_app`` until first read, then :func:`flask.asgi.asgi_app`
-    itself: serving WSGI never imports asyncio."""
-    def __get__(self, obj: object, owner: type | None = None) -> t.Any:
-        from .asgi import asgi_app
+    """``Flask.asgi_app``: made on first read, then kept on the instance
+    (where middleware may replace it); serving WSGI never imports asyncio."""
+    def __get__(self, obj: Flask | None, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        from .asgi import ASGIApp
 
-        Flask.asgi_app = asgi_app  # type: ignore[method-assign,assignment]
-        return asgi_app if obj is None else asgi_app.__get__(obj, owner)
+        entry = obj.__dict__["asgi_app"] = ASGIApp(obj)
+        return entry
 
 
 # Methods whose override (on the class or the instance) turns off the
@@ -572,8 +574,8 @@ class Flask(Scaffold):
     ) -> t.Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
-    #: The ASGI application (``uvicorn module:app.asgi_app``), an
-    #: ``async def (scope, receive, send)``; see :mod:`flask.asgi`.
+    #: The ASGI application (``uvicorn module:app.asgi_app``): awaited as
+    #: ``asgi_app(scope, receive, send)``; see :mod:`flask.asgi`.
     asgi_app: t.Callable[..., t.Awaitable[None]] = _AsgiEntry()  # type: ignore[assignment]
 
     full_dispatch_request = pipeline.full_dispatch_request

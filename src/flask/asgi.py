@@ -71,23 +71,37 @@ FILE_CHUNK = 64 * 1024
 _SCHEMES = {"ws": "http", "wss": "https"}
 
 
-async def asgi_app(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one ASGI connection: ``Flask.asgi_app``."""
-    kind = scope["type"]
-    if kind == "http":
-        await _serve_http(app, scope, receive, send)
-    elif kind == "websocket":
-        try:
-            # Provided by flask.websockets when it is installed.
-            serve = importlib.import_module(".websockets", __package__).serve_websocket
-        except ImportError:
-            await send({"type": "websocket.close", "code": 1000})
-            return
-        await serve(app, scope, receive, send)
-    elif kind == "lifespan":
-        await _lifespan(app, receive, send)
-    else:
-        raise ValueError(f"Unsupported ASGI scope type: {kind!r}")
+class ASGIApp:
+    """What :attr:`Flask.asgi_app` is: an ASGI 3 application for one app.
+
+    An object with an ``async def __call__`` rather than a bound method, so
+    servers that look for a coroutine ``__call__`` (uvicorn does) see ASGI 3.
+    """
+
+    __slots__ = ("app",)
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await _serve_http(self.app, scope, receive, send)
+        elif kind == "websocket":
+            try:
+                # Provided by flask.websockets when it is installed.
+                module = importlib.import_module(".websockets", __package__)
+            except ImportError:
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            await module.serve_websocket(self.app, scope, receive, send)
+        elif kind == "lifespan":
+            await _lifespan(self.app, receive, send)
+        else:
+            raise ValueError(f"Unsupported ASGI scope type: {kind!r}")
+
+    def __repr__(self) -> str:
+        return f"<ASGIApp of {self.app.name!r}>"
 
 
 # -- the environ --------------------------------------------------------------
