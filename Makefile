@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench clean
+.PHONY: run test test-own test-asgi compat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,8 +31,16 @@ PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
 
 test: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
+	$(BIN)/python scripts/compat.py --asgi
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
+	$(MAKE) --no-print-directory test-asgi
+
+# The example app's and the extensions' tests again, every test client
+# going through app.asgi_app (docs/asgi.md lists the tests that cannot).
+test-asgi: $(VENV)/.installed-test
+	FLASK_TEST_ASGI=1 $(PYTEST) -q $(EXAMPLE)/tests
+	FLASK_TEST_ASGI=1 $(PYTEST) -q tests/ecosystem
 
 test-own: $(VENV)/.installed-test
 	$(PYTEST) -q $(EXAMPLE)/tests
