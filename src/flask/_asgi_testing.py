@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import HTTP_STATUS_CODES
-from werkzeug.sansio.utils import get_current_url
+from werkzeug.wsgi import get_current_url
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .testing import FlaskClient
@@ -169,14 +169,7 @@ def run_asgi_app(
     )
     headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers])
     reason = HTTP_STATUS_CODES.get(status, "UNKNOWN").upper()
-    url = urlsplit(
-        get_current_url(
-            environ["wsgi.url_scheme"],
-            environ.get("HTTP_HOST"),
-            environ.get("SCRIPT_NAME", ""),
-            environ.get("PATH_INFO", ""),
-        )
-    )
+    url = urlsplit(get_current_url(environ))
     client._update_cookies_from_response(
         url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")
     )

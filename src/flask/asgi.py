@@ -536,9 +536,9 @@ async def _respond(ctx: RequestContext, answer: Answer, receive: Receive, send: 
             body = b"".join(response.iter_encoded())
             await send({"type": "http.response.body", "body": body})
         else:
-            await _stream_async(source, receive, send)
+            await _stream_async(t.cast(t.AsyncIterator[t.Any], source), receive, send)
     finally:
-        if response._on_close or not isinstance(source, (list, tuple)):  # type: ignore[attr-defined]
+        if response._on_close or not isinstance(source, (list, tuple)):
             await run_sync(response.close)
 
 
@@ -546,6 +546,10 @@ async def _disconnected(receive: Receive) -> None:
     """Return when the client has gone away."""
     while (await receive())["type"] != "http.disconnect":
         pass
+
+
+def _next_chunk(chunks: t.Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
 
 
 async def _send_chunk(send: Send, chunk: bytes, more: bool = True) -> bool:
@@ -571,7 +575,7 @@ async def _stream_sync(response: Response, start: Message, receive: Receive, sen
             chunks: t.Iterator[bytes] = await run_in_context(context, iter, source)
         else:
             chunks = response.iter_encoded()
-        chunk = await run_in_context(context, next, chunks, None)
+        chunk = await run_in_context(context, _next_chunk, chunks)
         await send(start)
         gone = asyncio.ensure_future(_disconnected(receive))
         while chunk is not None:
@@ -579,7 +583,7 @@ async def _stream_sync(response: Response, start: Message, receive: Receive, sen
                 return
             if chunk and not await _send_chunk(send, chunk):
                 return
-            chunk = await run_in_context(context, next, chunks, None)
+            chunk = await run_in_context(context, _next_chunk, chunks)
         await _send_chunk(send, b"", more=False)
     finally:
         if gone is not None:

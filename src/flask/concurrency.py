@@ -102,7 +102,7 @@ async def call(func: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -
     return await run_sync(func, *args, **kwargs)
 
 
-def to_async(func: t.Callable[..., R]) -> t.Callable[..., t.Awaitable[R]]:
+def to_async(func: t.Callable[..., R]) -> t.Callable[..., t.Coroutine[t.Any, t.Any, R]]:
     """An async wrapper running ``func`` in the pool (Blinker's
     ``send_async`` wants one for sync receivers)."""
 
