@@ -314,6 +314,10 @@ def test_ensure_sync_outside_asgi_keeps_its_meaning(app):
 # -- the body --------------------------------------------------------------------------
 
 
+# What an HTTP/1.1 server passes on for a body sent in chunks.
+CHUNKED = [(b"transfer-encoding", b"chunked")]
+
+
 def _echo_app(app: flask.Flask) -> dict[str, t.Any]:
     seen: dict[str, t.Any] = {}
 
@@ -329,10 +333,10 @@ def _echo_app(app: flask.Flask) -> dict[str, t.Any]:
 def test_small_body_stays_in_memory_large_one_is_spooled(app):
     app.config["ASGI_SPOOL_THRESHOLD"] = 1000
     seen = _echo_app(app)
-    small = serve(app, make_scope(method="POST"), Exchange([b"x" * 400, b"x" * 400, b""]))
+    small = serve(app, make_scope(method="POST", headers=CHUNKED), Exchange([b"x" * 400, b"x" * 400, b""]))
     assert small.body == b"800"
     assert isinstance(seen["input"], io.BytesIO)
-    big = serve(app, make_scope(method="POST"), Exchange([b"y" * 600, b"y" * 600, b"y"]))
+    big = serve(app, make_scope(method="POST", headers=CHUNKED), Exchange([b"y" * 600, b"y" * 600, b"y"]))
     assert big.body == b"1201"
     # A real file: it has a descriptor on disk.
     assert not isinstance(seen["input"], io.BytesIO)
@@ -343,7 +347,7 @@ def test_chunked_body_over_the_limit_stops_being_received(app):
     app.config["MAX_CONTENT_LENGTH"] = 250
     _echo_app(app)
     exchange = Exchange([b"z" * 100] * 10)
-    serve(app, make_scope(method="POST"), exchange)
+    serve(app, make_scope(method="POST", headers=CHUNKED), exchange)
     assert exchange.status == 413
     # 300 bytes received: just past the limit, not the whole 1000.
     assert exchange.received == 3
@@ -376,6 +380,13 @@ def test_body_within_the_limit_is_read_as_under_wsgi(app):
     assert serve(app, scope, Exchange([body])).body == b"hello world"
 
 
+def test_request_without_length_or_chunks_has_no_body_to_wait_for(app):
+    _echo_app(app)
+    exchange = Exchange([b"never read"])
+    assert serve(app, make_scope(method="POST"), exchange).body == b"0"
+    assert exchange.received == 0
+
+
 def test_disconnect_while_receiving_sends_nothing(app):
     ran: list[str] = []
     _echo_app(app)
@@ -388,7 +399,7 @@ def test_disconnect_while_receiving_sends_nothing(app):
                 return {"type": "http.request", "body": b"x", "more_body": True}
             return {"type": "http.disconnect"}
 
-    exchange = serve(app, make_scope(method="POST"), Gone())
+    exchange = serve(app, make_scope(method="POST", headers=CHUNKED), Gone())
     assert exchange.sent == [] and ran == []
 
 

@@ -26,6 +26,7 @@ import traceback
 import typing as t
 from contextvars import copy_context
 
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wsgi import FileWrapper
 
 from .concurrency import call
@@ -126,6 +127,36 @@ def _header_key(name: bytes) -> str | None:
     return key
 
 
+# (server, scheme, http_version, root_path) -> the environ keys they give.
+_bases: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
+
+
+def _base_environ(scope: Scope) -> dict[str, t.Any]:
+    """The part of the environ that is the same for every request on one
+    server: built once, copied per request."""
+    key = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
+    base = _bases.get(key)
+    if base is None:
+        server = key[0] or ("localhost", 80)
+        scheme = key[1] or "http"
+        root_path: str = key[3] or ""
+        base = {
+            "SCRIPT_NAME": root_path.encode("utf-8", "surrogateescape").decode("latin-1"),
+            "SERVER_NAME": server[0],
+            "SERVER_PORT": str(server[1] if server[1] is not None else 80),
+            "SERVER_PROTOCOL": "HTTP/" + (key[2] or "1.1"),
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": _SCHEMES.get(scheme, scheme),
+            "wsgi.errors": sys.stderr,
+            "wsgi.multithread": True,
+            "wsgi.multiprocess": True,
+            "wsgi.run_once": False,
+        }
+        if len(_bases) < 64:
+            _bases[key] = base
+    return base
+
+
 def environ_from_scope(scope: Scope, body: t.IO[bytes]) -> dict[str, t.Any]:
     """The WSGI environ for an ``http`` or ``websocket`` scope, reading the
     request body from ``body``.
@@ -135,52 +166,39 @@ def environ_from_scope(scope: Scope, body: t.IO[bytes]) -> dict[str, t.Any]:
     strings, ``ws``/``wss`` schemes become ``http``/``https``, and the
     scope itself is under ``asgi.scope``.
     """
-    root_path: str = scope.get("root_path") or ""
+    environ = _base_environ(scope).copy()
     path: str = scope["path"]
+    root_path = scope.get("root_path")
     if root_path and path.startswith(root_path):
         rest = path[len(root_path) :]
         if not rest or rest[0] == "/":
             path = rest
-    server = scope.get("server") or ("localhost", 80)
-    scheme = scope.get("scheme") or "http"
-    scheme = _SCHEMES.get(scheme, scheme)
-    query: bytes = scope.get("query_string") or b""
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": scope.get("method", "GET")
-        if scope["type"] == "http"
-        else "GET",
-        "SCRIPT_NAME": root_path.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "PATH_INFO": path.encode("utf-8", "surrogateescape").decode("latin-1"),
-        "QUERY_STRING": query.decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": str(server[1] if server[1] is not None else 80),
-        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": body,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-        "asgi.scope": scope,
-    }
+    query = (scope.get("query_string") or b"").decode("latin-1")
+    environ["REQUEST_METHOD"] = scope.get("method", "GET") if scope["type"] == "http" else "GET"
+    environ["PATH_INFO"] = (
+        path if path.isascii() else path.encode("utf-8", "surrogateescape").decode("latin-1")
+    )
+    environ["QUERY_STRING"] = query
+    environ["wsgi.input"] = body
+    environ["asgi.scope"] = scope
     raw_path = scope.get("raw_path")
     if raw_path:
         uri = raw_path.decode("latin-1")
-        environ["REQUEST_URI"] = environ["RAW_URI"] = f"{uri}?{environ['QUERY_STRING']}" if query else uri
+        environ["REQUEST_URI"] = environ["RAW_URI"] = f"{uri}?{query}" if query else uri
     client = scope.get("client")
     if client:
         environ["REMOTE_ADDR"] = client[0]
         environ["REMOTE_PORT"] = str(client[1])
+    keys = _header_keys
     for name, value in scope["headers"]:
-        key = _header_key(name)
+        key = keys.get(name) or _header_key(name)
         if key is None:
             continue
-        text = value.decode("latin-1")
         if key in environ:
             # Repeated headers join as one, cookies with their own separator.
-            text = environ[key] + ("; " if key == "HTTP_COOKIE" else ",") + text
-        environ[key] = text
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ",") + value.decode("latin-1")
+        else:
+            environ[key] = value.decode("latin-1")
     # Carried over by flask.testing's ASGI transport: the test client's own
     # environ keys (such as the context-preserving hook).
     extra = scope.get("flask.environ")
@@ -201,8 +219,13 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     just past it. Werkzeug then raises 413 (through the app's error
     handlers) when the app reads the body, as under WSGI.
     """
-    limit: int | None = app.config["MAX_CONTENT_LENGTH"]
     declared = environ.get("CONTENT_LENGTH")
+    if declared is None and "HTTP_TRANSFER_ENCODING" not in environ and environ["SERVER_PROTOCOL"] < "HTTP/2":
+        # HTTP/1 without Content-Length or Transfer-Encoding: no body (RFC
+        # 9112 6.3), nothing to wait for.
+        environ["wsgi.input"] = io.BytesIO()
+        return True
+    limit: int | None = app.config["MAX_CONTENT_LENGTH"]
     length = int(declared) if declared and declared.isdigit() else None
     if limit is not None and length is not None and length > limit:
         environ["wsgi.input"] = io.BytesIO()
@@ -243,18 +266,32 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
             chunks.append(chunk)
         else:
             spool.write(chunk)
-    if spool is None:
+    if limit is not None and size > limit:
+        # Werkzeug's limited stream would silently cut the body at the
+        # limit; this one makes reading it a 413.
+        if spool is not None:
+            spool.close()
+        environ["wsgi.input"] = _TooLarge()
+    elif spool is None:
         environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
     else:
         spool.seek(0)
         environ["wsgi.input"] = spool
-    if limit is not None and size > limit:
-        # Werkzeug's limited stream would silently cut a terminated body at
-        # the limit; a length over it makes reading the body a 413 instead.
-        environ["CONTENT_LENGTH"] = str(size)
-    elif length is None:
+    if length is None:
         environ["wsgi.input_terminated"] = True
     return True
+
+
+class _TooLarge(io.RawIOBase):
+    """The body of a request that went over ``MAX_CONTENT_LENGTH`` while
+    it was received: reading it raises 413, as Werkzeug does for a
+    declared length over the limit."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: t.Any) -> int:
+        raise RequestEntityTooLarge()
 
 
 # -- one HTTP request -----------------------------------------------------------
@@ -275,7 +312,7 @@ def _plain_methods(app: Flask) -> bool:
         plain = app.__dict__["_asgi_plain"] = all(
             getattr(type(app), name) is func for name, func in methods
         )
-    return plain and app._default_pipeline()
+    return plain and app._default_pipeline()  # type: ignore[no-any-return]
 
 
 def _needs_loop(app: Flask, ctx: RequestContext) -> bool:
@@ -289,7 +326,7 @@ def _needs_loop(app: Flask, ctx: RequestContext) -> bool:
     if rule is not None:
         view = app.view_functions.get(rule.endpoint)
         if view is not None and is_async(view):
-            return _plain_methods(app)
+            return True
     scopes = _scopes(ctx)
     for registry in (
         app.before_request_funcs,
@@ -299,7 +336,7 @@ def _needs_loop(app: Flask, ctx: RequestContext) -> bool:
         for scope in scopes:
             for func in registry.get(scope, ()):
                 if is_async(func):
-                    return _plain_methods(app)
+                    return True
     return False
 
 
@@ -363,7 +400,10 @@ async def _on_loop(app: Flask, ctx: RequestContext) -> Answer:
                 rv = app.dispatch_request()
             else:
                 view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]
-                rv = await call(view, **request.view_args)  # type: ignore[arg-type]
+                if is_async(view):
+                    rv = await view(**request.view_args)  # type: ignore[arg-type]
+                else:
+                    rv = await run_sync(view, **request.view_args)  # type: ignore[arg-type]
     except Exception as e:
         if any(app.error_handler_spec.values()):
             rv = await run_sync(_in_except, app.handle_user_exception, e)
@@ -381,10 +421,13 @@ async def _preprocess(app: Flask, ctx: RequestContext) -> t.Any:
     scopes = _scopes(ctx)
     preprocessors = app.url_value_preprocessors
     befores = app.before_request_funcs
+    for scope in scopes:
+        if preprocessors.get(scope) or befores.get(scope):
+            break
+    else:
+        return None
     funcs = [f for s in scopes for f in preprocessors.get(s, ())]
     hooks = [f for s in scopes for f in befores.get(s, ())]
-    if not funcs and not hooks:
-        return None
     if not any(map(is_async, funcs + hooks)):
         return await run_sync(app.preprocess_request)
     request = ctx.request
@@ -434,12 +477,13 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     if not await _receive_body(app, environ, receive):
         return
     ctx = app.request_context(environ)
+    plain = _plain_methods(app)
     error: BaseException | None = None
     torn_down = False
     try:
         try:
             ctx.push()
-            if _needs_loop(app, ctx):
+            if plain and _needs_loop(app, ctx):
                 answer = await _on_loop(app, ctx)
             else:
                 # Errors are handled inside; one escaping is meant to.
@@ -465,7 +509,7 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
         if torn_down:
             ctx._pop_after_teardown()
-        elif _no_teardown(app) and _plain_methods(app):
+        elif plain and _no_teardown(app):
             ctx.pop(_reported(app, error))
         else:
             try:
