@@ -312,7 +312,7 @@ def _plain_methods(app: Flask) -> bool:
         plain = app.__dict__["_asgi_plain"] = all(
             getattr(type(app), name) is func for name, func in methods
         )
-    return plain and app._default_pipeline()  # type: ignore[no-any-return]
+    return plain and app._default_pipeline()
 
 
 def _needs_loop(app: Flask, ctx: RequestContext) -> bool:
@@ -390,7 +390,7 @@ async def _on_loop(app: Flask, ctx: RequestContext) -> Answer:
     try:
         if request_started.receivers:
             await request_started.send_async(app, _sync_wrapper=to_async)
-        rv = await _preprocess(app, ctx)
+        rv = await _preprocess(app, ctx) if _has_preprocess(app, ctx) else None
         if rv is None:
             rule = request.url_rule
             if request.routing_exception is not None or (
@@ -417,15 +417,19 @@ async def _on_loop(app: Flask, ctx: RequestContext) -> Answer:
     return await _finalize(app, ctx, rv)
 
 
+def _has_preprocess(app: Flask, ctx: RequestContext) -> bool:
+    preprocessors = app.url_value_preprocessors
+    befores = app.before_request_funcs
+    for scope in _scopes(ctx):
+        if preprocessors.get(scope) or befores.get(scope):
+            return True
+    return False
+
+
 async def _preprocess(app: Flask, ctx: RequestContext) -> t.Any:
     scopes = _scopes(ctx)
     preprocessors = app.url_value_preprocessors
     befores = app.before_request_funcs
-    for scope in scopes:
-        if preprocessors.get(scope) or befores.get(scope):
-            break
-    else:
-        return None
     funcs = [f for s in scopes for f in preprocessors.get(s, ())]
     hooks = [f for s in scopes for f in befores.get(s, ())]
     if not any(map(is_async, funcs + hooks)):
@@ -502,7 +506,15 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
         except BaseException as e:
             error = e
             raise
-        await _respond(ctx, answer, receive, send)
+        if type(answer) is tuple:
+            # A plain answer (pipeline._plain_answer): one body message.
+            status, headers, body = answer
+            await send(
+                {"type": "http.response.start", "status": int(status[:3]), "headers": _encode_headers(headers)}
+            )
+            await send({"type": "http.response.body", "body": b"" if environ["REQUEST_METHOD"] == "HEAD" else body})
+        else:
+            await _respond(ctx, answer, receive, send)  # type: ignore[arg-type]
     finally:
         if PRESERVE_CONTEXT_KEY in environ:
             environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
@@ -543,23 +555,11 @@ def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]
     return out
 
 
-async def _respond(ctx: RequestContext, answer: Answer, receive: Receive, send: Send) -> None:
-    """Send the answer: a buffered body in one message, a streamed one
-    chunk by chunk; then close the response (``call_on_close``)."""
+async def _respond(ctx: RequestContext, response: Response, receive: Receive, send: Send) -> None:
+    """Send a response object: a buffered body in one message, a streamed
+    one chunk by chunk; then close it (``call_on_close``)."""
     environ = ctx.request.environ
     head = environ["REQUEST_METHOD"] == "HEAD"
-    if type(answer) is tuple:
-        status, headers, body = answer
-        await send(
-            {
-                "type": "http.response.start",
-                "status": int(status[:3]),
-                "headers": _encode_headers(headers),
-            }
-        )
-        await send({"type": "http.response.body", "body": b"" if head else body})
-        return
-    response: Response = answer  # type: ignore[assignment]
     code = response.status_code
     headers = response.get_wsgi_headers(environ).to_wsgi_list()
     start = {
