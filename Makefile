@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own test-asgi compat bench clean
+.PHONY: run run-asgi test test-own test-asgi compat bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed-run
 	$(BIN)/flask --app $(EXAMPLE)/blog run --debug --host 127.0.0.1 --port 5000
+
+# The same app over ASGI, with uvicorn's reloader (docs/asgi.md).
+run-asgi: $(VENV)/.installed-test
+	$(BIN)/python -m uvicorn --app-dir scripts blog_asgi:app --reload \
+		--reload-dir $(EXAMPLE)/blog --host 127.0.0.1 --port 5000
 
 # The compatibility suite first, so the run ends on pytest's summary line.
 # The example app's tests are a separate pytest run: both folders have a

@@ -448,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     args.output.write_text(text)
     log(f"\nwrote {args.output} in {data['elapsed_s']:.0f} s")
     log(report.summary(data))
+    if args.output == OUTPUT and not args.scenarios:  # its own section of BENCHMARKS.md
+        import asgi_bench
+        return asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
     return 0
 
 
