@@ -685,3 +685,23 @@ def test_asgi_middleware_wraps_the_entry_point(app):
     app.asgi_app = middleware  # type: ignore[method-assign]
     response = app.test_client(asgi=True).get("/")
     assert response.headers["X-MW"] == "1" and response.data == b"inner"
+
+
+def test_overridden_pipeline_methods_are_served_through_them(app, pool):
+    calls: list[str] = []
+
+    class Custom(flask.Flask):
+        def full_dispatch_request(self):
+            calls.append("full_dispatch_request")
+            return super().full_dispatch_request()
+
+    custom = Custom(__name__)
+
+    @custom.route("/")
+    async def index():
+        return "async view, custom dispatch"
+
+    exchange = serve(custom, make_scope())
+    assert exchange.body == b"async view, custom dispatch"
+    assert calls == ["full_dispatch_request"]
+    assert pool.calls == 1

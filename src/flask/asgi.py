@@ -220,11 +220,6 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     handlers) when the app reads the body, as under WSGI.
     """
     declared = environ.get("CONTENT_LENGTH")
-    if declared is None and "HTTP_TRANSFER_ENCODING" not in environ and environ["SERVER_PROTOCOL"] < "HTTP/2":
-        # HTTP/1 without Content-Length or Transfer-Encoding: no body (RFC
-        # 9112 6.3), nothing to wait for.
-        environ["wsgi.input"] = io.BytesIO()
-        return True
     limit: int | None = app.config["MAX_CONTENT_LENGTH"]
     length = int(declared) if declared and declared.isdigit() else None
     if limit is not None and length is not None and length > limit:
@@ -478,7 +473,15 @@ def _no_teardown(app: Flask) -> bool:
 
 async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> None:
     environ = environ_from_scope(scope, _NO_BODY)
-    if not await _receive_body(app, environ, receive):
+    if (
+        "CONTENT_LENGTH" not in environ
+        and "HTTP_TRANSFER_ENCODING" not in environ
+        and environ["SERVER_PROTOCOL"] < "HTTP/2"
+    ):
+        # HTTP/1 without Content-Length or Transfer-Encoding: no body (RFC
+        # 9112 6.3), nothing to wait for.
+        environ["wsgi.input"] = io.BytesIO()
+    elif not await _receive_body(app, environ, receive):
         return
     ctx = app.request_context(environ)
     plain = _plain_methods(app)
