@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean fuzz
+.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(BIN)/flask --app $(EXAMPLE)/blog run --debug --host 127.0.0.1 --port 5000
 
+# The same app over ASGI, with uvicorn's reloader (docs/asgi.md).
+run-asgi: $(VENV)/.installed-test
+	$(BIN)/python -m uvicorn --app-dir scripts blog_asgi:app --reload \
+		--reload-dir $(EXAMPLE)/blog --host 127.0.0.1 --port 5000
+
 # The compatibility suite first, so the run ends on pytest's summary line.
 # The example app's tests are a separate pytest run: both folders have a
 # conftest.py and neither is a package.
@@ -32,8 +37,16 @@ PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
 # Lint first: a typing regression fails the run before any test.
 test: $(VENV)/.installed-test lint docs
 	$(BIN)/python scripts/compat.py
+	$(BIN)/python scripts/compat.py --asgi
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
+	$(MAKE) --no-print-directory test-asgi
+
+# The example app's and the extensions' tests again, every test client
+# going through app.asgi_app (docs/asgi.md lists the tests that cannot).
+test-asgi: $(VENV)/.installed-test
+	FLASK_TEST_ASGI=1 $(PYTEST) -q $(EXAMPLE)/tests
+	FLASK_TEST_ASGI=1 $(PYTEST) -q tests/ecosystem
 
 test-own: $(VENV)/.installed-test
 	$(PYTEST) -q $(EXAMPLE)/tests

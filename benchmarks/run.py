@@ -448,6 +448,9 @@ def main(argv: list[str] | None = None) -> int:
         for path in charts.write_charts(data):
             log(f"wrote {path.relative_to(ROOT)}")
     log(report.summary(data))
+    if args.output == OUTPUT and not args.scenarios:  # its own section of BENCHMARKS.md
+        import asgi_bench
+        return asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
     return 0
 
 

@@ -38,7 +38,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 

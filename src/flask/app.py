@@ -38,6 +38,9 @@ from .sansio.app import App
 from .wrappers import Request
 from .wrappers import Response
 
+
+T = t.TypeVar("T", bound=t.Callable[..., t.Any])
+
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
@@ -61,6 +64,18 @@ class _DefaultSessionInterface:
         # Later reads find the instance on Flask itself, not this object.
         Flask.session_interface = interface
         return interface
+
+
+class _AsgiEntry:
+    """``Flask.asgi_app``: made on first read, then kept on the instance
+    (where middleware may replace it); serving WSGI never imports asyncio."""
+    def __get__(self, obj: Flask | None, owner: type | None = None) -> t.Any:
+        if obj is None:
+            return self
+        from .asgi import ASGIApp
+
+        entry = obj.__dict__["asgi_app"] = ASGIApp(obj)
+        return entry
 
 
 # Methods whose override (on the class or the instance) turns off the
@@ -124,6 +139,8 @@ class Flask(App, _FileServing):
         # ``g``, ``request`` and ``session`` come first, as the app's first
         # context processor: extensions count on finding theirs after it.
         self.template_context_processors[None].append(template_context_defaults)
+        self.before_serving_funcs: list[t.Callable[..., t.Any]] = []
+        self.after_serving_funcs: list[t.Callable[..., t.Any]] = []
         # A subclass that binds URLs its own way must always be asked.
         self._plain_adapter = (
             type(self).create_url_adapter is Flask.create_url_adapter
@@ -170,6 +187,19 @@ class Flask(App, _FileServing):
             context.update(processor())
         return context
 
+    # -- ASGI lifespan ---------------------------------------------------------------
+
+    def before_serving(self, f: T) -> T:
+        """Run ``f()`` (sync or async, in an app context) at ASGI lifespan
+        startup; if it raises, the server does not start. Not under WSGI."""
+        self.before_serving_funcs.append(f)
+        return f
+
+    def after_serving(self, f: T) -> T:
+        """Run ``f()`` at ASGI lifespan shutdown."""
+        self.after_serving_funcs.append(f)
+        return f
+
     # -- async ---------------------------------------------------------------------
 
     def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -190,7 +220,14 @@ class Flask(App, _FileServing):
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
-        """Wrap a coroutine function to run it to completion (asgiref)."""
+        """Wrap a coroutine function to run it to completion: on the
+        serving event loop in an ASGI pool thread, else with asgiref."""
+        from .concurrency import on_loop
+        from .concurrency import worker_loop
+
+        loop = worker_loop()
+        if loop is not None:
+            return on_loop(loop, func)
         try:
             from asgiref.sync import async_to_sync as asgiref_async_to_sync
         except ImportError:
@@ -301,6 +338,10 @@ class Flask(App, _FileServing):
     ) -> t.Iterable[bytes]:
         return self.wsgi_app(environ, start_response)
 
+    #: The ASGI application (``uvicorn module:app.asgi_app``): awaited as
+    #: ``asgi_app(scope, receive, send)``; see :mod:`flask.asgi`.
+    asgi_app: t.Callable[..., t.Awaitable[None]] = _AsgiEntry()  # type: ignore[assignment]
+
     full_dispatch_request = pipeline.full_dispatch_request
     preprocess_request = pipeline.preprocess_request
     dispatch_request = pipeline.dispatch_request
@@ -333,7 +374,8 @@ class Flask(App, _FileServing):
             builder.close()
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> FlaskClient:
-        """A test client for this app; see :class:`flask.testing.FlaskClient`."""
+        """A test client for this app; see :class:`flask.testing.FlaskClient`
+        (``asgi=True`` sends its requests through :attr:`asgi_app`)."""
         cls = self.test_client_class
         if cls is None:
             from .testing import FlaskClient

@@ -281,6 +281,33 @@ class RequestContext(_PushedInWith):
                     f"Popped wrong request context. ({current!r} instead of {self!r})"
                 )
 
+    # The ASGI path (flask.asgi) pushes a context on the event loop but runs
+    # sync teardown functions in the thread pool: the two halves of pop().
+    # Context-variable tokens can only be reset in the context that made
+    # them, so the second half stays on the loop.
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        """Run what the last pop would: request teardown, closing the
+        request, app context teardown (when this context pushed it)."""
+        if len(self._cv_tokens) != 1:
+            return
+        try:
+            self.app.do_teardown_request(exc)
+            self.request.close()
+        finally:
+            app_ctx = self._cv_tokens[0][1]
+            if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
+                self.app.do_teardown_appcontext(exc)
+
+    def _pop_after_teardown(self) -> None:
+        """Pop after :meth:`_teardown` ran, without running it again."""
+        token, app_ctx = self._cv_tokens.pop()
+        _cv_request.reset(token)
+        if app_ctx is not None:
+            _cv_app.reset(app_ctx._cv_tokens.pop())
+            if appcontext_popped.receivers:
+                appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+
     def __repr__(self) -> str:
         return (
             f"<{type(self).__name__} {self.request.url!r}"

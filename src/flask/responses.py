@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typing as t
+from collections.abc import AsyncIterator
 from collections.abc import Iterator
 
 from werkzeug.datastructures import Headers
@@ -29,7 +30,7 @@ def make_response(app: Flask, rv: t.Any) -> Response:
     """Convert a view's return value to :attr:`Flask.response_class`.
 
     ``rv`` may be a response object, a ``str``/``bytes`` body or an
-    iterator of them, a ``dict`` or ``list`` (sent as JSON), a WSGI
+    iterator of them (an async one when served over ASGI), a ``dict`` or ``list`` (sent as JSON), a WSGI
     callable, or a tuple ``(body, status, headers)``, ``(body, status)``
     or ``(body, headers)``.
     """
@@ -58,7 +59,7 @@ def make_response(app: Flask, rv: t.Any) -> Response:
 
     response_class = app.response_class
     if not isinstance(rv, response_class):
-        if isinstance(rv, (str, bytes, bytearray, Iterator)):
+        if isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
             # Status and headers go to the constructor, which is cheaper than
             # setting them afterwards.
             rv = response_class(rv, status=status, headers=headers)

@@ -8,6 +8,7 @@ builds request environments from the app's configuration and
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import typing as t
 from contextlib import contextmanager
 from contextlib import ExitStack
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 import werkzeug.test
 from click.testing import CliRunner
 from click.testing import Result
+from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
@@ -100,8 +102,12 @@ class FlaskClient(Client):
 
     application: Flask
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def __init__(self, *args: t.Any, asgi: bool | None = None, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
+        #: Send requests through ``app.asgi_app`` instead of the WSGI app;
+        #: by default when the ``FLASK_TEST_ASGI`` environment variable is
+        #: set (not "0"), so a whole test suite can run over ASGI.
+        self.asgi = os.environ.get("FLASK_TEST_ASGI", "0") not in ("", "0") if asgi is None else asgi
         self.preserve_context = False
         self._new_contexts: list[t.ContextManager[t.Any]] = []
         self._context_stack = ExitStack()
@@ -222,6 +228,16 @@ class FlaskClient(Client):
             self._context_stack.enter_context(self._new_contexts.pop(0))
 
         return response
+
+    def run_wsgi_app(
+        self, environ: dict[str, t.Any], buffered: bool = False
+    ) -> tuple[t.Iterable[bytes], str, Headers]:
+        if not self.asgi or not hasattr(self.application, "asgi_app"):
+            # Not a Flask app: there is only WSGI to speak.
+            return super().run_wsgi_app(environ, buffered)
+        from ._asgi_testing import run_asgi_app
+
+        return run_asgi_app(self, environ)
 
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:

@@ -1,0 +1,556 @@
+"""ASGI benchmarks: our app.asgi_app against Starlette, FastAPI, Quart and
+Pallets Flask (through a2wsgi, and under gunicorn or granian's WSGI).
+
+Usage: python benchmarks/asgi_bench.py [--quick] [--no-e2e]
+(``make bench`` runs it after the WSGI benchmarks and it writes its own
+section of BENCHMARKS.md, between ``<!-- asgi -->`` markers.)
+
+Each framework lives in its own virtualenv under .cache/bench/asgi-*:
+  asgi-ours       pip install -e <repo>, uvicorn, granian
+  asgi-starlette  starlette, fastapi, uvicorn
+  asgi-quart      quart, uvicorn
+  asgi-pallets    flask==3.1.3, a2wsgi, asgiref, uvicorn, gunicorn, granian
+Shared libraries are pinned to the same versions (common.CONSTRAINTS).
+
+Parts:
+  1. correctness: every participant's answer to each scenario has the
+     same status and body;
+  2. in-process: a subprocess per participant calls its ASGI callable in
+     one event loop with a prepared scope, receive and send, alternating
+     participants per round; the median requests/s is reported;
+  3. end to end: uvicorn (1 worker) and wrk -c10 on loopback, the same
+     scenarios; Pallets' async view under gunicorn (1 sync worker); ours
+     and Pallets under granian's WSGI interface.
+This file is both the driver (standard library only) and, with
+``--harness NAME``, the in-process harness run inside a venv.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import typing as t
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+CACHE = ROOT / ".cache" / "bench"
+OUTPUT = ROOT / "BENCHMARKS.md"
+MARK_BEGIN, MARK_END = "<!-- asgi -->", "<!-- /asgi -->"
+
+CONSTRAINTS = """\
+Werkzeug==3.1.9
+Jinja2==3.1.6
+MarkupSafe==3.0.4
+itsdangerous==2.2.0
+click==8.5.1
+blinker==1.9.0
+gunicorn==27.0.1
+uvicorn==0.54.0
+granian==2.8.9
+"""
+
+VENVS: dict[str, list[str]] = {
+    "asgi-ours": ["-e", str(ROOT), "uvicorn", "granian"],
+    "asgi-starlette": ["starlette", "fastapi", "uvicorn"],
+    "asgi-quart": ["quart", "uvicorn"],
+    "asgi-pallets": ["flask==3.1.3", "a2wsgi", "asgiref", "uvicorn", "gunicorn", "granian"],
+}
+
+# participant -> venv
+PARTICIPANTS = {
+    "ours": "asgi-ours",
+    "starlette": "asgi-starlette",
+    "fastapi": "asgi-starlette",
+    "quart": "asgi-quart",
+    "pallets-a2wsgi": "asgi-pallets",
+    "raw": "asgi-ours",
+}
+
+# scenario -> (path, participants)
+SCENARIOS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "async_hello": ("/", ("ours", "starlette", "fastapi", "quart", "raw")),
+    "async_param": ("/user/42", ("ours", "starlette", "fastapi", "quart")),
+    "sync_hello": ("/sync", ("ours", "pallets-a2wsgi")),
+}
+
+TARGETS = {
+    "async hello in-process: ours / Starlette": ("inproc", "async_hello", "ours", "starlette", 1.0),
+    "async hello in-process: ours / Quart": ("inproc", "async_hello", "ours", "quart", 2.0),
+    "async hello under uvicorn: ours / Starlette": ("e2e", "async_hello", "ours", "starlette", 0.9),
+    "sync hello under uvicorn: ours / Pallets+a2wsgi": ("e2e", "sync_hello", "ours", "pallets-a2wsgi", 2.0),
+    "async view: ours under uvicorn / Pallets under gunicorn": (
+        "e2e", "async_view", "ours", "pallets-gunicorn", 5.0),
+}
+
+
+# -- the apps (built inside the harness venv) ----------------------------------
+
+
+def _flask_like(module: t.Any, name: str) -> t.Any:
+    app = module(name)
+
+    @app.route("/")
+    async def hello() -> str:
+        return "Hello, World!"
+
+    for i in range(50):
+        app.add_url_rule(f"/other{i}/<int:x>", f"other{i}", lambda x: "other")
+
+    @app.route("/user/<int:user_id>")
+    async def user(user_id: int) -> dict[str, t.Any]:
+        return {"id": user_id, "name": "user"}
+
+    @app.route("/sync")
+    def sync_hello() -> str:
+        return "Hello, World!"
+
+    return app
+
+
+def build(name: str) -> t.Any:
+    """The ASGI callable for a participant."""
+    if name == "ours":
+        import flask
+
+        assert getattr(flask, "__implementation__", None) == "nimble"
+        return _flask_like(flask.Flask, "bench").asgi_app
+    if name == "pallets-a2wsgi":
+        import flask
+        from a2wsgi import WSGIMiddleware
+
+        return WSGIMiddleware(_flask_like(flask.Flask, "bench"))
+    if name == "quart":
+        import quart
+
+        return _flask_like(quart.Quart, "bench")
+    if name == "starlette":
+        from starlette.applications import Starlette
+        from starlette.responses import JSONResponse, PlainTextResponse
+        from starlette.routing import Route
+
+        async def hello(request: t.Any) -> t.Any:
+            return PlainTextResponse("Hello, World!")
+
+        async def user(request: t.Any) -> t.Any:
+            return JSONResponse({"id": request.path_params["user_id"], "name": "user"})
+
+        async def other(request: t.Any) -> t.Any:
+            return PlainTextResponse("other")
+
+        routes = [Route("/", hello)]
+        routes += [Route(f"/other{i}/{{x:int}}", other) for i in range(50)]
+        routes.append(Route("/user/{user_id:int}", user))
+        return Starlette(routes=routes)
+    if name == "fastapi":
+        from fastapi import FastAPI
+        from fastapi.responses import PlainTextResponse
+
+        api = FastAPI()
+
+        @api.get("/", response_class=PlainTextResponse)
+        async def fhello() -> str:
+            return "Hello, World!"
+
+        for i in range(50):
+            api.add_api_route(f"/other{i}/{{x}}", lambda x: "other", methods=["GET"])
+
+        @api.get("/user/{user_id}")
+        async def fuser(user_id: int) -> dict[str, t.Any]:
+            return {"id": user_id, "name": "user"}
+
+        return api
+    if name == "raw":
+        start = {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"text/plain"), (b"content-length", b"13")],
+        }
+        body = {"type": "http.response.body", "body": b"Hello, World!"}
+
+        async def raw(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+            await send(start)
+            await send(body)
+
+        return raw
+    raise ValueError(name)
+
+
+# -- in-process harness ---------------------------------------------------------
+
+
+def _scope(path: str) -> dict[str, t.Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"127.0.0.1:8000"), (b"user-agent", b"bench"), (b"accept", b"*/*")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def _once(app: t.Any, scope: dict[str, t.Any], out: list[t.Any] | None) -> None:
+    # The same receive for everyone: the body once, then a disconnect only
+    # after the response (frameworks that watch for one must not spin).
+    done = asyncio.Event()
+    state = [False]
+
+    async def receive() -> dict[str, t.Any]:
+        if not state[0]:
+            state[0] = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await done.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        if out is not None:
+            out.append(message)
+        if message["type"] == "http.response.body" and not message.get("more_body"):
+            done.set()
+
+    await app(dict(scope), receive, send)
+    done.set()
+
+
+def harness(names: list[str]) -> None:
+    """Answer commands on stdin, one JSON line each, for the driver."""
+    apps = {name: build(name) for name in names}
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    for name, app in apps.items():
+        if name in ("quart", "starlette", "fastapi"):
+            _lifespan_start(loop, app)
+    print(json.dumps({"ready": True}), flush=True)
+    for line in sys.stdin:
+        cmd = json.loads(line)
+        app, scope = apps[cmd["name"]], _scope(cmd["path"])
+        if cmd["op"] == "check":
+            out: list[t.Any] = []
+            loop.run_until_complete(_once(app, scope, out))
+            status = next(m["status"] for m in out if m["type"] == "http.response.start")
+            body = b"".join(m.get("body", b"") for m in out if m["type"] == "http.response.body")
+            print(json.dumps({"status": status, "body": body.decode("latin-1")}), flush=True)
+        else:
+            n = cmd["n"]
+
+            async def many(n: int = n, app: t.Any = app, scope: t.Any = scope) -> float:
+                start = time.perf_counter()
+                for _ in range(n):
+                    await _once(app, scope, None)
+                return time.perf_counter() - start
+
+            elapsed = loop.run_until_complete(many())
+            print(json.dumps({"rps": n / elapsed}), flush=True)
+
+
+def _lifespan_start(loop: asyncio.AbstractEventLoop, app: t.Any) -> None:
+    queue: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
+    started = asyncio.Event()
+
+    async def receive() -> dict[str, t.Any]:
+        return await queue.get()
+
+    async def send(message: dict[str, t.Any]) -> None:
+        started.set()
+
+    queue.put_nowait({"type": "lifespan.startup"})
+    loop.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, receive, send))
+    loop.run_until_complete(asyncio.wait_for(started.wait(), 10))
+
+
+# -- driver -------------------------------------------------------------------------
+
+
+def log(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def py(venv: str) -> Path:
+    return CACHE / venv / "bin" / "python"
+
+
+def ensure_venv(name: str) -> str | None:
+    vdir = CACHE / name
+    stamp = vdir / ".asgi-stamp"
+    text = json.dumps({"reqs": VENVS[name], "c": CONSTRAINTS, "py": sys.version})
+    if stamp.exists() and stamp.read_text() == text:
+        return None
+    log(f"  creating venv {vdir.relative_to(ROOT)} ...")
+    shutil.rmtree(vdir, ignore_errors=True)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    constraints = CACHE / "asgi-constraints.txt"
+    constraints.write_text(CONSTRAINTS)
+    for cmd in (
+        [sys.executable, "-m", "venv", str(vdir)],
+        [str(py(name)), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         "-c", str(constraints), *VENVS[name]],
+    ):
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode:
+            return proc.stderr[-2000:]
+    stamp.write_text(text)
+    return None
+
+
+class Harness:
+    def __init__(self, venv: str, names: list[str]) -> None:
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+        self.proc = subprocess.Popen(
+            [str(py(venv)), str(Path(__file__)), "--harness", ",".join(names)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env, cwd=CACHE,
+        )
+        self._read()
+
+    def _read(self) -> dict[str, t.Any]:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("harness exited")
+        return t.cast(dict[str, t.Any], json.loads(line))
+
+    def ask(self, **cmd: t.Any) -> dict[str, t.Any]:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(cmd) + "\n")
+        self.proc.stdin.flush()
+        return self._read()
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(10)
+
+
+def run_inprocess(rounds: int, seconds: float) -> tuple[dict[str, dict[str, float]], list[str]]:
+    by_venv: dict[str, list[str]] = {}
+    for name, venv in PARTICIPANTS.items():
+        by_venv.setdefault(venv, []).append(name)
+    harnesses = {venv: Harness(venv, names) for venv, names in by_venv.items()}
+    problems: list[str] = []
+    results: dict[str, dict[str, float]] = {}
+    try:
+        for scenario, (path, names) in SCENARIOS.items():
+            answers = {n: harnesses[PARTICIPANTS[n]].ask(op="check", name=n, path=path) for n in names}
+            bodies = {json.dumps(a, sort_keys=True) for n, a in answers.items() if n != "raw"}
+            if scenario == "async_param":
+                # Same JSON value; the spacing is each framework's own.
+                bodies = {json.dumps(json.loads(a["body"])) + str(a["status"]) for a in answers.values()}
+            if len(bodies) != 1:
+                problems.append(f"{scenario}: answers differ: {answers}")
+            samples: dict[str, list[float]] = {n: [] for n in names}
+            for _ in range(rounds):
+                for n in names:
+                    h = harnesses[PARTICIPANTS[n]]
+                    warm = h.ask(op="run", name=n, path=path, n=200)["rps"]
+                    count = max(200, int(warm * seconds))
+                    samples[n].append(h.ask(op="run", name=n, path=path, n=count)["rps"])
+            results[scenario] = {n: statistics.median(v) for n, v in samples.items()}
+            log(f"  in-process {scenario}: " + ", ".join(f"{n} {v:,.0f}" for n, v in results[scenario].items()))
+    finally:
+        for h in harnesses.values():
+            h.close()
+    return results, problems
+
+
+# -- end to end ---------------------------------------------------------------------------
+
+SERVER_APP = '''
+import sys
+sys.path.insert(0, {here!r})
+import asgi_bench
+{name} = asgi_bench.build({participant!r})
+'''
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wrk(port: int, path: str, seconds: int) -> tuple[float, int]:
+    out = subprocess.run(
+        ["wrk", "-t1", "-c10", f"-d{seconds}s", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, timeout=seconds + 30,
+    ).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return rps, int(bad.group(1)) if bad else 0
+
+
+def _serve(kind: str, venv: str, participant: str, port: int) -> subprocess.Popen[bytes]:
+    module_dir = CACHE / "asgi-apps"
+    module_dir.mkdir(parents=True, exist_ok=True)
+    mod = f"app_{participant.replace('-', '_')}"
+    (module_dir / f"{mod}.py").write_text(
+        SERVER_APP.format(here=str(HERE), name="application", participant=participant)
+    )
+    python = str(py(venv))
+    if kind == "uvicorn":
+        cmd = [python, "-m", "uvicorn", f"{mod}:application", "--port", str(port),
+               "--host", "127.0.0.1", "--workers", "1", "--log-level", "warning", "--no-access-log"]
+    elif kind == "gunicorn":
+        # Pallets Flask's own app object over WSGI (its async view runs
+        # through asgiref in the sync worker).
+        (module_dir / f"{mod}_wsgi.py").write_text(
+            f"import sys\nsys.path.insert(0, {str(HERE)!r})\nimport asgi_bench, flask\n"
+            f"application = asgi_bench._flask_like(flask.Flask, 'bench')\n"
+        )
+        cmd = [python, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", f"{mod}_wsgi:application"]
+    else:  # granian-wsgi
+        (module_dir / f"{mod}_wsgi.py").write_text(
+            f"import sys\nsys.path.insert(0, {str(HERE)!r})\nimport asgi_bench, flask\n"
+            f"application = asgi_bench._flask_like(flask.Flask, 'bench')\n"
+        )
+        cmd = [python, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1",
+               "--port", str(port), "--workers", "1", "--log-level", "warning", f"{mod}_wsgi:application"]
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env["PYTHONPATH"] = str(module_dir)
+    proc = subprocess.Popen(cmd, cwd=module_dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc
+        except OSError:
+            time.sleep(0.2)
+    proc.kill()
+    raise RuntimeError(f"{kind} for {participant} did not start")
+
+
+# (label, scenario, server, venv, participant, path)
+E2E = [
+    ("async_hello", "uvicorn", "asgi-ours", "ours", "/"),
+    ("async_hello", "uvicorn", "asgi-starlette", "starlette", "/"),
+    ("async_hello", "uvicorn", "asgi-starlette", "fastapi", "/"),
+    ("async_hello", "uvicorn", "asgi-quart", "quart", "/"),
+    ("async_param", "uvicorn", "asgi-ours", "ours", "/user/42"),
+    ("async_param", "uvicorn", "asgi-starlette", "starlette", "/user/42"),
+    ("async_param", "uvicorn", "asgi-starlette", "fastapi", "/user/42"),
+    ("async_param", "uvicorn", "asgi-quart", "quart", "/user/42"),
+    ("sync_hello", "uvicorn", "asgi-ours", "ours", "/sync"),
+    ("sync_hello", "uvicorn", "asgi-pallets", "pallets-a2wsgi", "/sync"),
+    ("async_view", "uvicorn", "asgi-ours", "ours", "/"),
+    ("async_view", "gunicorn", "asgi-pallets", "pallets-gunicorn", "/"),
+    ("wsgi_hello", "granian-wsgi", "asgi-ours", "ours-granian", "/sync"),
+    ("wsgi_hello", "granian-wsgi", "asgi-pallets", "pallets-granian", "/sync"),
+]
+
+
+def run_e2e(seconds: int, rounds: int) -> dict[str, dict[str, tuple[float, int]]]:
+    if shutil.which("wrk") is None:
+        log("  wrk is not installed: end-to-end part skipped")
+        return {}
+    samples: dict[tuple[str, str], list[tuple[float, int]]] = {}
+    for _ in range(rounds):
+        for scenario, server, venv, participant, path in E2E:
+            port = _free_port()
+            proc = _serve(server, venv, participant, port)
+            try:
+                _wrk(port, path, 1)  # warm-up
+                samples.setdefault((scenario, participant), []).append(_wrk(port, path, seconds))
+            finally:
+                proc.terminate()
+                proc.wait(10)
+    out: dict[str, dict[str, tuple[float, int]]] = {}
+    for (scenario, participant), values in samples.items():
+        rps = statistics.median(v[0] for v in values)
+        out.setdefault(scenario, {})[participant] = (rps, sum(v[1] for v in values))
+        log(f"  e2e {scenario} {participant}: {rps:,.0f} req/s, non-2xx {sum(v[1] for v in values)}")
+    return out
+
+
+# -- report ---------------------------------------------------------------------------------
+
+
+def section(inproc: dict[str, dict[str, float]], e2e: dict[str, dict[str, tuple[float, int]]],
+            problems: list[str]) -> str:
+    lines = [MARK_BEGIN, "## ASGI (`benchmarks/asgi_bench.py`)", ""]
+    lines.append(f"Run at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, requests/s. "
+                 "In-process: the ASGI callable awaited in one event loop with a prepared "
+                 "scope, receive and send (median of rounds, participants alternating). "
+                 "End to end: 1 server worker on loopback, `wrk -t1 -c10`.")
+    lines.append("")
+    if problems:
+        lines += ["**Differences found:**", ""] + [f"- {p}" for p in problems] + [""]
+    lines += ["| in-process | " + " | ".join(PARTICIPANTS) + " |",
+              "|---|" + "---|" * len(PARTICIPANTS)]
+    for scenario, values in inproc.items():
+        lines.append(f"| {scenario} | " + " | ".join(
+            f"{values[n]:,.0f}" if n in values else "" for n in PARTICIPANTS) + " |")
+    if e2e:
+        names = sorted({p for v in e2e.values() for p in v})
+        lines += ["", "| end to end | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+        for scenario, values in e2e.items():
+            lines.append(f"| {scenario} | " + " | ".join(
+                (f"{values[n][0]:,.0f}" + (f" ({values[n][1]} non-2xx)" if values[n][1] else ""))
+                if n in values else "" for n in names) + " |")
+    lines += ["", "| target | ratio | goal | met |", "|---|---|---|---|"]
+    for label, (part, scenario, ours, other, goal) in TARGETS.items():
+        table: t.Any = inproc if part == "inproc" else {s: {k: v[0] for k, v in d.items()} for s, d in e2e.items()}
+        try:
+            ratio = table[scenario][ours] / table[scenario][other]
+        except (KeyError, ZeroDivisionError):
+            lines.append(f"| {label} | n/a | {goal}x | not measured |")
+            continue
+        lines.append(f"| {label} | {ratio:.2f}x | {goal}x | {'yes' if ratio >= goal else 'NO'} |")
+    if "wsgi_hello" in e2e:
+        values = e2e["wsgi_hello"]
+        if "ours-granian" in values and "pallets-granian" in values:
+            lines.append(f"| WSGI hello under granian: ours / Pallets | "
+                         f"{values['ours-granian'][0] / values['pallets-granian'][0]:.2f}x | - | - |")
+    lines += ["", MARK_END]
+    return "\n".join(lines) + "\n"
+
+
+def write(text: str) -> None:
+    current = OUTPUT.read_text() if OUTPUT.exists() else ""
+    if MARK_BEGIN in current and MARK_END in current:
+        head, _, rest = current.partition(MARK_BEGIN)
+        _, _, tail = rest.partition(MARK_END + "\n")
+        OUTPUT.write_text(head + text + tail)
+    else:
+        OUTPUT.write_text(current.rstrip("\n") + "\n\n" + text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--harness")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--no-e2e", action="store_true")
+    args = parser.parse_args(argv)
+    if args.harness:
+        harness(args.harness.split(","))
+        return 0
+    log("ASGI benchmarks")
+    for venv in VENVS:
+        error = ensure_venv(venv)
+        if error:
+            log(f"!!! venv {venv} could not be built:\n{error}")
+            return 1
+    rounds, seconds = (2, 0.3) if args.quick else (5, 1.0)
+    inproc, problems = run_inprocess(rounds, seconds)
+    e2e = {} if args.no_e2e else run_e2e(2 if args.quick else 4, 1 if args.quick else 2)
+    text = section(inproc, e2e, problems)
+    write(text)
+    log(text)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The example app's browser tests again, with the blog served by uvicorn
+through ``app.asgi_app`` instead of Werkzeug's WSGI server.
+
+The tests and the ``browser`` fixture are the example's own
+(``examples/blog/tests/test_browser.py``), loaded from its file; only
+``live_server`` is replaced. Skips come from that module (selenium,
+Chromium) or from uvicorn being absent.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import sys
+import threading
+import time
+import typing as t
+from pathlib import Path
+
+import pytest
+
+BLOG = Path(__file__).resolve().parents[1] / "examples" / "blog"
+sys.path.insert(0, os.fspath(BLOG))
+
+uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (pip install -e '.[dev]')")
+
+_spec = importlib.util.spec_from_file_location("blog_browser_tests", BLOG / "tests" / "test_browser.py")
+assert _spec is not None and _spec.loader is not None
+_tests = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_tests)
+
+browser = _tests.browser
+globals().update({name: value for name, value in vars(_tests).items() if name.startswith("test_")})
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> t.Iterator[str]:
+    """The blog under uvicorn (in a thread) on a free loopback port."""
+    from blog import create_app
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "browser", "DATABASE": os.fspath(tmp_path / "e2e.sqlite3")}
+    )
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app.asgi_app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
+    thread = threading.Thread(target=server.run, name="blog-uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
