@@ -20,6 +20,8 @@ from click.testing import Result
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._ws_testing import WebSocketRejected as WebSocketRejected
+from ._ws_testing import WebSocketTestSession
 from .pipeline import PRESERVE_CONTEXT_KEY
 from .sessions import SessionMixin
 
@@ -216,6 +218,11 @@ class FlaskClient(Client):
             self._context_stack.enter_context(self._new_contexts.pop(0))
 
         return response
+
+    def websocket(self, path: str, **kwargs: t.Any) -> WebSocketTestSession:
+        """A WebSocket connection to ``path`` for a ``with`` block, sending
+        this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`."""
+        return WebSocketTestSession(self, path, **kwargs)
 
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:
