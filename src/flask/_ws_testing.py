@@ -190,12 +190,18 @@ class WebSocketTestSession:
         """Close the connection from the client's side."""
         if not self._closed:
             self._closed = True
-            self._put({"type": "websocket.disconnect", "code": code, "reason": reason})
+            try:
+                self._put({"type": "websocket.disconnect", "code": code, "reason": reason})
+            except (WebSocketDisconnect, RuntimeError):
+                pass  # the handler has ended already
 
     def _put(self, message: t.MutableMapping[str, t.Any]) -> None:
         if self._loop is None or self._to_app is None or self._loop.is_closed():
             raise WebSocketDisconnect(self.close_code or 1006, "The handler ended.")
-        self._loop.call_soon_threadsafe(self._to_app.put_nowait, message)
+        try:
+            self._loop.call_soon_threadsafe(self._to_app.put_nowait, message)
+        except RuntimeError:  # the loop closed just now
+            raise WebSocketDisconnect(self.close_code or 1006, "The handler ended.") from None
 
     def _next(self, timeout: float | None = None) -> t.MutableMapping[str, t.Any]:
         wait = self.timeout if timeout is None else timeout

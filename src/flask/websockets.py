@@ -91,19 +91,21 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
         ctx.url_adapter  # noqa: B018
         ctx.push()
         try:
-            await _lifecycle(app, conn, ctx.request)
+            error = await _lifecycle(app, conn, ctx.request)
         except BaseException as e:
             error = e
             raise
     finally:
         try:
             if ctx._cv_tokens:
-                ctx.pop(None if isinstance(error, WebSocketDisconnect) else error)
+                ctx.pop(error)
         finally:
             _cv_websocket.reset(token)
 
 
-async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> None:
+async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception | None:
+    """Run the connection; return the error teardown functions should see
+    (like a request's, one that was handled by a 500 answer)."""
     rv: t.Any = None
     try:
         rv = _refusal(app, request)
@@ -112,11 +114,10 @@ async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> None:
         if rv is None:
             rv = await _handler(app, conn, request)
     except WebSocketDisconnect:
-        return  # the client left (or sent too much): nothing to answer
+        return None  # the client left (or sent too much): nothing to answer
     except Exception as e:
         if conn._state != _CONNECTING:
-            await _fail_open(app, conn, e)
-            return
+            return await _fail_open(app, conn, e)
         rv = await _fail_handshake(app, conn, e)
     response = None
     if rv is not None and conn._state == _CONNECTING:
@@ -129,6 +130,7 @@ async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> None:
         await _refuse(conn, response)
     elif conn._state != _CLOSED:
         await conn.close(1000)
+    return None
 
 
 def _refusal(app: Flask, request: Request) -> HTTPException | None:
@@ -275,14 +277,17 @@ async def _fail_handshake(app: Flask, conn: WebSocket, e: Exception) -> t.Any:
             raise
 
 
-async def _fail_open(app: Flask, conn: WebSocket, e: Exception) -> None:
+async def _fail_open(app: Flask, conn: WebSocket, e: Exception) -> Exception | None:
     """An error after accept: error handlers and logging, then close with
-    1011 (an error handler's return value has nowhere to go)."""
+    1011 (an error handler's return value has nowhere to go). Returns the
+    error if no handler took it."""
     try:
         try:
             app.handle_user_exception(e)
+            return None
         except Exception as unhandled:
             app.handle_exception(unhandled)
+            return unhandled
     finally:
         if conn._state == _OPEN:
             await conn.close(1011, "Internal error")
