@@ -18,6 +18,7 @@ import typing as t
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import Headers
     from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.datastructures import MultiDict
     from werkzeug.routing import Rule
 
     from .app import Flask
@@ -28,6 +29,10 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 _CONNECTING, _OPEN, _CLOSED = 0, 1, 2
 _NO_LIMIT = 1 << 62
+#: ``WEBSOCKET_MAX_MESSAGE_SIZE`` when the config does not set it. The
+#: WebSocket keys are read with defaults rather than added to
+#: ``default_config``, which stays exactly Flask 3.1's.
+DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
 
 
 class WebSocketDisconnect(Exception):
@@ -55,7 +60,7 @@ class _Handshake:
     @property
     def path(self) -> str:
         """The requested path, without the application root."""
-        return self.request.path
+        return t.cast(str, self.request.path)
 
     @property
     def full_path(self) -> str:
@@ -73,14 +78,14 @@ class _Handshake:
         return self.request.host
 
     @property
-    def args(self) -> ImmutableMultiDict[str, str]:
+    def args(self) -> MultiDict[str, str]:
         """The query string arguments."""
         return self.request.args
 
     @property
     def headers(self) -> Headers:
         """The handshake's request headers."""
-        return self.request.headers
+        return t.cast("Headers", self.request.headers)
 
     @property
     def cookies(self) -> ImmutableMultiDict[str, str]:
@@ -110,7 +115,7 @@ class _Handshake:
     @property
     def remote_addr(self) -> str | None:
         """The client's address."""
-        return self.request.remote_addr
+        return t.cast("str | None", self.request.remote_addr)
 
     @property
     def scheme(self) -> str:
@@ -143,7 +148,7 @@ class WebSocket(_Handshake):
         self._state = _CONNECTING
         self._accepted = False
         self._close_code = 1000
-        limit = app.config.get("WEBSOCKET_MAX_MESSAGE_SIZE")
+        limit = app.config.get("WEBSOCKET_MAX_MESSAGE_SIZE", DEFAULT_MAX_MESSAGE_SIZE)
         self.max_message_size: int | None = limit
         self._limit = _NO_LIMIT if limit is None else int(limit)
         # A str of at most this many characters cannot pass the limit in
@@ -174,7 +179,10 @@ class WebSocket(_Handshake):
             raise RuntimeError("The WebSocket connection was already accepted or closed.")
         message: dict[str, t.Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = headers.items() if isinstance(headers, t.Mapping) else headers
+            items = t.cast(
+                "t.Iterable[tuple[str, str]]",
+                headers.items() if isinstance(headers, t.Mapping) else headers,
+            )
             message["headers"] = [
                 (name.lower().encode("latin1"), value.encode("latin1")) for name, value in items
             ]
@@ -200,7 +208,7 @@ class WebSocket(_Handshake):
             data = message.get("bytes") or b""
             if len(data) > self._limit:
                 await self._check_size(len(data))
-            return data  # type: ignore[no-any-return]
+            return data
         if message["type"] == "websocket.disconnect":
             self._state = _CLOSED
             self._close_code = message.get("code") or 1005
@@ -317,7 +325,7 @@ class SyncWebSocket(_Handshake):
         """The next message; ``None`` if ``timeout`` seconds pass first."""
         future = asyncio.run_coroutine_threadsafe(self.conn.receive(), self._loop)
         try:
-            return future.result(timeout)  # type: ignore[no-any-return]
+            return future.result(timeout)
         except concurrent.futures.TimeoutError:
             future.cancel()
             return None

@@ -51,7 +51,7 @@ def with_http_debugger(app: Flask, entry: ASGIApp) -> tuple[ASGIApp, bool]:
         return entry, False
     from werkzeug.debug import DebuggedApplication
 
-    http = WsgiToAsgi(DebuggedApplication(app, evalex=True))
+    http = WsgiToAsgi(DebuggedApplication(app, evalex=True))  # type: ignore[no-untyped-call]
 
     async def serve(scope: t.MutableMapping[str, t.Any], receive: t.Any, send: t.Any) -> None:
         if scope["type"] == "http":

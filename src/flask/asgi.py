@@ -60,9 +60,9 @@ def environ_from_scope(scope: t.Mapping[str, t.Any], body: t.IO[bytes]) -> dict[
 
 async def asgi_app(
     app: Flask,
-    scope: dict[str, t.Any],
-    receive: t.Callable[[], t.Awaitable[dict[str, t.Any]]],
-    send: t.Callable[[dict[str, t.Any]], t.Awaitable[None]],
+    scope: t.MutableMapping[str, t.Any],
+    receive: t.Callable[[], t.Awaitable[t.MutableMapping[str, t.Any]]],
+    send: t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]],
 ) -> None:
     """Serve one ASGI connection of ``app`` (websocket scopes only)."""
     kind = scope["type"]

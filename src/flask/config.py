@@ -257,9 +257,4 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "TEMPLATES_AUTO_RELOAD": None,
     "MAX_COOKIE_SIZE": 4093,
     "PROVIDE_AUTOMATIC_OPTIONS": True,
-    # WebSocket routes (flask.websockets): largest message a handler
-    # receives (bytes; None for no limit), and Origins allowed besides the
-    # page's own (a list, or "*" for any).
-    "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
-    "WEBSOCKET_ALLOWED_ORIGINS": None,
 }

@@ -74,7 +74,7 @@ class WebSocketContext(RequestContext):
             self.request.routing_exception = e
         else:
             self.request.url_rule = rule
-            self.request.view_args = args
+            self.request.view_args = dict(args)
 
 
 async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Receive, send: Send) -> None:
