@@ -688,3 +688,27 @@ def test_wsgi_upgrade_request_gets_clear_4xx(app):
 def test_wsgi_upgrade_to_unknown_path_is_404(app):
     rv = app.test_client().get("/nope", headers={"Upgrade": "websocket", "Connection": "Upgrade"})
     assert rv.status_code == 404
+
+
+def test_short_text_is_not_encoded_for_the_size_check(app):
+    # The shortcut: a str of at most limit // 4 characters cannot exceed the
+    # limit in UTF-8, so it is not encoded; a longer one is measured.
+    app.config["WEBSOCKET_MAX_MESSAGE_SIZE"] = 8
+    encoded = []
+
+    class Counting(str):
+        def encode(self, *args, **kwargs):  # type: ignore[override]
+            encoded.append(str(self))
+            return str.encode(self, *args, **kwargs)
+
+    @app.websocket("/ws")
+    async def handler():
+        while True:
+            await websocket.send(await websocket.receive())
+
+    with app.test_client().websocket("/ws") as ws:
+        ws.send(Counting("ab"))  # 2 <= 8 // 4
+        assert ws.receive() == "ab"
+        ws.send(Counting("abcdefg"))  # 7 characters: measured, 7 bytes, allowed
+        assert ws.receive() == "abcdefg"
+    assert encoded == ["abcdefg"]

@@ -223,6 +223,8 @@ class WebSocket(_Handshake):
             message: dict[str, t.Any] = {"type": "websocket.send", "text": data}
         elif isinstance(data, (bytes, bytearray, memoryview)):
             message = {"type": "websocket.send", "bytes": bytes(data)}
+        elif isinstance(data, str):  # a subclass (Markup, ...)
+            message = {"type": "websocket.send", "text": str(data)}
         else:
             raise TypeError(f"WebSocket messages are str or bytes, not {type(data).__name__}.")
         try:
