@@ -712,3 +712,30 @@ def test_short_text_is_not_encoded_for_the_size_check(app):
         ws.send(Counting("abcdefg"))  # 7 characters: measured, 7 bytes, allowed
         assert ws.receive() == "abcdefg"
     assert encoded == ["abcdefg"]
+
+
+def test_websocket_proxy_reads_the_context_variable_directly(app):
+    # The shortcut: the proxy does not go through LocalProxy's
+    # _get_current_object; it must still give the connection's attributes.
+    from flask.globals import _cv_websocket
+
+    def generic_path():
+        raise AssertionError("the generic proxy path was taken")
+
+    seen = []
+
+    @app.websocket("/ws/<int:n>")
+    async def handler(n):
+        proxy_getter = object.__getattribute__(websocket, "_get_current_object")
+        object.__setattr__(websocket, "_get_current_object", generic_path)
+        try:
+            seen.append((websocket.path, websocket.view_args, websocket.accepted))
+        finally:
+            object.__setattr__(websocket, "_get_current_object", proxy_getter)
+        conn = _cv_websocket.get()
+        seen.append((conn.path, conn.view_args, conn.accepted))
+        await websocket.send("ok")
+
+    with app.test_client().websocket("/ws/3") as ws:
+        assert ws.receive() == "ok"
+    assert seen == [("/ws/3", {"n": 3}, False)] * 2
