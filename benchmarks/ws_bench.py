@@ -39,7 +39,15 @@ HARNESS = BENCH / "ws_harness.py"
 GOALS = {"starlette": 1.0, "quart": 1.5}
 
 
-def _harness(target: str, mode: str, scenario: str, seconds: float, port: int = 0) -> float | None:
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    import os
+
+    fields = open(f"/proc/{pid}/stat").read().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _harness(target: str, mode: str, scenario: str, seconds: float, port: int = 0) -> dict[str, float] | None:
     cmd = [str(venv_python(TARGETS[target])), str(HARNESS), target, mode, scenario, str(seconds)]
     if port:
         cmd.append(str(port))
@@ -49,7 +57,7 @@ def _harness(target: str, mode: str, scenario: str, seconds: float, port: int = 
         log(f"  {target} {mode} {scenario}: timed out")
         return None
     try:
-        return float(json.loads(proc.stdout.strip().splitlines()[-1])["rate"])
+        return {k: float(v) for k, v in json.loads(proc.stdout.strip().splitlines()[-1]).items()}
     except (ValueError, IndexError, KeyError):
         log(f"  {target} {mode} {scenario} failed: {proc.stderr[-1500:]}")
         return None
@@ -89,14 +97,14 @@ def run_ws(venvs_ok: dict[str, bool], settings: dict[str, t.Any]) -> dict[str, t
     targets = [name for name, venv in TARGETS.items() if venvs_ok.get(venv)]
     rounds = 2 if settings["quick"] else 5
     seconds = 0.3 if settings["quick"] else 1.0
-    out: dict[str, t.Any] = {"rounds": rounds, "seconds": seconds, "inprocess": {}, "uvicorn": {}}
+    out: dict[str, t.Any] = {"rounds": rounds, "seconds": seconds, "inprocess": {}, "uvicorn": {}, "uvicorn_cpu": {}}
     for scenario in SCENARIOS:
         rates: dict[str, list[float]] = {name: [] for name in targets}
         for i in range(rounds):
             for name in targets[i % len(targets):] + targets[: i % len(targets)]:
-                rate = _harness(name, "inproc", scenario, seconds)
-                if rate is not None:
-                    rates[name].append(rate)
+                got = _harness(name, "inproc", scenario, seconds)
+                if got is not None:
+                    rates[name].append(got["rate"])
         out["inprocess"][scenario] = _stats(rates)
         log(f"  in-process {scenario}: " + _line(out["inprocess"][scenario]))
     servers = {}
@@ -107,14 +115,22 @@ def run_ws(venvs_ok: dict[str, bool], settings: dict[str, t.Any]) -> dict[str, t
                 servers[name] = started
         for scenario in SCENARIOS:
             rates = {name: [] for name in servers}
+            per_cpu: dict[str, list[float]] = {name: [] for name in servers}
             for i in range(rounds):
                 names = list(servers)
                 for name in names[i % len(names):] + names[: i % len(names)]:
-                    rate = _harness(name, "client", scenario, seconds, servers[name][1])
-                    if rate is not None:
-                        rates[name].append(rate)
+                    proc, port = servers[name]
+                    before = _cpu_seconds(proc.pid)
+                    got = _harness(name, "client", scenario, seconds, port)
+                    used = _cpu_seconds(proc.pid) - before
+                    if got is not None:
+                        rates[name].append(got["rate"])
+                        if used > 0:
+                            per_cpu[name].append(got["n"] / used)
             out["uvicorn"][scenario] = _stats(rates)
+            out["uvicorn_cpu"][scenario] = _stats(per_cpu)
             log(f"  uvicorn {scenario}: " + _line(out["uvicorn"][scenario]))
+            log(f"  uvicorn {scenario} per server CPU second: " + _line(out["uvicorn_cpu"][scenario]))
     finally:
         for proc, _ in servers.values():
             kill_group(proc)
@@ -150,14 +166,23 @@ def section(data: dict[str, t.Any]) -> list[str]:
         "",
         "Echo: text round trips per second over one connection. Broadcast: one",
         "message sent on to 100 open connections, per second. In-process: the",
-        "ASGI app fed in-memory messages; uvicorn: 1 worker on loopback with",
-        f"the `websockets` client. Median of {ws['rounds']} runs of {ws['seconds']} s,",
-        "frameworks alternating (`benchmarks/ws_bench.py`).",
+        "ASGI app fed in-memory messages, rated per second of the process's",
+        "CPU time; uvicorn: 1 worker on loopback with the `websockets` client,",
+        "rated per wall-clock second and per second of the server process's",
+        "CPU time (on a shared machine the wall-clock rate mostly measures",
+        "scheduling delays between client and server).",
+        f"Median of {ws['rounds']} runs of {ws['seconds']} s, frameworks alternating",
+        "(`benchmarks/ws_bench.py`).",
         "",
         "| setting | scenario | ours | Starlette | Quart | ours / Starlette | ours / Quart |",
         "|---|---|---|---|---|---|---|",
     ]
-    for setting, label in (("inprocess", "in-process"), ("uvicorn", "uvicorn")):
+    rows = (
+        ("inprocess", "in-process (per CPU second)"),
+        ("uvicorn", "uvicorn (per second)"),
+        ("uvicorn_cpu", "uvicorn (per server CPU second)"),
+    )
+    for setting, label in rows:
         for scenario in SCENARIOS:
             stats = ws.get(setting, {}).get(scenario, {})
             cells = [f"{stats[n]['median']:,.0f}" if n in stats else "-" for n in ("ours", "starlette", "quart")]
