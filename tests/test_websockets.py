@@ -739,3 +739,37 @@ def test_websocket_proxy_reads_the_context_variable_directly(app):
     with app.test_client().websocket("/ws/3") as ws:
         assert ws.receive() == "ok"
     assert seen == [("/ws/3", {"n": 3}, False)] * 2
+
+
+def test_blueprint_app_wide_websocket_hooks(app):
+    calls = []
+    bp = Blueprint("hooks", __name__)
+    bp.before_app_websocket(lambda: calls.append("before"))
+    bp.after_app_websocket(lambda response: calls.append(("after", response)))
+    app.register_blueprint(bp)
+
+    @app.websocket("/ws")
+    async def handler():
+        await websocket.send("x")
+
+    with app.test_client().websocket("/ws") as ws:
+        assert ws.receive() == "x"
+    assert calls == ["before", ("after", None)]
+
+
+def test_after_hook_sees_and_replaces_the_refusal(app):
+    @app.after_websocket
+    def stamp(response):
+        if response is not None:
+            response.headers["X-Stamp"] = "1"
+        return response
+
+    @app.websocket("/ws")
+    async def handler():
+        abort(404)
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert info.value.status == 404
+    assert ("x-stamp", "1") in info.value.headers
