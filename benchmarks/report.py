@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import typing as t
 
+import ws_bench
+
 import harness
 
 TARGET_SCENARIO = 3.0
@@ -159,6 +161,7 @@ def render(data: dict[str, t.Any]) -> str:
     out += _references(data)
     out += _import(data)
     out += _e2e(data)
+    out += ws_bench.section(data)
     out += _method(data)
     return "\n".join(out).rstrip() + "\n"
 

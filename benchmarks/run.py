@@ -46,6 +46,7 @@ from pathlib import Path
 
 import e2e
 import report
+import ws_bench
 from common import CACHE
 from common import CHILDREN
 from common import CONSTRAINTS
@@ -62,6 +63,8 @@ from common import clean_env
 from common import log
 from common import loud
 from common import venv_python
+
+VENVS.update(ws_bench.VENVS)  # the WebSocket section's own venvs
 
 
 # -- virtualenvs -------------------------------------------------------------
@@ -342,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="short runs, for smoke-testing only")
     ap.add_argument("--scenarios", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     ap.add_argument("--no-e2e", action="store_true", help="skip the gunicorn + wrk part")
+    ap.add_argument("--no-ws", action="store_true", help="skip the WebSocket part (ws_bench.py)")
     ap.add_argument("--output", type=Path, default=OUTPUT, help="report file (default BENCHMARKS.md)")
     args = ap.parse_args(argv)
 
@@ -439,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
 
     data["elapsed_s"] = time.monotonic() - started
     (CACHE / "last-results.json").write_text(json.dumps(data, indent=1, default=str))
+    if not args.no_ws:
+        log("== WebSockets: ours, Starlette, Quart (in-process and uvicorn)")
+        data["ws"] = ws_bench.run_ws(venvs_ok, settings)
     text = report.render(data)
     args.output.write_text(text)
     log(f"\nwrote {args.output} in {data['elapsed_s']:.0f} s")

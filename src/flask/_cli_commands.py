@@ -201,7 +201,9 @@ def routes_command(sort: str, all_methods: bool) -> None:
     for rule in rules:
         cells = {
             "endpoint": rule.endpoint,
-            "methods": ", ".join(sorted((rule.methods or set()) - hidden_methods)),
+            "methods": "WEBSOCKET"
+            if rule.websocket
+            else ", ".join(sorted((rule.methods or set()) - hidden_methods)),
             "domain": getattr(rule, domain_attr) or "",
             "rule": rule.rule,
         }

@@ -394,6 +394,31 @@ def _failing_app(error: BaseException) -> WSGIApplication:
     return app
 
 
+def _serve_asgi(app: t.Any, asgi: bool | None, cert: t.Any) -> bool:
+    """Whether ``flask run`` serves over ASGI (see :mod:`flask._ws_serve`)."""
+    from ._ws_serve import has_websocket_routes
+
+    if asgi is False or (asgi is None and not has_websocket_routes(app)):
+        return False
+    import importlib.util
+
+    problem = None
+    if importlib.util.find_spec("uvicorn") is None:
+        problem = "uvicorn is not installed ('pip install uvicorn')"
+    elif cert is not None:
+        problem = "--cert is only supported by the WSGI server"
+    if problem is None:
+        return True
+    if asgi:
+        raise click.UsageError(f"Cannot serve over ASGI: {problem}.")
+    click.secho(
+        f" * WebSocket routes found, but {problem}: serving HTTP only with"
+        " the WSGI server, where WebSocket routes answer 400.",
+        fg="yellow",
+    )
+    return False
+
+
 @click.command("run", short_help="Run a development server.")
 @click.option("--host", "-h", default="127.0.0.1", help="The interface to bind to.")
 @click.option("--port", "-p", default=5000, help="The port to bind to.")
@@ -446,6 +471,12 @@ def _failing_app(error: BaseException) -> WSGIApplication:
         f" {os.path.pathsep!r}."
     ),
 )
+@click.option(
+    "--asgi/--wsgi",
+    default=None,
+    help="Serve over ASGI with uvicorn (needed for WebSocket routes) or with"
+    " Werkzeug's WSGI server. By default ASGI when the app has WebSocket routes.",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -457,6 +488,7 @@ def run_command(
     cert: ssl.SSLContext | tuple[str, str | None] | t.Literal["adhoc"] | None,
     extra_files: list[str] | None,
     exclude_patterns: list[str] | None,
+    asgi: bool | None = None,
 ) -> None:
     """Run a local development server.
 
@@ -487,6 +519,20 @@ def run_command(
         debugger = debug
 
     show_server_banner(debug, info.app_import_path)
+    if _serve_asgi(app, asgi, cert):
+        from ._ws_serve import run_asgi
+
+        run_asgi(
+            app,  # type: ignore[arg-type]
+            host,
+            port,
+            reload=reload,
+            debugger=debugger,
+            extra_files=extra_files,
+            exclude_patterns=exclude_patterns,
+            echo=click.echo,
+        )
+        return
     run_simple(
         host,
         port,

@@ -12,7 +12,9 @@ import typing as t
 from functools import update_wrapper
 from types import TracebackType
 
+from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing.exceptions import WebsocketMismatch
 
 from .globals import _cv_app
 from .globals import _cv_request
@@ -150,6 +152,16 @@ class AppContext(_PushedInWith):
             appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
 
 
+_WS_ONLY = (
+    "This URL is a WebSocket endpoint: connect to it with a WebSocket client."
+)
+_WS_NEEDS_ASGI = (
+    "This URL is a WebSocket endpoint, and WebSocket routes need an ASGI"
+    " server (for example 'uvicorn module:app.asgi_app'); this server speaks"
+    " WSGI, which cannot carry WebSocket connections."
+)
+
+
 class RequestContext(_PushedInWith):
     """Everything about one request: the request, its URL match and session.
 
@@ -237,9 +249,16 @@ class RequestContext(_PushedInWith):
         try:
             # Called only when an adapter was bound (a URL adapter exists).
             rule, args = self.url_adapter.match(return_rule=True)  # type: ignore[union-attr]
+        except WebsocketMismatch:
+            self.request.routing_exception = BadRequest(_WS_ONLY)
         except HTTPException as e:
             self.request.routing_exception = e
         else:
+            if rule.websocket:
+                # A WebSocket handshake reached the WSGI path (only a WSGI
+                # server sends one here; ASGI servers give it its own scope).
+                self.request.routing_exception = BadRequest(_WS_NEEDS_ASGI)
+                return
             self.request.url_rule = rule
             # MapAdapter.match builds a dict but declares a Mapping.
             self.request.view_args = args  # type: ignore[assignment]

@@ -152,6 +152,13 @@ class Scaffold:
         self.teardown_request_funcs: dict[
             str | None, list[t.Callable[..., t.Any]]
         ] = defaultdict(list)
+        #: WebSocket hooks by scope, like ``before_request_funcs``.
+        self.before_websocket_funcs: dict[
+            str | None, list[t.Callable[..., t.Any]]
+        ] = defaultdict(list)
+        self.after_websocket_funcs: dict[
+            str | None, list[t.Callable[..., t.Any]]
+        ] = defaultdict(list)
         self.template_context_processors: dict[
             str | None, list[t.Callable[..., t.Any]]
         ] = defaultdict(list)
@@ -290,6 +297,30 @@ class Scaffold:
         return self._method_route("PATCH", rule, options)
 
     @setupmethod
+    def websocket(self, rule: str, **options: t.Any) -> t.Callable[[T], T]:
+        """Decorate a WebSocket handler (``async def`` or ``def``) for
+        ``rule``: a Werkzeug rule with ``websocket=True``, served under ASGI
+        (see ``docs/websockets.md``). Takes ``route``'s options but
+        ``methods``."""
+        if "methods" in options:
+            raise TypeError("WebSocket routes take no 'methods' argument.")
+
+        def decorator(f: T) -> T:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                f,
+                provide_automatic_options=False,
+                methods=("GET",),
+                websocket=True,
+                **options,
+            )
+            return f
+
+        return decorator
+
+    @setupmethod
     def endpoint(self, endpoint: str) -> t.Callable[[F], F]:
         """Register the decorated function as the view of ``endpoint``."""
 
@@ -317,6 +348,21 @@ class Scaffold:
     def teardown_request(self, f: TeardownT) -> TeardownT:
         """Run ``f(error)`` when the request context is popped."""
         self.teardown_request_funcs[None].append(f)
+        return f
+
+    @setupmethod
+    def before_websocket(self, f: T) -> T:
+        """Run ``f()`` before each WebSocket handler of this scope; a
+        non-None return refuses the handshake with it as the response."""
+        self.before_websocket_funcs[None].append(f)
+        return f
+
+    @setupmethod
+    def after_websocket(self, f: T) -> T:
+        """Run ``f(response)`` after each WebSocket handler of this scope:
+        ``response`` is the refusal response, or ``None`` once accepted; a
+        non-None return replaces the refusal response."""
+        self.after_websocket_funcs[None].append(f)
         return f
 
     @setupmethod

@@ -22,6 +22,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._ws_testing import WebSocketRejected as WebSocketRejected
+from ._ws_testing import WebSocketTestSession
 from .pipeline import PRESERVE_CONTEXT_KEY
 from .sessions import SessionMixin
 
@@ -238,6 +240,11 @@ class FlaskClient(Client):
         from ._asgi_testing import run_asgi_app
 
         return run_asgi_app(self, environ)
+
+    def websocket(self, path: str, **kwargs: t.Any) -> WebSocketTestSession:
+        """A WebSocket connection to ``path`` for a ``with`` block, sending
+        this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`."""
+        return WebSocketTestSession(self, path, **kwargs)
 
     def __enter__(self) -> FlaskClient:
         if self.preserve_context:

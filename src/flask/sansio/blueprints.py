@@ -31,6 +31,8 @@ _HOOK_REGISTRIES = (
     "before_request_funcs",
     "after_request_funcs",
     "teardown_request_funcs",
+    "before_websocket_funcs",
+    "after_websocket_funcs",
     "url_default_functions",
     "url_value_preprocessors",
     "template_context_processors",
@@ -353,6 +355,18 @@ class Blueprint(Scaffold):
     def teardown_app_request(self, f: T) -> T:
         """Like :meth:`teardown_request`, for every request of the app."""
         self._on_app(lambda app: app.teardown_request_funcs.setdefault(None, []).append(f))
+        return f
+
+    @setupmethod
+    def before_app_websocket(self, f: T) -> T:
+        """Like :meth:`before_websocket`, for every WebSocket handler of the app."""
+        self._on_app(lambda app: app.before_websocket_funcs.setdefault(None, []).append(f))
+        return f
+
+    @setupmethod
+    def after_app_websocket(self, f: T) -> T:
+        """Like :meth:`after_websocket`, for every WebSocket handler of the app."""
+        self._on_app(lambda app: app.after_websocket_funcs.setdefault(None, []).append(f))
         return f
 
     @setupmethod

@@ -1,0 +1,349 @@
+"""The connection objects behind ``flask.websocket``.
+
+:class:`WebSocket` speaks ASGI's websocket messages for an ``async def``
+handler; :class:`SyncWebSocket` gives a plain ``def`` handler, which runs in
+the thread pool, the same methods as blocking calls into the event loop.
+Both read the handshake through the connection's :class:`~flask.Request`.
+
+The per-message path (``receive``/``send``) is kept to a state check, the
+ASGI call and a size check: an echo round trip is two of them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import typing as t
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from werkzeug.datastructures import Headers
+    from werkzeug.datastructures import ImmutableMultiDict
+    from werkzeug.datastructures import MultiDict
+    from werkzeug.routing import Rule
+
+    from .app import Flask
+    from .wrappers import Request
+
+    Receive = t.Callable[[], t.Awaitable[t.MutableMapping[str, t.Any]]]
+    Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
+
+_CONNECTING, _OPEN, _CLOSED = 0, 1, 2
+_NO_LIMIT = 1 << 62
+#: ``WEBSOCKET_MAX_MESSAGE_SIZE`` when the config does not set it. The
+#: WebSocket keys are read with defaults rather than added to
+#: ``default_config``, which stays exactly Flask 3.1's.
+DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
+
+
+class WebSocketDisconnect(Exception):
+    """Raised by ``receive()`` (and ``send()``) once the connection is
+    closed: by the client (its close ``code``, 1005 when it gave none, 1006
+    when the transport broke), or by the server after a message larger than
+    ``WEBSOCKET_MAX_MESSAGE_SIZE`` (1009).
+
+    A handler may catch it to clean up; left uncaught it simply ends the
+    handler, is not logged, and teardown functions see no error.
+    """
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class _Handshake:
+    """What the handshake said, shared by both flavours of connection."""
+
+    request: Request
+    scope: t.Mapping[str, t.Any]
+
+    @property
+    def path(self) -> str:
+        """The requested path, without the application root."""
+        return t.cast(str, self.request.path)
+
+    @property
+    def full_path(self) -> str:
+        """The path and query string."""
+        return self.request.full_path
+
+    @property
+    def url(self) -> str:
+        """The full URL of the handshake, with the ``ws``/``wss`` scheme."""
+        return f"{self.scheme}://{self.request.host}{self.request.script_root}{self.request.full_path.rstrip('?')}"
+
+    @property
+    def host(self) -> str:
+        """The Host header."""
+        return self.request.host
+
+    @property
+    def args(self) -> MultiDict[str, str]:
+        """The query string arguments."""
+        return self.request.args
+
+    @property
+    def headers(self) -> Headers:
+        """The handshake's request headers."""
+        return t.cast("Headers", self.request.headers)
+
+    @property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The cookies sent with the handshake."""
+        return self.request.cookies
+
+    @property
+    def view_args(self) -> dict[str, t.Any] | None:
+        """The values of the URL rule's variable parts."""
+        return self.request.view_args
+
+    @property
+    def url_rule(self) -> Rule | None:
+        """The matched URL rule."""
+        return self.request.url_rule
+
+    @property
+    def endpoint(self) -> str | None:
+        """The matched endpoint."""
+        return self.request.endpoint
+
+    @property
+    def blueprint(self) -> str | None:
+        """The name of the matched endpoint's blueprint."""
+        return self.request.blueprint
+
+    @property
+    def remote_addr(self) -> str | None:
+        """The client's address."""
+        return t.cast("str | None", self.request.remote_addr)
+
+    @property
+    def scheme(self) -> str:
+        """``"ws"`` or ``"wss"``."""
+        return "wss" if self.request.scheme in ("https", "wss") else "ws"
+
+    @property
+    def subprotocols(self) -> list[str]:
+        """The subprotocols the client offered, in its order of preference."""
+        return list(self.scope.get("subprotocols") or ())
+
+
+class WebSocket(_Handshake):
+    """One WebSocket connection, as ``flask.websocket`` in an async handler.
+
+    The connection is accepted on the first ``send`` or ``receive`` unless
+    the handler calls :meth:`accept` itself (to pick a subprotocol or add
+    headers), returns a response, or raises first (the handshake is then
+    refused, see ``docs/websockets.md``).
+    """
+
+    def __init__(
+        self, app: Flask, scope: t.Mapping[str, t.Any], receive: Receive, send: Send, request: Request
+    ) -> None:
+        self.app = app
+        self.scope = scope
+        self.request = request
+        self._receive = receive
+        self._send = send
+        self._state = _CONNECTING
+        self._accepted = False
+        self._close_code = 1000
+        limit = app.config.get("WEBSOCKET_MAX_MESSAGE_SIZE", DEFAULT_MAX_MESSAGE_SIZE)
+        self.max_message_size: int | None = limit
+        self._limit = _NO_LIMIT if limit is None else int(limit)
+        # A str of at most this many characters cannot pass the limit in
+        # UTF-8 (4 bytes a character), so most texts are never encoded.
+        self._text_limit = self._limit // 4
+        #: The subprotocol picked at accept, if any.
+        self.subprotocol: str | None = None
+        self._sync: SyncWebSocket | None = None
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the handshake was accepted (even if closed since)."""
+        return self._accepted
+
+    @property
+    def connected(self) -> bool:
+        """Whether messages can still be exchanged."""
+        return self._state == _OPEN
+
+    async def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: t.Mapping[str, str] | t.Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Accept the handshake, optionally with one of :attr:`subprotocols`
+        and extra response headers."""
+        if self._state != _CONNECTING:
+            raise RuntimeError("The WebSocket connection was already accepted or closed.")
+        message: dict[str, t.Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
+        if headers:
+            items = t.cast(
+                "t.Iterable[tuple[str, str]]",
+                headers.items() if isinstance(headers, t.Mapping) else headers,
+            )
+            message["headers"] = [
+                (name.lower().encode("latin1"), value.encode("latin1")) for name, value in items
+            ]
+        await self._send(message)
+        self._state = _OPEN
+        self._accepted = True
+        self.subprotocol = subprotocol
+
+    async def receive(self) -> str | bytes:
+        """The next message: ``str`` for a text frame, ``bytes`` for binary.
+
+        Raises :class:`WebSocketDisconnect` once the connection is closed.
+        """
+        if self._state != _OPEN:
+            await self._ready()
+        message = await self._receive()
+        if message["type"] == "websocket.receive":
+            text = message.get("text")
+            if text is not None:
+                if len(text) > self._text_limit:
+                    await self._check_size(len(text.encode()))
+                return text  # type: ignore[no-any-return]
+            data = message.get("bytes") or b""
+            if len(data) > self._limit:
+                await self._check_size(len(data))
+            return data
+        if message["type"] == "websocket.disconnect":
+            self._state = _CLOSED
+            self._close_code = message.get("code") or 1005
+            raise WebSocketDisconnect(self._close_code, message.get("reason") or "")
+        raise RuntimeError(f"Unexpected ASGI message {message['type']!r}.")
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (``str``) or binary (``bytes``) message."""
+        if self._state != _OPEN:
+            await self._ready()
+        if type(data) is str:
+            message: dict[str, t.Any] = {"type": "websocket.send", "text": data}
+        elif isinstance(data, (bytes, bytearray, memoryview)):
+            message = {"type": "websocket.send", "bytes": bytes(data)}
+        elif isinstance(data, str):  # a subclass (Markup, ...)
+            message = {"type": "websocket.send", "text": str(data)}
+        else:
+            raise TypeError(f"WebSocket messages are str or bytes, not {type(data).__name__}.")
+        try:
+            await self._send(message)
+        except OSError:
+            # ASGI servers raise an OSError for a send after the client left.
+            self._state = _CLOSED
+            self._close_code = 1006
+            raise WebSocketDisconnect(1006, "The client is gone.") from None
+
+    async def receive_json(self) -> t.Any:
+        """The next message, parsed with the app's JSON provider."""
+        return self.app.json.loads(await self.receive())
+
+    async def send_json(self, obj: t.Any) -> None:
+        """Send ``obj`` as a JSON text message (the app's JSON provider)."""
+        await self.send(self.app.json.dumps(obj))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection. Before accept, this refuses the handshake
+        (servers then answer 403). Closing twice does nothing."""
+        if self._state == _CLOSED:
+            return
+        self._state = _CLOSED
+        self._close_code = code
+        try:
+            await self._send({"type": "websocket.close", "code": code, "reason": reason})
+        except OSError:
+            pass  # the client is already gone: closed either way
+
+    async def _ready(self) -> None:
+        # Implicit accept on first use; a closed connection raises.
+        if self._state == _CONNECTING:
+            await self.accept()
+        elif self._state == _CLOSED:
+            raise WebSocketDisconnect(self._close_code, "The connection is closed.")
+
+    async def _check_size(self, size: int) -> None:
+        if size <= self._limit:
+            return
+        self.app.logger.warning(
+            "WebSocket %s: closed with 1009, a message of %d bytes is over"
+            " WEBSOCKET_MAX_MESSAGE_SIZE (%d).",
+            self.request.path,
+            size,
+            self._limit,
+        )
+        await self.close(1009, "Message too big")
+        raise WebSocketDisconnect(1009, "Message too big")
+
+    def blocking(self, loop: asyncio.AbstractEventLoop) -> SyncWebSocket:
+        """The blocking flavour of this connection, for a thread."""
+        if self._sync is None:
+            self._sync = SyncWebSocket(self, loop)
+        return self._sync
+
+
+class SyncWebSocket(_Handshake):
+    """``flask.websocket`` in a plain ``def`` handler, which runs in the
+    thread pool: the methods of :class:`WebSocket`, blocking.
+
+    It is also passed as the first argument to a handler whose first
+    parameter is not a URL variable, as Flask-Sock does, so such handlers
+    port by changing the decorator.
+    """
+
+    def __init__(self, conn: WebSocket, loop: asyncio.AbstractEventLoop) -> None:
+        self.conn = conn
+        self.request = conn.request
+        self.scope = conn.scope
+        self._loop = loop
+
+    def _wait(self, coro: t.Coroutine[t.Any, t.Any, t.Any], timeout: float | None = None) -> t.Any:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    @property
+    def subprotocol(self) -> str | None:
+        """The subprotocol picked at accept, if any."""
+        return self.conn.subprotocol
+
+    @property
+    def accepted(self) -> bool:
+        """Whether the handshake was accepted."""
+        return self.conn.accepted
+
+    @property
+    def connected(self) -> bool:
+        """Whether messages can still be exchanged."""
+        return self.conn.connected
+
+    def accept(
+        self,
+        subprotocol: str | None = None,
+        headers: t.Mapping[str, str] | t.Iterable[tuple[str, str]] | None = None,
+    ) -> None:
+        """Accept the handshake (see :meth:`WebSocket.accept`)."""
+        self._wait(self.conn.accept(subprotocol, headers))
+
+    def receive(self, timeout: float | None = None) -> str | bytes | None:
+        """The next message; ``None`` if ``timeout`` seconds pass first."""
+        future = asyncio.run_coroutine_threadsafe(self.conn.receive(), self._loop)
+        try:
+            return future.result(timeout)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            return None
+
+    def send(self, data: str | bytes) -> None:
+        """Send a text or binary message."""
+        self._wait(self.conn.send(data))
+
+    def receive_json(self) -> t.Any:
+        """The next message, parsed as JSON."""
+        return self._wait(self.conn.receive_json())
+
+    def send_json(self, obj: t.Any) -> None:
+        """Send ``obj`` as a JSON text message."""
+        self._wait(self.conn.send_json(obj))
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection (see :meth:`WebSocket.close`)."""
+        self._wait(self.conn.close(code, reason))

@@ -1,0 +1,325 @@
+"""WebSocket routes: the life of one connection under ASGI.
+
+::
+
+    serve_websocket(app, scope, receive, send)
+      websocket.connect received
+      WebSocketContext.push()          url matched with websocket=True
+      Origin check                     (WEBSOCKET_ALLOWED_ORIGINS)
+      url_value_preprocessors, before_websocket hooks
+      the handler                      async: awaited; sync: thread pool
+      after_websocket hooks            (response or None)
+      refusal or close                 HTTP denial response or close 1008;
+                                       close 1000 after a normal return
+      RequestContext.pop()             teardown_request, teardown_appcontext
+
+An error before accept becomes the handshake's HTTP answer (error handlers
+apply); an error after accept closes with 1011 after the error handlers and
+logging. ``docs/websockets.md`` is the user's guide.
+
+Nothing here runs for HTTP requests: :mod:`flask.asgi` imports this module
+for the first websocket scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import io
+import typing as t
+from urllib.parse import urlsplit
+
+from werkzeug.exceptions import Forbidden
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import NotFound
+
+from ._ws_conn import SyncWebSocket as SyncWebSocket
+from ._ws_conn import WebSocket as WebSocket
+from ._ws_conn import WebSocketDisconnect as WebSocketDisconnect
+from ._ws_conn import _CONNECTING
+from ._ws_conn import _CLOSED
+from ._ws_conn import _OPEN
+from .asgi import environ_from_scope
+from .concurrency import run_sync
+from .ctx import RequestContext
+from .globals import _cv_request
+from .globals import _cv_websocket
+from .pipeline import _scopes
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from ._ws_conn import Receive
+    from ._ws_conn import Send
+    from .app import Flask
+    from .wrappers import Request
+    from .wrappers import Response
+
+__all__ = ["SyncWebSocket", "WebSocket", "WebSocketDisconnect", "serve_websocket"]
+
+_DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+
+class WebSocketContext(RequestContext):
+    """The request context of a WebSocket handshake: the URL is matched
+    against WebSocket rules only."""
+
+    def match_request(self) -> None:
+        """Match the URL among the WebSocket rules."""
+        adapter = self.url_adapter
+        if adapter is None:
+            self.request.routing_exception = NotFound()
+            return
+        try:
+            rule, args = adapter.match(return_rule=True, websocket=True)
+        except HTTPException as e:
+            self.request.routing_exception = e
+        else:
+            self.request.url_rule = rule
+            self.request.view_args = dict(args)
+
+
+async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Receive, send: Send) -> None:
+    """Serve one ASGI ``websocket`` scope with ``app``'s WebSocket routes."""
+    first = await receive()
+    if first["type"] != "websocket.connect":
+        return  # the client left before the handshake reached us
+    ctx = WebSocketContext(app, environ_from_scope(scope, io.BytesIO()))
+    conn = WebSocket(app, scope, receive, send, ctx.request)
+    token = _cv_websocket.set(conn)
+    error: BaseException | None = None
+    try:
+        # Bind now so that push() matches through match_request() above.
+        ctx.url_adapter  # noqa: B018
+        ctx.push()
+        try:
+            error = await _lifecycle(app, conn, ctx.request)
+        except BaseException as e:
+            error = e
+            raise
+    finally:
+        try:
+            if ctx._cv_tokens:
+                ctx.pop(error)
+        finally:
+            _cv_websocket.reset(token)
+
+
+async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception | None:
+    """Run the connection; return the error teardown functions should see
+    (like a request's, one that was handled by a 500 answer)."""
+    rv: t.Any = None
+    try:
+        rv = _refusal(app, request)
+        if rv is None:
+            rv = await _before(app, conn, request)
+        if rv is None:
+            rv = await _handler(app, conn, request)
+    except WebSocketDisconnect:
+        return None  # the client left (or sent too much): nothing to answer
+    except Exception as e:
+        if conn._state != _CONNECTING:
+            return await _fail_open(app, conn, e)
+        rv = await _fail_handshake(app, conn, e)
+    response = None
+    if rv is not None and conn._state == _CONNECTING:
+        response = _as_response(app, rv, request)
+    for func in _hooks(app.after_websocket_funcs, reverse=True):
+        result = await _call(conn, func, response)
+        if response is not None and result is not None:
+            response = result
+    if response is not None:
+        await _refuse(conn, response)
+    elif conn._state != _CLOSED:
+        await conn.close(1000)
+    return None
+
+
+def _refusal(app: Flask, request: Request) -> HTTPException | None:
+    """Why the handshake must be refused before any app code runs."""
+    origin = request.headers.get("Origin")
+    if origin is not None and not origin_allowed(app, origin, request):
+        app.logger.warning(
+            "WebSocket %s refused: Origin %r is not the page's own and is not in"
+            " WEBSOCKET_ALLOWED_ORIGINS.",
+            request.path,
+            origin,
+        )
+        return Forbidden("The Origin of this WebSocket connection is not allowed.")
+    if request.routing_exception is not None:
+        raise request.routing_exception
+    if request.url_rule is None:
+        raise NotFound()
+    return None
+
+
+def origin_allowed(app: Flask, origin: str, request: Request) -> bool:
+    """Whether a handshake with this ``Origin`` header may proceed: the
+    same origin as the Host header, or one in ``WEBSOCKET_ALLOWED_ORIGINS``
+    (``"*"`` allows any).
+
+    Browsers send the cookies of the target site with a WebSocket handshake
+    from any page, and the same-origin policy does not apply to WebSockets;
+    without this check any site could act as a logged-in user (cross-site
+    WebSocket hijacking).
+    """
+    allowed = app.config.get("WEBSOCKET_ALLOWED_ORIGINS")
+    if allowed:
+        if isinstance(allowed, str):
+            allowed = (allowed,)
+        wanted = origin.rstrip("/").lower()
+        for item in allowed:
+            if item == "*" or item.rstrip("/").lower() == wanted:
+                return True
+    return _same_origin(origin, request.host, request.scheme)
+
+
+def _same_origin(origin: str, host: str, scheme: str) -> bool:
+    try:
+        parts = urlsplit(origin)
+        origin_name, origin_port = parts.hostname, parts.port
+    except ValueError:
+        return False  # "null" and other unparsable origins
+    if not origin_name or parts.scheme not in _DEFAULT_PORTS:
+        return False
+    if origin_port == _DEFAULT_PORTS[parts.scheme]:
+        origin_port = None
+    host_name, sep, port_text = host.rpartition(":")
+    if not sep or "]" in port_text:
+        host_name, port_text = host, ""
+    host_port: int | None = int(port_text) if port_text.isdigit() else None
+    # Behind a TLS proxy the Origin says https and the request http: a
+    # default port on either side means "none given".
+    if host_port == _DEFAULT_PORTS.get(scheme):
+        host_port = None
+    return origin_name == host_name.strip("[]").lower() and origin_port == host_port
+
+
+def _hooks(
+    registry: dict[str | None, list[t.Callable[..., t.Any]]], reverse: bool = False
+) -> list[t.Callable[..., t.Any]]:
+    """The hooks of the app and the handler's blueprints, outermost first
+    (innermost and newest first with ``reverse``)."""
+    funcs = [func for scope in _scopes(_cv_request.get()) for func in registry.get(scope, ())]
+    if reverse:
+        funcs.reverse()
+    return funcs
+
+
+async def _before(app: Flask, conn: WebSocket, request: Request) -> t.Any:
+    """URL value preprocessors, then ``before_websocket`` hooks; the first
+    hook returning a value refuses the handshake with it."""
+    for scope in _scopes(_cv_request.get()):
+        for func in app.url_value_preprocessors.get(scope, ()):
+            func(request.endpoint, request.view_args)
+    for func in _hooks(app.before_websocket_funcs):
+        rv = await _call(conn, func)
+        if rv is not None:
+            return rv
+    return None
+
+
+async def _handler(app: Flask, conn: WebSocket, request: Request) -> t.Any:
+    rule = request.url_rule
+    assert rule is not None
+    handler = app.view_functions[rule.endpoint]
+    args: tuple[t.Any, ...] = ()
+    if _takes_connection(handler, rule):
+        args = (conn,)
+    return await _call(conn, handler, *args, **(request.view_args or {}))
+
+
+def _takes_connection(handler: t.Callable[..., t.Any], rule: t.Any) -> bool:
+    """Whether the handler's first parameter is not a URL variable, so it
+    is given the connection (Flask-Sock's ``def echo(ws)``). Once per rule."""
+    known = rule.__dict__.get("_flask_ws_arg")
+    if known is None:
+        try:
+            params = [
+                p
+                for p in inspect.signature(handler).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+        except (TypeError, ValueError):
+            params = []
+        known = rule._flask_ws_arg = bool(params) and params[0].name not in rule.arguments
+    return known  # type: ignore[no-any-return]
+
+
+async def _call(conn: WebSocket, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    """Await an async function; run a sync one in the thread pool, where
+    ``websocket`` (and a connection argument) is the blocking flavour."""
+    if inspect.iscoroutinefunction(func):
+        return await func(*args, **kwargs)
+    sync = conn.blocking(asyncio.get_running_loop())
+    if args and args[0] is conn:
+        args = (sync, *args[1:])
+    rv = await run_sync(_in_thread, sync, func, *args, **kwargs)
+    if inspect.isawaitable(rv):  # a sync wrapper around an async function
+        rv = await rv
+    return rv
+
+
+def _in_thread(sync: SyncWebSocket, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    # run_sync copied the context; only this copy sees the blocking flavour.
+    _cv_websocket.set(sync)  # type: ignore[arg-type]
+    return func(*args, **kwargs)
+
+
+async def _fail_handshake(app: Flask, conn: WebSocket, e: Exception) -> t.Any:
+    """An error before accept: what its error handler makes of it, or the
+    500 answer; propagated (after refusing) in debug and testing mode."""
+    try:
+        return app.handle_user_exception(e)
+    except Exception as unhandled:
+        try:
+            return app.handle_exception(unhandled)
+        except Exception:
+            await _refuse(conn, _as_response(app, "Internal Server Error", conn.request, 500))
+            raise
+
+
+async def _fail_open(app: Flask, conn: WebSocket, e: Exception) -> Exception | None:
+    """An error after accept: error handlers and logging, then close with
+    1011 (an error handler's return value has nowhere to go). Returns the
+    error if no handler took it."""
+    try:
+        try:
+            app.handle_user_exception(e)
+            return None
+        except Exception as unhandled:
+            app.handle_exception(unhandled)
+            return unhandled
+    finally:
+        if conn._state == _OPEN:
+            await conn.close(1011, "Internal error")
+
+
+def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
+    if isinstance(rv, HTTPException):
+        return rv.get_response(request.environ)  # type: ignore[return-value]
+    response = app.make_response(rv if status is None else (rv, status))
+    return response
+
+
+async def _refuse(conn: WebSocket, response: Response) -> None:
+    """Answer the handshake with ``response`` where the server supports
+    ASGI's denial response extension; otherwise close with 1008 (servers
+    then answer 403)."""
+    if conn._state != _CONNECTING:
+        return
+    conn._state = _CLOSED
+    extensions = conn.scope.get("extensions") or {}
+    if "websocket.http.response" not in extensions:
+        conn._close_code = 1008
+        await conn._send({"type": "websocket.close", "code": 1008, "reason": ""})
+        return
+    body = response.get_data()
+    headers = [
+        (name.lower().encode("latin1"), value.encode("latin1"))
+        for name, value in response.headers.items()
+        if name.lower() != "content-length"
+    ]
+    headers.append((b"content-length", str(len(body)).encode()))
+    await conn._send(
+        {"type": "websocket.http.response.start", "status": response.status_code, "headers": headers}
+    )
+    await conn._send({"type": "websocket.http.response.body", "body": body, "more_body": False})

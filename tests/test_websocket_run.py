@@ -1,0 +1,160 @@
+"""``flask run`` for apps with WebSocket routes: over ASGI (uvicorn), with
+the reloader and the HTTP debugger; plain apps keep Werkzeug's server."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import flask
+from flask.cli import ScriptInfo
+from flask.cli import run_command
+
+APP_SOURCE = '''
+from flask import Flask, websocket
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index():
+    return "http {version}"
+
+
+@app.get("/boom")
+def boom():
+    raise ZeroDivisionError("for the debugger")
+
+
+@app.websocket("/ws")
+async def ws():
+    await websocket.send("{version}")
+'''
+
+
+def _invoke(app: flask.Flask, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[str]]:
+    calls: list[str] = []
+    monkeypatch.setattr("flask.cli.run_simple", lambda *a, **k: calls.append("wsgi"))
+    monkeypatch.setattr("flask._ws_serve.run_asgi", lambda *a, **k: calls.append("asgi"))
+    result = CliRunner().invoke(run_command, list(args), obj=ScriptInfo(create_app=lambda: app))
+    assert result.exception is None, result.output
+    return result.output, calls
+
+
+def test_plain_app_keeps_werkzeug(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = flask.Flask(__name__)
+    app.get("/")(lambda: "")
+    _, calls = _invoke(app, monkeypatch)
+    assert calls == ["wsgi"]
+
+
+def test_websocket_app_goes_asgi_and_flags_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("uvicorn", reason="uvicorn not installed (pip install -e '.[dev]')")
+    app = flask.Flask(__name__)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        pass
+
+    assert _invoke(app, monkeypatch)[1] == ["asgi"]
+    assert _invoke(app, monkeypatch, "--wsgi")[1] == ["wsgi"]
+    plain = flask.Flask(__name__)
+    assert _invoke(plain, monkeypatch, "--asgi")[1] == ["asgi"]
+
+
+def test_without_uvicorn_it_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real_find_spec(name, *a)
+    )
+    app = flask.Flask(__name__)
+    app.websocket("/ws")(lambda: None)
+    output, calls = _invoke(app, monkeypatch)
+    assert calls == ["wsgi"]
+    assert "uvicorn is not installed" in output
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _receive(port: int, deadline: float) -> str:
+    from websockets.sync.client import connect
+
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            with connect(f"ws://127.0.0.1:{port}/ws", open_timeout=2, close_timeout=2) as ws:
+                return str(ws.recv(2))
+        except (OSError, Exception) as e:  # noqa: BLE001 - retried until the deadline
+            last = e
+            time.sleep(0.2)
+    raise AssertionError(f"no WebSocket answer on port {port}: {last!r}")
+
+
+def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> None:
+    for module in ("uvicorn", "websockets", "asgiref"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+    source = tmp_path / "wsrunapp.py"
+    source.write_text(APP_SOURCE.format(version="v1"))
+    port = _free_port()
+    flask_cmd = [sys.executable, "-m", "flask", "--app", "wsrunapp", "run", "--debug", "--port", str(port)]
+    proc = subprocess.Popen(
+        flask_cmd,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        text=True,
+    )
+    try:
+        assert _receive(port, time.monotonic() + 30) == "v1"
+        import urllib.error
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as rv:
+            assert rv.read() == b"http v1"
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/boom", timeout=5)
+        assert info.value.code == 500
+        # Werkzeug's debugger page, not a bare 500.
+        assert b"ZeroDivisionError" in info.value.read()
+
+        time.sleep(1.1)  # a new mtime for the stat reloader
+        source.write_text(APP_SOURCE.format(version="v2"))
+        deadline = time.monotonic() + 30
+        got = ""
+        while time.monotonic() < deadline:
+            got = _receive(port, deadline)
+            if got == "v2":
+                break
+            time.sleep(0.3)
+        assert got == "v2"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            out, _ = proc.communicate(timeout=10)
+    assert "serving over ASGI with uvicorn" in out
+    assert "debugger" in out
+
+
+
+
