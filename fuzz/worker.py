@@ -121,15 +121,26 @@ def call_asgi(app: t.Any, environ: dict[str, t.Any], body: bytes) -> Answer:
     ]
     sent: list[dict[str, t.Any]] = []
 
-    async def receive() -> dict[str, t.Any]:
-        if messages:
-            return messages.pop(0)
-        return {"type": "http.disconnect"}
+    async def run() -> None:
+        # As a server does: once the body is read, receive() waits until the
+        # client goes away, here when the response is complete. An
+        # immediate disconnect would (rightly) stop a streamed response.
+        done = asyncio.Event()
 
-    async def send(message: dict[str, t.Any]) -> None:
-        sent.append(message)
+        async def receive() -> dict[str, t.Any]:
+            if messages:
+                return messages.pop(0)
+            await done.wait()
+            return {"type": "http.disconnect"}
 
-    asyncio.run(app.asgi_app(scope, receive, send))
+        async def send(message: dict[str, t.Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                done.set()
+
+        await app.asgi_app(scope, receive, send)
+
+    asyncio.run(run())
     start = next(m for m in sent if m["type"] == "http.response.start")
     chunks = [m.get("body", b"") for m in sent if m["type"] == "http.response.body"]
     headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", [])]

@@ -269,13 +269,13 @@ def test_the_binding_memo_is_bounded() -> None:
 
 def test_hosts_are_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
     checked: list[str] = []
-    real = matching._well_formed
+    real = matching._in_grammar
 
     def spy(host: str) -> bool:
         checked.append(host)
         return real(host)
 
-    monkeypatch.setattr(matching, "_well_formed", spy)
+    monkeypatch.setattr(matching, "_in_grammar", spy)
     monkeypatch.setattr(matching, "_valid_hosts", set())
     app = make_app()
     for host in ["once.test", "once.test", "twice.test", "once.test", "twice.test"]:
