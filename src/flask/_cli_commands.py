@@ -80,7 +80,8 @@ class CertParamType(_ParamType):
         except click.BadParameter:
             # Not a file. If it isn't one of the other forms either, the
             # file error is the one to show.
-            other = self._not_a_file(click.STRING(value, param, ctx).lower(), ssl, param, ctx)
+            text = click.STRING(value, param, ctx) or ""
+            other = self._not_a_file(text.lower(), ssl, param, ctx)
 
             if other is None:
                 raise

@@ -29,6 +29,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from werkzeug.wrappers import Response as BaseResponse
 
+    from .ctx import RequestContext
     from .wrappers import Response
 
 _FALSEY = frozenset(("0", "false", "no"))
@@ -196,6 +197,17 @@ def flash(message: str, category: str = "message") -> None:
         )
 
 
+def _take_flashes() -> list[tuple[str, str]]:
+    # The first call of a request moves the messages from the session to the
+    # request context, so later calls in the same request see them too.
+    # One proxy lookup; the proxy's own method is unknown to the type it
+    # stands for.
+    ctx: RequestContext = request_ctx._get_current_object()  # type: ignore[attr-defined]
+    if ctx.flashes is None:
+        ctx.flashes = session.pop("_flashes") if "_flashes" in session else []
+    return ctx.flashes
+
+
 def get_flashed_messages(
     with_categories: bool = False, category_filter: t.Iterable[str] = ()
 ) -> list[str] | list[tuple[str, str]]:
@@ -205,11 +217,7 @@ def get_flashed_messages(
     ``with_categories`` the items are ``(category, message)`` tuples;
     ``category_filter`` keeps only the listed categories.
     """
-    flashes = request_ctx.flashes
-    if flashes is None:
-        flashes = session.pop("_flashes") if "_flashes" in session else []
-        request_ctx.flashes = flashes
-
+    flashes = _take_flashes()
     if category_filter:
         wanted = set(category_filter)
         flashes = [item for item in flashes if item[0] in wanted]
@@ -279,7 +287,7 @@ def get_root_path(import_name: str) -> str:
 
     The module is not imported when its file can be found from its spec.
     """
-    module_file = getattr(sys.modules.get(import_name), "__file__", None)
+    module_file: str | None = getattr(sys.modules.get(import_name), "__file__", None)
     if module_file is not None:
         return os.path.dirname(os.path.abspath(module_file))
 
@@ -292,6 +300,7 @@ def get_root_path(import_name: str) -> str:
     if loader is None:
         return os.getcwd()
 
+    filepath: str | None
     get_filename = getattr(loader, "get_filename", None)
     if get_filename is not None:
         filepath = get_filename(import_name)
@@ -299,13 +308,13 @@ def get_root_path(import_name: str) -> str:
         # Loaders without file information: import and look at the module.
         __import__(import_name)
         filepath = getattr(sys.modules[import_name], "__file__", None)
-        if filepath is None:
-            raise RuntimeError(
-                "No root path can be found for the provided module"
-                f" {import_name!r}. This can happen because the module"
-                " came from an import hook that does not provide file"
-                " name information or because it's a namespace package."
-                " In this case the root path needs to be explicitly"
-                " provided."
-            )
+    if filepath is None:
+        raise RuntimeError(
+            "No root path can be found for the provided module"
+            f" {import_name!r}. This can happen because the module"
+            " came from an import hook that does not provide file"
+            " name information or because it's a namespace package."
+            " In this case the root path needs to be explicitly"
+            " provided."
+        )
     return os.path.dirname(os.path.abspath(filepath))
