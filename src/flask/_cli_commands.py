@@ -46,6 +46,11 @@ def _require_cryptography(ctx: click.Context | None, param: click.Parameter | No
         )
 
 
+def _existing_file() -> click.Path:
+    # What --cert and --key accept as a file.
+    return click.Path(exists=True, dir_okay=False, resolve_path=True)
+
+
 if t.TYPE_CHECKING:
     # Generic in the Click the project type-checks with, not in Click 8.1.
     _ParamType = click.ParamType[t.Any]
@@ -61,7 +66,7 @@ class CertParamType(_ParamType):
     name = "path"
 
     def __init__(self) -> None:
-        self.path_type = click.Path(exists=True, dir_okay=False, resolve_path=True)
+        self.path_type = _existing_file()
 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
@@ -152,7 +157,7 @@ def tls_options(f: F) -> F:
         "--key",
         callback=_validate_key,
         expose_value=False,
-        type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+        type=_existing_file(),
         help="The key file to use when specifying a certificate.",
     )
     # Eager, so the key's callback sees the parsed certificate.

@@ -65,8 +65,10 @@ class Config(dict):  # type: ignore[type-arg]
         root_path: str | os.PathLike[str],
         defaults: dict[str, t.Any] | None = None,
     ) -> None:
-        super().__init__(defaults or {})
+        super().__init__()
         self.root_path = root_path
+        if defaults:
+            self.update(defaults)
 
     def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
         """Load the Python file named by the environment variable
