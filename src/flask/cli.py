@@ -206,19 +206,17 @@ def _load_app_or_report(ctx: click.Context, any_error: bool) -> Flask | None:
     With ``any_error`` false, only :exc:`NoAppException` is reported and
     other errors propagate.
     """
-    report = "Error: {}\n"
-
     try:
         return ctx.ensure_object(ScriptInfo).load_app()
     except NoAppException as e:
-        report = report.format(e.format_message())
+        message = f"Error: {e.format_message()}\n"
     except Exception:
         if not any_error:
             raise
 
-        report = f"{traceback.format_exc()}\n"
+        message = f"{traceback.format_exc()}\n"
 
-    click.secho(report, err=True, fg="red")
+    click.secho(message, err=True, fg="red")
     return None
 
 
@@ -267,12 +265,13 @@ class FlaskGroup(AppGroup):
         self._plugins_loaded = False
 
     def _add_plugin_commands(self) -> None:
-        # Entry points are read on first use, not when the group is made.
+        # Entry points are read on first use, not when the group is made. A
+        # plugin that fails to load fails every lookup, not just the first.
         if not self._plugins_loaded:
-            self._plugins_loaded = True
-
             for entry_point in importlib.metadata.entry_points(group="flask.commands"):
                 self.add_command(entry_point.load(), entry_point.name)
+
+            self._plugins_loaded = True
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._add_plugin_commands()
