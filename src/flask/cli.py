@@ -273,6 +273,31 @@ class FlaskGroup(AppGroup):
 
             self._plugins_loaded = True
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        # Flask.run, called by an app module as it is imported, reads this to
+        # leave serving to ``flask run``.
+        os.environ["FLASK_RUN_FROM_CLI"] = "true"
+
+        if "obj" not in {**self.context_settings, **extra}:
+            extra["obj"] = ScriptInfo(None, self.create_app, self.set_debug_flag, self.load_dotenv)
+
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help:
+            # Help is shown before options are processed; handle the env
+            # files and app option first so the app's commands are listed.
+            _env_file_option.handle_parse_result(ctx, {}, [])
+            _app_option.handle_parse_result(ctx, {}, [])
+
+        return super().parse_args(ctx, args)
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._add_plugin_commands()
         # Built-in and plugin commands work without loading the app.
@@ -301,31 +326,6 @@ class FlaskGroup(AppGroup):
             names.update(app.cli.list_commands(ctx))
 
         return sorted(names)
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: t.Any,
-    ) -> click.Context:
-        # Flask.run, called by an app module as it is imported, reads this to
-        # leave serving to ``flask run``.
-        os.environ["FLASK_RUN_FROM_CLI"] = "true"
-
-        if "obj" not in {**self.context_settings, **extra}:
-            extra["obj"] = ScriptInfo(None, self.create_app, self.set_debug_flag, self.load_dotenv)
-
-        return super().make_context(info_name, args, parent=parent, **extra)
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args and self.no_args_is_help:
-            # Help is shown before options are processed; handle the env
-            # files and app option first so the app's commands are listed.
-            _env_file_option.handle_parse_result(ctx, {}, [])
-            _app_option.handle_parse_result(ctx, {}, [])
-
-        return super().parse_args(ctx, args)
 
 
 # The defaults, in the order they are loaded: later files override earlier.
