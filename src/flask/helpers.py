@@ -300,21 +300,21 @@ def get_root_path(import_name: str) -> str:
     if loader is None:
         return os.getcwd()
 
-    filepath: str | None
     get_filename = getattr(loader, "get_filename", None)
     if get_filename is not None:
-        filepath = get_filename(import_name)
+        filepath: str = get_filename(import_name)
     else:
         # Loaders without file information: import and look at the module.
         __import__(import_name)
-        filepath = getattr(sys.modules[import_name], "__file__", None)
-    if filepath is None:
-        raise RuntimeError(
-            "No root path can be found for the provided module"
-            f" {import_name!r}. This can happen because the module"
-            " came from an import hook that does not provide file"
-            " name information or because it's a namespace package."
-            " In this case the root path needs to be explicitly"
-            " provided."
-        )
+        module_file = getattr(sys.modules[import_name], "__file__", None)
+        if module_file is None:
+            raise RuntimeError(
+                "No root path can be found for the provided module"
+                f" {import_name!r}. This can happen because the module"
+                " came from an import hook that does not provide file"
+                " name information or because it's a namespace package."
+                " In this case the root path needs to be explicitly"
+                " provided."
+            )
+        filepath = module_file
     return os.path.dirname(os.path.abspath(filepath))
