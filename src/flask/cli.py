@@ -473,13 +473,16 @@ def run_command(
 ) -> None:
     app = _app_or_error_app(info)
     debug = get_debug_flag()
+    # Unless given, the reloader and debugger follow debug mode.
+    use_reloader = debug if reload is None else reload
+    use_debugger = debug if debugger is None else debugger
     show_server_banner(debug, info.app_import_path)
     run_simple(
         host,
         port,
         app,
-        use_reloader=debug if reload is None else reload,
-        use_debugger=debug if debugger is None else debugger,
+        use_reloader=use_reloader,
+        use_debugger=use_debugger,
         ssl_context=cert,
         threaded=with_threads,
         exclude_patterns=exclude_patterns,
