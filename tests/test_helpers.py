@@ -145,6 +145,33 @@ def test_url_for_passes_options(app):
         )
 
 
+def test_url_for_shortcut_without_options():
+    # The shortcut: no proxy, and unset options are not passed on, so an
+    # overriding url_for sees only the endpoint and values. URLs are compared
+    # with Werkzeug's own build.
+    seen = []
+
+    class RecordingFlask(flask.Flask):
+        def url_for(self, endpoint, /, **kwargs):
+            seen.append(sorted(kwargs))
+            return super().url_for(endpoint, **kwargs)
+
+    app = RecordingFlask(__name__)
+    app.add_url_rule("/item/<int:n>", "item", lambda n: str(n))
+    expected = app.url_map.bind("localhost").build("item", {"n": 3, "q": "a"})
+
+    with app.test_request_context():
+        assert helpers.url_for("item", n=3, q="a") == expected
+        assert helpers.url_for("item", n=3, q="a", _method="GET") == expected
+    assert seen == [
+        ["n", "q"],
+        ["_anchor", "_external", "_method", "_scheme", "n", "q"],
+    ]
+
+    with pytest.raises(RuntimeError, match="Working outside of application context"):
+        helpers.url_for("item", n=3)
+
+
 def test_make_response_shapes(app):
     with app.test_request_context():
         empty = helpers.make_response()

@@ -1,5 +1,5 @@
 """The ``flask shell`` and ``flask routes`` commands and the parameter types
-of ``flask run``.
+and TLS options of ``flask run``.
 
 Private to :mod:`flask.cli`, which re-exports the public names.
 """
@@ -7,6 +7,8 @@ Private to :mod:`flask.cli`, which re-exports the public names.
 from __future__ import annotations
 
 import collections.abc as cabc
+import contextlib
+import importlib
 import os
 import sys
 import typing as t
@@ -17,91 +19,155 @@ from werkzeug.utils import import_string
 from ._cli_discovery import with_appcontext
 from .globals import current_app
 
+if t.TYPE_CHECKING:
+    from types import ModuleType
 
-# Not subscripted: ParamType is generic only from Click 8.5 on.
-class CertParamType(click.ParamType):  # type: ignore[type-arg]
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def optional_import(name: str) -> ModuleType | None:
+    """The module ``name``, or ``None`` if this optional dependency can't be
+    imported.
+    """
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def _require_cryptography(ctx: click.Context | None, param: click.Parameter | None) -> None:
+    # Werkzeug makes ad-hoc certificates with it; say so before the server
+    # starts rather than when it fails to.
+    if optional_import("cryptography") is None:
+        raise click.BadParameter(
+            "Using ad-hoc certificates requires the cryptography library.",
+            ctx,
+            param,
+        )
+
+
+def _existing_file() -> click.Path:
+    # What --cert and --key accept as a file.
+    return click.Path(exists=True, dir_okay=False, resolve_path=True)
+
+
+if t.TYPE_CHECKING:
+    # Generic in the Click the project type-checks with, not in Click 8.1.
+    _ParamType = click.ParamType[t.Any]
+else:
+    _ParamType = click.ParamType
+
+
+class CertParamType(_ParamType):
     """``--cert`` value: a certificate file, ``adhoc``, or the import name of
-    an :class:`ssl.SSLContext`.
+    an :class:`ssl.SSLContext`, tried in that order.
     """
 
     name = "path"
 
     def __init__(self) -> None:
-        self.path_type = click.Path(exists=True, dir_okay=False, resolve_path=True)
+        self.path_type = _existing_file()
 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
-        try:
-            import ssl
-        except ImportError:
+        ssl = optional_import("ssl")
+
+        if ssl is None:
             raise click.BadParameter(
                 'Using "--cert" requires Python to be compiled with SSL support.',
                 ctx,
                 param,
-            ) from None
+            )
 
         try:
             return self.path_type(value, param, ctx)
         except click.BadParameter:
-            value = click.STRING(value, param, ctx).lower()
+            # Not a file. If it isn't one of the other forms either, the
+            # file error is the one to show.
+            text = click.STRING(value, param, ctx) or ""
+            other = self._not_a_file(text.lower(), ssl, param, ctx)
 
-            if value == "adhoc":
-                try:
-                    import cryptography  # noqa: F401
-                except ImportError:
-                    raise click.BadParameter(
-                        "Using ad-hoc certificates requires the cryptography"
-                        " library.",
-                        ctx,
-                        param,
-                    ) from None
+            if other is None:
+                raise
 
-                return value
+            return other
 
-            obj = import_string(value, silent=True)
+    def _not_a_file(
+        self,
+        text: str,
+        ssl: ModuleType,
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> t.Any:
+        if text == "adhoc":
+            _require_cryptography(ctx, param)
+            return text
 
-            if isinstance(obj, ssl.SSLContext):
-                return obj
+        imported = import_string(text, silent=True)
+        return imported if isinstance(imported, ssl.SSLContext) else None
 
-            raise
+
+def _cert_kind(cert: t.Any) -> str:
+    if not cert:
+        return "none"
+
+    if cert == "adhoc":
+        return "adhoc"
+
+    ssl = optional_import("ssl")
+
+    if ssl is not None and isinstance(cert, ssl.SSLContext):
+        return "context"
+
+    return "file"
+
+
+# What is wrong with a ``--key`` given (True) or not (False) for each kind of
+# ``--cert``; combinations not listed are fine.
+_KEY_PROBLEMS = {
+    (True, "adhoc"): 'When "--cert" is "adhoc", "--key" is not used.',
+    (True, "context"): 'When "--cert" is an SSLContext object, "--key" is not used.',
+    (True, "none"): '"--cert" must also be specified.',
+    (False, "file"): 'Required when using "--cert".',
+}
 
 
 def _validate_key(ctx: click.Context, param: click.Parameter, value: t.Any) -> t.Any:
     """Check ``--key`` against ``--cert`` (eager, so already parsed) and
-    combine a cert file and key file into the ``cert`` parameter.
+    fold a key file into the ``cert`` parameter as ``(cert, key)``.
     """
     cert = ctx.params.get("cert")
-    is_adhoc = cert == "adhoc"
+    problem = _KEY_PROBLEMS.get((value is not None, _cert_kind(cert)))
 
-    try:
-        import ssl
-    except ImportError:
-        is_context = False
-    else:
-        is_context = isinstance(cert, ssl.SSLContext)
+    if problem is not None:
+        raise click.BadParameter(problem, ctx, param)
 
     if value is not None:
-        if is_adhoc:
-            raise click.BadParameter(
-                'When "--cert" is "adhoc", "--key" is not used.', ctx, param
-            )
-
-        if is_context:
-            raise click.BadParameter(
-                'When "--cert" is an SSLContext object, "--key" is not used.',
-                ctx,
-                param,
-            )
-
-        if not cert:
-            raise click.BadParameter('"--cert" must also be specified.', ctx, param)
-
         ctx.params["cert"] = cert, value
-    elif cert and not (is_adhoc or is_context):
-        raise click.BadParameter('Required when using "--cert".', ctx, param)
 
     return value
+
+
+def tls_options(f: F) -> F:
+    """Add ``--cert`` and ``--key`` to a command. The key never reaches the
+    callback on its own: it is folded into ``cert``.
+    """
+    key = click.option(
+        "--key",
+        callback=_validate_key,
+        expose_value=False,
+        type=_existing_file(),
+        help="The key file to use when specifying a certificate.",
+    )
+    # Eager, so the key's callback sees the parsed certificate.
+    cert = click.option(
+        "--cert",
+        is_eager=True,
+        type=CertParamType(),
+        help="Specify a certificate file to use HTTPS.",
+    )
+    return cert(key(f))
 
 
 class SeparatedPathType(click.Path):
@@ -112,63 +178,86 @@ class SeparatedPathType(click.Path):
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
-        if isinstance(value, str):
-            items: cabc.Iterable[t.Any] = self.split_envvar_value(value)
-        else:
-            items = value
+        items: cabc.Iterable[t.Any] = (
+            self.split_envvar_value(value) if isinstance(value, str) else value
+        )
+        check = super().convert
+        return [check(item, param, ctx) for item in items]
 
-        return [super(SeparatedPathType, self).convert(item, param, ctx) for item in items]
 
-
-@click.command("shell", short_help="Run a shell in the app context.")
-@with_appcontext
-def shell_command() -> None:
-    """Run an interactive Python shell in the context of the Flask
-    application, with the names from the app's shell context processors
-    available.
+def _startup_namespace() -> dict[str, t.Any]:
+    """The globals ``$PYTHONSTARTUP`` defines, as the plain interactive
+    interpreter would have them.
     """
-    import code
-
-    banner = (
-        f"Python {sys.version} on {sys.platform}\n"
-        f"App: {current_app.import_name}\n"
-        f"Instance: {current_app.instance_path}"
-    )
     namespace: dict[str, t.Any] = {}
-
-    # Behave like the plain interpreter, which runs this file on start.
     startup = os.environ.get("PYTHONSTARTUP")
 
     if startup and os.path.isfile(startup):
         with open(startup) as f:
             eval(compile(f.read(), startup, "exec"), namespace)
 
+    return namespace
+
+
+def _prepare_interactive(namespace: dict[str, t.Any]) -> None:
+    # The site module sets this hook when the interpreter is interactive: it
+    # sets up readline and its history. Completion should offer the shell's
+    # names, not those of this module.
+    site_hook = getattr(sys, "__interactivehook__", None)
+
+    if site_hook is None:
+        return
+
+    with contextlib.suppress(ImportError):
+        import readline
+        from rlcompleter import Completer
+
+        readline.set_completer(Completer(namespace).complete)
+
+    site_hook()
+
+
+@click.command(
+    "shell",
+    short_help="Run a shell in the app context.",
+    help=(
+        "Run an interactive Python shell in the context of the Flask"
+        " application, with the names from the app's shell context"
+        " processors available."
+    ),
+)
+@with_appcontext
+def shell_command() -> None:
+    import code
+
+    namespace = _startup_namespace()
     namespace.update(current_app.make_shell_context())
-
-    # Set by the site module when the interpreter is interactive; it sets up
-    # readline history, and we add tab completion over the shell's names.
-    interactive_hook = getattr(sys, "__interactivehook__", None)
-
-    if interactive_hook is not None:
-        try:
-            import readline
-            from rlcompleter import Completer
-        except ImportError:
-            pass
-        else:
-            readline.set_completer(Completer(namespace).complete)
-
-        interactive_hook()
-
-    code.interact(banner=banner, local=namespace)
+    _prepare_interactive(namespace)
+    code.interact(
+        banner=(
+            f"Python {sys.version} on {sys.platform}\n"
+            f"App: {current_app.import_name}\n"
+            f"Instance: {current_app.instance_path}"
+        ),
+        local=namespace,
+    )
 
 
-@click.command("routes", short_help="Show the routes for the app.")
+# The columns of ``flask routes`` ("domain" only shown when a rule has one),
+# and "match" for the URL map's own order.
+_ROUTE_SORTS = ("endpoint", "methods", "domain", "rule", "match")
+
+
+@click.command(
+    "routes",
+    short_help="Show the routes for the app.",
+    help="Show all registered routes with endpoints and methods.",
+)
 @click.option(
     "--sort",
     "-s",
-    type=click.Choice(("endpoint", "methods", "domain", "rule", "match")),
     default="endpoint",
+    type=click.Choice(_ROUTE_SORTS),
     help=(
         "Method to sort routes by. 'match' is the order that Flask will match"
         " routes when dispatching a request."
@@ -177,7 +266,6 @@ def shell_command() -> None:
 @click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS methods.")
 @with_appcontext
 def routes_command(sort: str, all_methods: bool) -> None:
-    """Show all registered routes with endpoints and methods."""
     url_map = current_app.url_map
     rules = list(url_map.iter_rules())
 
@@ -189,7 +277,6 @@ def routes_command(sort: str, all_methods: bool) -> None:
     domain_attr = "host" if url_map.host_matching else "subdomain"
     show_domain = any(getattr(rule, domain_attr) for rule in rules)
 
-    # Columns as (sort key, header); the domain column only when used.
     columns = [("endpoint", "Endpoint"), ("methods", "Methods")]
 
     if show_domain:

@@ -1,22 +1,28 @@
 """Finding and loading the application the ``flask`` command works with.
 
-Private to :mod:`flask.cli`, which re-exports the public names.
+Finding an app in a module is an ordered list of strategies
+(:data:`MODULE_STRATEGIES`): each looks for one kind of thing and either
+returns the app, returns ``None`` to pass, or raises :exc:`NoAppException`
+when what it found cannot be used. Private to :mod:`flask.cli`, which
+re-exports the public names.
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import os
 import re
 import sys
 import traceback
 import typing as t
-from functools import update_wrapper
+from functools import wraps
+from pathlib import Path
 
 import click
 
-from .globals import current_app
+from .globals import _cv_app
 from .helpers import get_debug_flag
 from .helpers import get_load_dotenv
 
@@ -27,24 +33,23 @@ if t.TYPE_CHECKING:
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-# Names tried, in this order, when a module is given without an app name.
-_APP_NAMES = ("app", "application")
-_FACTORY_NAMES = ("create_app", "make_app")
-
 
 class NoAppException(click.UsageError):
     """Raised if an application cannot be found or loaded."""
 
 
-def _flask_class() -> type[Flask]:
-    # Imported on use so that importing the CLI module stays cheap and never
+def _is_app(value: object) -> t.TypeGuard[Flask]:
+    # flask.app is imported on use: importing the CLI stays cheap and never
     # depends on the import order of the core.
     from .app import Flask
 
-    return Flask
+    return isinstance(value, Flask)
 
 
-def _rejects_arguments(
+# -- calling factories ---------------------------------------------------------
+
+
+def _signature_rejects(
     func: t.Callable[..., t.Any], args: t.Sequence[t.Any], kwargs: dict[str, t.Any]
 ) -> bool:
     """Tell whether calling ``func`` with these arguments is a signature
@@ -53,7 +58,8 @@ def _rejects_arguments(
     try:
         signature = inspect.signature(func)
     except (TypeError, ValueError):
-        # Nothing to check against; treat the error as the function's own.
+        # No signature to check against (some builtins): the error is the
+        # function's own.
         return False
 
     try:
@@ -70,185 +76,242 @@ def _call_factory(
     kwargs: dict[str, t.Any],
     on_mismatch: str,
 ) -> t.Any:
-    """Call an app factory, turning a signature mismatch into
-    :exc:`NoAppException` with the given message.
+    """Call an app factory; a call its signature does not accept becomes
+    :exc:`NoAppException` with the message ``on_mismatch``.
     """
     try:
         return factory(*args, **kwargs)
     except TypeError as e:
-        if _rejects_arguments(factory, args, kwargs):
+        if _signature_rejects(factory, args, kwargs):
             raise NoAppException(on_mismatch) from e
 
         raise
 
 
-def find_best_app(module: ModuleType) -> Flask:
-    """Find the one Flask application in a module, or call a factory
-    named ``create_app`` or ``make_app`` that takes no arguments.
+# -- strategies for a module given without an app name -------------------------
 
-    :raise NoAppException: if no application, or more than one, is found.
+
+def app_by_conventional_name(module: ModuleType) -> Flask | None:
+    """The module's ``app`` or, failing that, ``application`` attribute,
+    if it is a Flask application.
     """
-    flask_cls = _flask_class()
-    mod_name = module.__name__
+    candidates = (getattr(module, name, None) for name in ("app", "application"))
+    return next((c for c in candidates if _is_app(c)), None)
 
-    for name in _APP_NAMES:
-        candidate = getattr(module, name, None)
 
-        if isinstance(candidate, flask_cls):
-            return candidate
+def sole_app_instance(module: ModuleType) -> Flask | None:
+    """The one Flask application among the module's globals, whatever
+    its name.
 
-    found = [v for v in vars(module).values() if isinstance(v, flask_cls)]
+    :raise NoAppException: if there are several.
+    """
+    apps = [value for value in vars(module).values() if _is_app(value)]
 
-    if len(found) == 1:
-        return found[0]
-
-    if found:
+    if len(apps) > 1:
+        name = module.__name__
         raise NoAppException(
-            f"Detected multiple Flask applications in module '{mod_name}'."
-            f" Use '{mod_name}:name' to specify the correct one."
+            f"Detected multiple Flask applications in module '{name}'."
+            f" Use '{name}:name' to specify the correct one."
         )
 
-    for name in _FACTORY_NAMES:
-        factory = getattr(module, name, None)
+    return apps[0] if apps else None
 
-        if not callable(factory):
-            continue
 
-        app = _call_factory(
-            factory,
-            (),
-            {},
-            f"Detected factory '{name}' in module '{mod_name}', but could not"
-            " call it without arguments. Use"
-            f" '{mod_name}:{name}(args)' to specify arguments.",
-        )
+def app_from_factory(module: ModuleType) -> Flask | None:
+    """The app returned by the module's ``create_app`` or ``make_app``
+    function, called without arguments.
 
-        if isinstance(app, flask_cls):
-            return app
+    :raise NoAppException: if the factory needs arguments.
+    """
+    name = module.__name__
 
+    for factory_name in ("create_app", "make_app"):
+        factory = getattr(module, factory_name, None)
+
+        if callable(factory):
+            made = _call_factory(
+                factory,
+                (),
+                {},
+                f"Detected factory '{factory_name}' in module '{name}', but"
+                " could not call it without arguments. Use"
+                f" '{name}:{factory_name}(args)' to specify arguments.",
+            )
+
+            if _is_app(made):
+                return made
+
+    return None
+
+
+#: Tried in order by :func:`find_best_app`; the first app found wins.
+MODULE_STRATEGIES: tuple[t.Callable[[ModuleType], Flask | None], ...] = (
+    app_by_conventional_name,
+    sole_app_instance,
+    app_from_factory,
+)
+
+
+def find_best_app(module: ModuleType) -> Flask:
+    """Find the Flask application in a module by trying each of
+    :data:`MODULE_STRATEGIES` in turn.
+
+    :raise NoAppException: if no strategy finds one.
+    """
+    for strategy in MODULE_STRATEGIES:
+        found = strategy(module)
+
+        if found is not None:
+            return found
+
+    name = module.__name__
     raise NoAppException(
-        f"Failed to find Flask application or factory in module '{mod_name}'."
-        f" Use '{mod_name}:name' to specify one."
+        f"Failed to find Flask application or factory in module '{name}'."
+        f" Use '{name}:name' to specify one."
     )
 
 
-def _parse_app_expression(
-    app_name: str,
-) -> tuple[str, list[t.Any] | None, dict[str, t.Any]]:
-    """Split ``name`` or ``name(args)`` into the name and literal arguments.
+# -- a module given with an app name --------------------------------------------
 
-    The arguments are ``None`` when the expression is a bare name.
+
+class AppReference(t.NamedTuple):
+    """What ``name`` or ``name(args)`` after the colon of ``--app`` asks for."""
+
+    name: str
+    #: Literal positional and keyword arguments, or ``None`` for a bare name.
+    call: tuple[list[t.Any], dict[str, t.Any]] | None
+
+
+def parse_app_reference(text: str) -> AppReference:
+    """Parse ``name`` or ``name(args)``, where the arguments must be
+    Python literals.
+
+    :raise NoAppException: for anything else.
     """
     try:
-        expr = ast.parse(app_name.strip(), mode="eval").body
+        node: ast.expr | None = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
-        raise NoAppException(
-            f"Failed to parse {app_name!r} as an attribute name or function call."
-        ) from None
+        node = None
 
-    if isinstance(expr, ast.Name):
-        return expr.id, None, {}
+    if isinstance(node, ast.Name):
+        return AppReference(node.id, None)
 
-    if not isinstance(expr, ast.Call):
+    if not isinstance(node, ast.Call):
         raise NoAppException(
-            f"Failed to parse {app_name!r} as an attribute name or function call."
+            f"Failed to parse {text!r} as an attribute name or function call."
         )
 
-    if not isinstance(expr.func, ast.Name):
-        raise NoAppException(
-            f"Function reference must be a simple name: {app_name!r}."
-        )
+    if not isinstance(node.func, ast.Name):
+        raise NoAppException(f"Function reference must be a simple name: {text!r}.")
 
     try:
-        args = [ast.literal_eval(node) for node in expr.args]
-        # ``**mapping`` shows up as a keyword with no name; it can't be a literal.
-        kwargs = {
-            kw.arg: ast.literal_eval(kw.value)
-            for kw in expr.keywords
-            if kw.arg is not None
-        }
+        args = [ast.literal_eval(arg) for arg in node.args]
+        # ``**mapping`` is a keyword without a name; it is left out.
+        named = [kw for kw in node.keywords if kw.arg is not None]
+        kwargs = {t.cast(str, kw.arg): ast.literal_eval(kw.value) for kw in named}
     except ValueError:
         raise NoAppException(
-            f"Failed to parse arguments as literal values: {app_name!r}."
+            f"Failed to parse arguments as literal values: {text!r}."
         ) from None
 
-    return expr.func.id, args, kwargs
+    return AppReference(node.func.id, (args, kwargs))
+
+
+_MISSING = object()
 
 
 def find_app_by_string(module: ModuleType, app_name: str) -> Flask:
     """Get an application from a module given ``name`` or ``factory(args)``.
 
-    A plain function found by name is called without arguments. Arguments
-    must be Python literals.
+    A function found by name is called, with the given literal arguments
+    or none; any other attribute is used as it is.
     """
-    name, args, kwargs = _parse_app_expression(app_name)
+    ref = parse_app_reference(app_name)
     mod_name = module.__name__
+    target = getattr(module, ref.name, _MISSING)
 
-    try:
-        attr = getattr(module, name)
-    except AttributeError as e:
-        raise NoAppException(
-            f"Failed to find attribute {name!r} in {mod_name!r}."
-        ) from e
+    if target is _MISSING:
+        raise NoAppException(f"Failed to find attribute {ref.name!r} in {mod_name!r}.")
 
-    if inspect.isfunction(attr):
-        app = _call_factory(
-            attr,
-            args or (),
+    if inspect.isfunction(target):
+        args, kwargs = ref.call or ([], {})
+        target = _call_factory(
+            target,
+            args,
             kwargs,
             f"The factory {app_name!r} in module {mod_name!r} could not be"
             " called with the specified arguments.",
         )
-    else:
-        app = attr
 
-    if isinstance(app, _flask_class()):
-        return app
+    if not _is_app(target):
+        raise NoAppException(
+            "A valid Flask application was not obtained from"
+            f" '{mod_name}:{app_name}'."
+        )
 
-    raise NoAppException(
-        "A valid Flask application was not obtained from"
-        f" '{mod_name}:{app_name}'."
-    )
+    return target
+
+
+# -- importing the module -------------------------------------------------------
 
 
 def prepare_import(path: str | os.PathLike[str]) -> str:
     """Turn a file or directory path into a dotted module name, and put the
     directory that contains the top-level package first on :data:`sys.path`.
     """
-    path = os.path.realpath(path)
-    stem, ext = os.path.splitext(path)
+    module = Path(os.path.realpath(path))
 
-    if ext == ".py":
-        path = stem
+    if module.suffix == ".py":
+        module = module.with_suffix("")
 
-    if os.path.basename(path) == "__init__":
-        path = os.path.dirname(path)
+    if module.name == "__init__":
+        module = module.parent
 
-    parts: list[str] = []
+    # Walk up through the enclosing packages, so a module inside nested
+    # packages is imported by its full dotted name.
+    names = [module.name]
+    root = module.parent
 
-    # Climb while the directory is a package, so nested packages import by
-    # their full dotted name.
-    while True:
-        path, part = os.path.split(path)
-        parts.append(part)
+    while (root / "__init__.py").exists():
+        names.insert(0, root.name)
+        root = root.parent
 
-        if not os.path.exists(os.path.join(path, "__init__.py")):
-            break
+    if sys.path[0] != str(root):
+        sys.path.insert(0, str(root))
 
-    if sys.path[0] != path:
-        sys.path.insert(0, path)
-
-    return ".".join(reversed(parts))
+    return ".".join(names)
 
 
 def _is_missing_module(error: ImportError, module_name: str) -> bool:
     """Tell whether an import error means ``module_name`` itself (or one of
     its parent packages) does not exist, rather than a failure inside it.
     """
-    if not isinstance(error, ModuleNotFoundError) or error.name is None:
+    missing = error.name if isinstance(error, ModuleNotFoundError) else None
+
+    if missing is None:
         return False
 
-    return module_name == error.name or module_name.startswith(f"{error.name}.")
+    return module_name == missing or module_name.startswith(f"{missing}.")
+
+
+def _import_app_module(module_name: str, must_exist: bool) -> ModuleType | None:
+    try:
+        # Not importlib.import_module: its frames would show in the
+        # traceback reported for an error inside the module.
+        __import__(module_name)
+    except ImportError as e:
+        if not _is_missing_module(e, module_name):
+            raise NoAppException(
+                f"While importing {module_name!r}, an ImportError was"
+                f" raised:\n\n{traceback.format_exc()}"
+            ) from None
+
+        if must_exist:
+            raise NoAppException(f"Could not import {module_name!r}.") from None
+
+        return None
+
+    return sys.modules[module_name]
 
 
 @t.overload
@@ -272,27 +335,18 @@ def locate_app(
     ``None``. An import error raised while running the module is always
     reported.
     """
-    try:
-        __import__(module_name)
-    except ImportError as e:
-        if not _is_missing_module(e, module_name):
-            raise NoAppException(
-                f"While importing {module_name!r}, an ImportError was"
-                f" raised:\n\n{traceback.format_exc()}"
-            ) from None
+    module = _import_app_module(module_name, raise_if_not_found)
 
-        if raise_if_not_found:
-            raise NoAppException(f"Could not import {module_name!r}.") from None
-
+    if module is None:
         return None
 
-    module = sys.modules[module_name]
+    if app_name is not None:
+        return find_app_by_string(module, app_name)
 
-    if app_name is None:
-        return find_best_app(module)
+    return find_best_app(module)
 
-    return find_app_by_string(module, app_name)
 
+# -- the script info --------------------------------------------------------------
 
 # "path:name", where a colon followed by a slash is part of a Windows drive
 # ("C:\...") rather than the separator.
@@ -305,9 +359,29 @@ _NO_APP_MESSAGE = (
 )
 
 
+def app_from_import_path(import_path: str) -> Flask:
+    """The app named by ``--app``/``FLASK_APP``: ``module``, ``module:name``
+    or ``module:factory(args)``, where the module may be a file path.
+    """
+    path, *name = _APP_SEPARATOR.split(import_path, maxsplit=1)
+    return locate_app(prepare_import(path), name[0] if name else None)
+
+
+def app_from_default_files() -> Flask | None:
+    """The app in ``wsgi.py`` or else ``app.py`` in the working directory."""
+    for filename in ("wsgi.py", "app.py"):
+        found = locate_app(prepare_import(filename), None, raise_if_not_found=False)
+
+        if found is not None:
+            return found
+
+    return None
+
+
+@dataclasses.dataclass(eq=False)
 class ScriptInfo:
-    """Carries what the ``flask`` command knows about the application to
-    load, and loads it on demand. Passed to commands as the click context's
+    """What the ``flask`` command knows about the application to load; it
+    loads the app on demand. Passed to commands as the click context's
     ``obj``.
 
     :param app_import_path: ``module`` or ``module:name`` (or a file path)
@@ -320,74 +394,78 @@ class ScriptInfo:
         command starts (unless ``FLASK_SKIP_DOTENV`` disables it).
     """
 
-    def __init__(
-        self,
-        app_import_path: str | None = None,
-        create_app: t.Callable[..., Flask] | None = None,
-        set_debug_flag: bool = True,
-        load_dotenv_defaults: bool = True,
-    ) -> None:
-        self.app_import_path = app_import_path
-        self.create_app = create_app
-        #: Free-form storage for extensions and custom commands.
-        self.data: dict[t.Any, t.Any] = {}
-        self.set_debug_flag = set_debug_flag
-        self.load_dotenv_defaults = get_load_dotenv(load_dotenv_defaults)
-        self._loaded_app: Flask | None = None
+    app_import_path: str | None = None
+    create_app: t.Callable[..., Flask] | None = None
+    set_debug_flag: bool = True
+    load_dotenv_defaults: bool = True
+    #: Free-form storage for extensions and custom commands.
+    data: dict[t.Any, t.Any] = dataclasses.field(default_factory=dict, init=False)
+    _loaded_app: Flask | None = dataclasses.field(
+        default=None, init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        # FLASK_SKIP_DOTENV in the environment overrides the caller.
+        self.load_dotenv_defaults = get_load_dotenv(self.load_dotenv_defaults)
+
+    def _find_app(self) -> Flask:
+        if self.create_app is not None:
+            found: Flask | None = self.create_app()
+        elif self.app_import_path:
+            found = app_from_import_path(self.app_import_path)
+        else:
+            found = app_from_default_files()
+
+        if found is None:
+            raise NoAppException(_NO_APP_MESSAGE)
+
+        return found
 
     def load_app(self) -> Flask:
         """Load the application once and return it on every later call.
 
         :raise NoAppException: if no application can be found.
         """
-        if self._loaded_app is not None:
-            return self._loaded_app
+        if self._loaded_app is None:
+            app = self._find_app()
 
-        app: Flask | None = None
+            if self.set_debug_flag:
+                # The CLI (--debug, FLASK_DEBUG) is the source of truth here,
+                # even over what the app set for itself.
+                app.debug = get_debug_flag()
 
-        if self.create_app is not None:
-            app = self.create_app()
-        elif self.app_import_path:
-            path, *rest = _APP_SEPARATOR.split(self.app_import_path, maxsplit=1)
-            app = locate_app(prepare_import(path), rest[0] if rest else None)
-        else:
-            for candidate in ("wsgi.py", "app.py"):
-                app = locate_app(
-                    prepare_import(candidate), None, raise_if_not_found=False
-                )
+            self._loaded_app = app
 
-                if app is not None:
-                    break
-
-        if app is None:
-            raise NoAppException(_NO_APP_MESSAGE)
-
-        if self.set_debug_flag:
-            # The CLI (--debug, FLASK_DEBUG) is the source of truth here, even
-            # over what the app set for itself.
-            app.debug = get_debug_flag()
-
-        self._loaded_app = app
-        return app
+        return self._loaded_app
 
 
 pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
 
 
+def enter_app_context(ctx: click.Context, app: Flask) -> None:
+    """Keep ``app``'s context pushed until ``ctx`` closes, unless it is
+    already the active one.
+    """
+    active = _cv_app.get(None)
+
+    if active is None or active.app is not app:
+        ctx.with_resource(app.app_context())
+
+
 def with_appcontext(f: F) -> F:
-    """Run the decorated click callback inside the app context of the
-    loaded application, loading it if no app context is active.
+    """Run the decorated click callback inside an app context, loading the
+    application if no app context is active.
 
     Commands registered on :class:`AppGroup` get this automatically.
     """
 
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+    @wraps(f)
+    def in_app_context(*args: t.Any, **kwargs: t.Any) -> t.Any:
         ctx = click.get_current_context()
 
-        if not current_app:
-            app = ctx.ensure_object(ScriptInfo).load_app()
-            ctx.with_resource(app.app_context())
+        if _cv_app.get(None) is None:
+            enter_app_context(ctx, ctx.ensure_object(ScriptInfo).load_app())
 
         return ctx.invoke(f, *args, **kwargs)
 
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+    return t.cast(F, in_app_context)

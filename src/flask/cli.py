@@ -1,5 +1,9 @@
 """The ``flask`` command line: application loading, command groups and the
 built-in ``run``, ``shell`` and ``routes`` commands.
+
+Finding the app lives in :mod:`flask._cli_discovery`, the ``shell`` and
+``routes`` commands and ``run``'s TLS options in :mod:`flask._cli_commands`;
+this module puts the ``flask`` group together.
 """
 
 from __future__ import annotations
@@ -15,11 +19,13 @@ from click.core import ParameterSource
 from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 
-from ._cli_commands import _validate_key
 from ._cli_commands import CertParamType as CertParamType
 from ._cli_commands import routes_command as routes_command
 from ._cli_commands import SeparatedPathType as SeparatedPathType
 from ._cli_commands import shell_command as shell_command
+from ._cli_commands import optional_import
+from ._cli_commands import tls_options
+from ._cli_discovery import enter_app_context
 from ._cli_discovery import find_app_by_string as find_app_by_string
 from ._cli_discovery import find_best_app as find_best_app
 from ._cli_discovery import locate_app as locate_app
@@ -28,7 +34,6 @@ from ._cli_discovery import pass_script_info as pass_script_info
 from ._cli_discovery import prepare_import as prepare_import
 from ._cli_discovery import ScriptInfo as ScriptInfo
 from ._cli_discovery import with_appcontext as with_appcontext
-from .globals import current_app
 from .helpers import get_debug_flag
 
 if t.TYPE_CHECKING:
@@ -40,6 +45,8 @@ if t.TYPE_CHECKING:
 
     from .app import Flask
 
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
 
 class AppGroup(click.Group):
     """A click group whose commands run in an app context by default.
@@ -48,9 +55,17 @@ class AppGroup(click.Group):
     made with :meth:`group` are :class:`AppGroup` too.
     """
 
+    @t.overload
+    def command(self, func: t.Callable[..., t.Any], /) -> click.Command: ...
+
+    @t.overload
     def command(
         self, *args: t.Any, **kwargs: t.Any
-    ) -> t.Any:
+    ) -> t.Callable[[t.Callable[..., t.Any]], click.Command]: ...
+
+    def command(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Callable[[t.Callable[..., t.Any]], click.Command] | click.Command:
         """Like :meth:`click.Group.command`, wrapping the callback with
         :func:`with_appcontext` unless ``with_appcontext=False`` is given.
         """
@@ -59,24 +74,32 @@ class AppGroup(click.Group):
             return self.command()(args[0])
 
         wrap = kwargs.pop("with_appcontext", True)
+        make = super().command(*args, **kwargs)
 
         def decorator(f: t.Callable[..., t.Any]) -> click.Command:
-            if wrap:
-                f = with_appcontext(f)
-
-            command: click.Command = super(AppGroup, self).command(*args, **kwargs)(f)
-            return command
+            made: click.Command = make(with_appcontext(f) if wrap else f)
+            return made
 
         return decorator
 
+    @t.overload
+    def group(self, func: t.Callable[..., t.Any], /) -> click.Group: ...
+
+    @t.overload
     def group(
         self, *args: t.Any, **kwargs: t.Any
-    ) -> t.Any:
+    ) -> t.Callable[[t.Callable[..., t.Any]], click.Group]: ...
+
+    def group(
+        self, *args: t.Any, **kwargs: t.Any
+    ) -> t.Callable[[t.Callable[..., t.Any]], click.Group] | click.Group:
         """Like :meth:`click.Group.group`, defaulting ``cls`` to
         :class:`AppGroup`.
         """
         kwargs.setdefault("cls", AppGroup)
-        return super().group(*args, **kwargs)
+        made: t.Callable[[t.Callable[..., t.Any]], click.Group] | click.Group
+        made = super().group(*args, **kwargs)
+        return made
 
 
 def get_version(ctx: click.Context, param: click.Parameter | None, value: t.Any) -> None:
@@ -86,36 +109,83 @@ def get_version(ctx: click.Context, param: click.Parameter | None, value: t.Any)
     if not value or ctx.resilient_parsing:
         return
 
-    lines = [
-        f"Python {platform.python_version()}",
-        f"Flask {importlib.metadata.version('flask')}",
-        f"Werkzeug {importlib.metadata.version('werkzeug')}",
-    ]
-    click.echo("\n".join(lines), color=ctx.color)
+    versions = [("Python", platform.python_version())]
+    versions += [(name, importlib.metadata.version(name)) for name in ("Flask", "Werkzeug")]
+    click.echo("\n".join(f"{name} {version}" for name, version in versions), color=ctx.color)
     ctx.exit()
 
 
-version_option = click.Option(
-    ["--version"],
-    help="Show the Flask version.",
-    expose_value=False,
-    callback=get_version,
-    is_flag=True,
-    is_eager=True,
-)
+def _setting_option(
+    decl: str,
+    callback: t.Callable[[click.Context, t.Any, t.Any], t.Any],
+    help: str,
+    **attrs: t.Any,
+) -> click.Option:
+    """An option of the ``flask`` group that acts through its callback
+    (loading files, setting the app path or debug mode) instead of being
+    passed to a command.
+    """
+    return click.Option(decl.split(","), callback=callback, expose_value=False, help=help, **attrs)
 
 
-def _set_app(ctx: click.Context, param: click.Option, value: str | None) -> str | None:
-    if value is None:
-        return None
+def _load_env_files(ctx: click.Context, param: click.Option, value: str | None) -> str | None:
+    info = ctx.ensure_object(ScriptInfo)
 
-    ctx.ensure_object(ScriptInfo).app_import_path = value
+    # The default files are optional; only an explicit one needs the package.
+    if value is not None and optional_import("dotenv") is None:
+        raise click.BadParameter(
+            "python-dotenv must be installed to load an env file.", ctx=ctx, param=param
+        )
+
+    # FLASK_SKIP_DOTENV turns off the default files, never an explicit one.
+    if value is not None or info.load_dotenv_defaults:
+        load_dotenv(value, load_defaults=info.load_dotenv_defaults)
+
     return value
 
 
-# Eager so the app path is known before any command (or --help) asks for it.
-_app_option = click.Option(
-    ["-A", "--app"],
+def _set_app(ctx: click.Context, param: click.Option, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(ScriptInfo).app_import_path = value
+
+    return value
+
+
+# Sources that mean the user asked for a debug setting, rather than click
+# filling in a default.
+_GIVEN = frozenset(
+    (ParameterSource.COMMANDLINE, ParameterSource.ENVIRONMENT, ParameterSource.PROMPT)
+)
+
+
+def _set_debug(ctx: click.Context, param: click.Option, value: bool) -> bool | None:
+    if ctx.get_parameter_source("debug") not in _GIVEN:
+        # Leave the environment alone, so FLASK_DEBUG as it was decides.
+        return None
+
+    # get_debug_flag reads the environment, here and in a reloader's child.
+    os.environ["FLASK_DEBUG"] = "1" if value else "0"
+    return value
+
+
+# Eager, and first among the eager ones: variables from the files (FLASK_APP,
+# ...) apply to the options processed after it.
+_env_file_option = _setting_option(
+    "-e,--env-file",
+    _load_env_files,
+    is_eager=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help=(
+        "Load environment variables from this file, taking precedence over"
+        " those set by '.env' and '.flaskenv'. Variables set directly in the"
+        " environment take highest precedence. python-dotenv must be installed."
+    ),
+)
+# Eager, so the app path is known before any command (or --help) asks.
+_app_option = _setting_option(
+    "-A,--app",
+    _set_app,
+    is_eager=True,
     metavar="IMPORT",
     help=(
         "The Flask application or factory function to load, in the form"
@@ -123,75 +193,31 @@ _app_option = click.Option(
         " is not required if it is 'app', 'application', 'create_app', or"
         " 'make_app', and can be 'name(args)' to pass arguments."
     ),
-    is_eager=True,
-    expose_value=False,
-    callback=_set_app,
+)
+_debug_option = _setting_option("--debug/--no-debug", _set_debug, "Set debug mode.")
+version_option = _setting_option(
+    "--version", get_version, "Show the Flask version.", is_eager=True, is_flag=True
 )
 
 
-def _set_debug(ctx: click.Context, param: click.Option, value: bool) -> bool | None:
-    source = ctx.get_parameter_source(param.name)
+def _load_app_or_report(ctx: click.Context, any_error: bool) -> Flask | None:
+    """Load the app, or print why it can't be loaded and return ``None``.
 
-    # Not given on the command line or by FLASK_DEBUG: leave the environment
-    # alone so it alone decides.
-    if source is None or source in (
-        ParameterSource.DEFAULT,
-        ParameterSource.DEFAULT_MAP,
-    ):
-        return None
-
-    # The environment is what get_debug_flag reads, both here and in any
-    # reloader child process.
-    os.environ["FLASK_DEBUG"] = "1" if value else "0"
-    return value
-
-
-_debug_option = click.Option(
-    ["--debug/--no-debug"],
-    help="Set debug mode.",
-    expose_value=False,
-    callback=_set_debug,
-)
-
-
-def _env_file_callback(
-    ctx: click.Context, param: click.Option, value: str | None
-) -> str | None:
+    With ``any_error`` false, only :exc:`NoAppException` is reported and
+    other errors propagate.
+    """
     try:
-        import dotenv  # noqa: F401
-    except ImportError:
-        # Only an explicit file is an error; the defaults are optional.
-        if value is not None:
-            raise click.BadParameter(
-                "python-dotenv must be installed to load an env file.",
-                ctx=ctx,
-                param=param,
-            ) from None
+        return ctx.ensure_object(ScriptInfo).load_app()
+    except NoAppException as e:
+        message = f"Error: {e.format_message()}\n"
+    except Exception:
+        if not any_error:
+            raise
 
-    info = ctx.ensure_object(ScriptInfo)
+        message = f"{traceback.format_exc()}\n"
 
-    # FLASK_SKIP_DOTENV only turns off the default files, never an explicit
-    # --env-file.
-    if value is not None or info.load_dotenv_defaults:
-        load_dotenv(value, load_defaults=info.load_dotenv_defaults)
-
-    return value
-
-
-# Eager and first, so variables from the files (FLASK_APP, ...) apply to the
-# options processed after it.
-_env_file_option = click.Option(
-    ["-e", "--env-file"],
-    type=click.Path(exists=True, dir_okay=False),
-    help=(
-        "Load environment variables from this file, taking precedence over"
-        " those set by '.env' and '.flaskenv'. Variables set directly in the"
-        " environment take highest precedence. python-dotenv must be installed."
-    ),
-    is_eager=True,
-    expose_value=False,
-    callback=_env_file_callback,
-)
+    click.secho(message, err=True, fg="red")
+    return None
 
 
 class FlaskGroup(AppGroup):
@@ -217,76 +243,35 @@ class FlaskGroup(AppGroup):
         set_debug_flag: bool = True,
         **extra: t.Any,
     ) -> None:
-        params: list[click.Parameter] = list(extra.pop("params", None) or ())
-        params += [_env_file_option, _app_option, _debug_option]
+        ours = [_env_file_option, _app_option, _debug_option]
 
         if add_version_option:
-            params.append(version_option)
+            ours.append(version_option)
 
-        settings = dict(extra.pop("context_settings", None) or {})
-        # FLASK_APP, FLASK_DEBUG, FLASK_RUN_PORT, ... fill in options.
-        settings.setdefault("auto_envvar_prefix", "FLASK")
-        extra["context_settings"] = settings
-
-        super().__init__(params=params, **extra)
-
-        self.create_app = create_app
-        self.load_dotenv = load_dotenv
-        self.set_debug_flag = set_debug_flag
+        # FLASK_APP, FLASK_DEBUG, FLASK_RUN_PORT, ... fill in options; a
+        # caller's own settings win.
+        settings = {"auto_envvar_prefix": "FLASK", **(extra.pop("context_settings", None) or {})}
+        params = [*(extra.pop("params", None) or ()), *ours]
+        super().__init__(params=params, context_settings=settings, **extra)
 
         if add_default_commands:
             for command in (run_command, shell_command, routes_command):
                 self.add_command(command)
 
-        self._loaded_plugin_commands = False
+        #: What each command's :class:`ScriptInfo` is made with.
+        self.create_app = create_app
+        self.set_debug_flag = set_debug_flag
+        self.load_dotenv = load_dotenv
+        self._plugins_loaded = False
 
-    def _load_plugin_commands(self) -> None:
-        if self._loaded_plugin_commands:
-            return
+    def _add_plugin_commands(self) -> None:
+        # Entry points are read on first use, not when the group is made. A
+        # plugin that fails to load fails every lookup, not just the first.
+        if not self._plugins_loaded:
+            for entry_point in importlib.metadata.entry_points(group="flask.commands"):
+                self.add_command(entry_point.load(), entry_point.name)
 
-        for entry_point in importlib.metadata.entry_points(group="flask.commands"):
-            self.add_command(entry_point.load(), entry_point.name)
-
-        self._loaded_plugin_commands = True
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        self._load_plugin_commands()
-        # Built-in and plugin commands work without loading the app.
-        command = super().get_command(ctx, cmd_name)
-
-        if command is not None:
-            return command
-
-        info = ctx.ensure_object(ScriptInfo)
-
-        try:
-            app = info.load_app()
-        except NoAppException as e:
-            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
-            return None
-
-        # Make the app context available to the command's parameter callbacks
-        # as well as its callback, unless this app's context is already active.
-        if not current_app or current_app._get_current_object() is not app:  # type: ignore[attr-defined]
-            ctx.with_resource(app.app_context())
-
-        return app.cli.get_command(ctx, cmd_name)
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        self._load_plugin_commands()
-        names = set(super().list_commands(ctx))
-        info = ctx.ensure_object(ScriptInfo)
-
-        # A broken app must not break --help; show why its commands are
-        # missing instead.
-        try:
-            names.update(info.load_app().cli.list_commands(ctx))
-        except NoAppException as e:
-            click.secho(f"Error: {e.format_message()}\n", err=True, fg="red")
-        except Exception:
-            click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
-
-        return sorted(names)
+            self._plugins_loaded = True
 
     def make_context(
         self,
@@ -295,16 +280,12 @@ class FlaskGroup(AppGroup):
         parent: click.Context | None = None,
         **extra: t.Any,
     ) -> click.Context:
-        # Tells Flask.run (called by an app module at import time) not to
-        # start a second server.
+        # Flask.run, called by an app module as it is imported, reads this to
+        # leave serving to ``flask run``.
         os.environ["FLASK_RUN_FROM_CLI"] = "true"
 
-        if "obj" not in extra and "obj" not in self.context_settings:
-            extra["obj"] = ScriptInfo(
-                create_app=self.create_app,
-                set_debug_flag=self.set_debug_flag,
-                load_dotenv_defaults=self.load_dotenv,
-            )
+        if "obj" not in {**self.context_settings, **extra}:
+            extra["obj"] = ScriptInfo(None, self.create_app, self.set_debug_flag, self.load_dotenv)
 
         return super().make_context(info_name, args, parent=parent, **extra)
 
@@ -316,6 +297,39 @@ class FlaskGroup(AppGroup):
             _app_option.handle_parse_result(ctx, {}, [])
 
         return super().parse_args(ctx, args)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._add_plugin_commands()
+        # Built-in and plugin commands work without loading the app.
+        builtin = super().get_command(ctx, cmd_name)
+
+        if builtin is not None:
+            return builtin
+
+        app = _load_app_or_report(ctx, any_error=False)
+
+        if app is None:
+            return None
+
+        # Parameter callbacks of the app's command run in its context too.
+        enter_app_context(ctx, app)
+        return app.cli.get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._add_plugin_commands()
+        # A broken app must not break --help: list what works, say why the
+        # app's own commands are missing.
+        app = _load_app_or_report(ctx, any_error=True)
+        names = set(super().list_commands(ctx))
+
+        if app is not None:
+            names.update(app.cli.list_commands(ctx))
+
+        return sorted(names)
+
+
+# The defaults, in the order they are loaded: later files override earlier.
+_DOTENV_DEFAULTS = (".flaskenv", ".env")
 
 
 def load_dotenv(
@@ -332,66 +346,72 @@ def load_dotenv(
     :param load_defaults: whether to look for the default files.
     :return: whether any variables were found in the files.
     """
-    try:
-        import dotenv
-    except ImportError:
-        if path or os.path.isfile(".env") or os.path.isfile(".flaskenv"):
+    if optional_import("dotenv") is None:
+        if path or any(os.path.isfile(name) for name in _DOTENV_DEFAULTS):
             click.secho(
                 " * Tip: There are .env files present. Install python-dotenv"
                 " to use them.",
-                fg="yellow",
                 err=True,
+                fg="yellow",
             )
 
         return False
 
-    files: list[str | os.PathLike[str]] = []
+    import dotenv
 
-    if load_defaults:
-        for name in (".flaskenv", ".env"):
-            found = dotenv.find_dotenv(name, usecwd=True)
-
-            if found:
-                files.append(found)
+    # find_dotenv searches up from the working directory; "" is not found.
+    defaults = [dotenv.find_dotenv(name, usecwd=True) for name in _DOTENV_DEFAULTS]
+    files: list[str | os.PathLike[str]] = [f for f in defaults if f] if load_defaults else []
 
     if path is not None and os.path.isfile(path):
         files.append(path)
 
-    values: dict[str, str | None] = {}
+    found: dict[str, str | None] = {}
 
     for file in files:
-        values.update(dotenv.dotenv_values(file, encoding="utf-8"))
+        found.update(dotenv.dotenv_values(file, encoding="utf-8"))
 
-    for key, value in values.items():
-        if value is not None and key not in os.environ:
-            os.environ[key] = value
+    for key, value in found.items():
+        if value is not None:
+            os.environ.setdefault(key, value)
 
-    return bool(values)
+    return bool(found)
 
 
 def show_server_banner(debug: bool | None, app_import_path: str | None) -> None:
     """Print the app and debug mode lines shown when the development server
     starts. Nothing is printed in the reloader's child process.
     """
-    if is_running_from_reloader():
-        return
+    lines = []
 
     if app_import_path is not None:
-        click.echo(f" * Serving Flask app '{app_import_path}'")
+        lines.append(f" * Serving Flask app '{app_import_path}'")
 
     if debug is not None:
-        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+        lines.append(f" * Debug mode: {'on' if debug else 'off'}")
+
+    if lines and not is_running_from_reloader():
+        click.echo("\n".join(lines))
 
 
-def _failing_app(error: BaseException) -> WSGIApplication:
-    """A WSGI app that re-raises a load error on each request, so the
-    reloader keeps watching files until the error is fixed.
+def _app_or_error_app(info: ScriptInfo) -> WSGIApplication:
+    """The app to serve. In the reloader's child a load error is printed
+    and re-raised by every request instead, so the reloader keeps watching
+    files until it is fixed.
     """
+    try:
+        return info.load_app()
+    except Exception as e:
+        if not is_running_from_reloader():
+            raise e from None
 
-    def app(environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
+        traceback.print_exc()
+        error = e
+
+    def error_app(environ: WSGIEnvironment, start_response: StartResponse) -> t.Any:
         raise error from None
 
-    return app
+    return error_app
 
 
 def _serve_asgi(app: t.Any, asgi: bool | None, cert: t.Any) -> bool:
@@ -419,57 +439,50 @@ def _serve_asgi(app: t.Any, asgi: bool | None, cert: t.Any) -> bool:
     return False
 
 
-@click.command("run", short_help="Run a development server.")
+def _debug_default_toggle(name: str, what: str) -> t.Callable[[F], F]:
+    """``--NAME/--no-NAME``, ``None`` when not given: it then follows debug
+    mode.
+    """
+    return click.option(
+        f"--{name}/--no-{name}",
+        default=None,
+        help=f"Enable or disable the {what}. By default the {what} is active if debug is enabled.",
+    )
+
+
+def _path_list_option(decl: str, help: str) -> t.Callable[[F], F]:
+    return click.option(decl, default=None, type=SeparatedPathType(), help=help)
+
+
+@click.command(
+    "run",
+    params=[_debug_option],  # ``flask run --debug`` reads naturally too
+    short_help="Run a development server.",
+    help=(
+        "Run a local development server.\n\n"
+        "This server is for development purposes only. It does not provide"
+        " the stability, security, or performance of production WSGI servers.\n\n"
+        "The reloader and debugger are enabled by default with the '--debug'"
+        " option."
+    ),
+)
 @click.option("--host", "-h", default="127.0.0.1", help="The interface to bind to.")
 @click.option("--port", "-p", default=5000, help="The port to bind to.")
+@tls_options
+@_debug_default_toggle("reload", "reloader")
+@_debug_default_toggle("debugger", "debugger")
 @click.option(
-    "--cert",
-    type=CertParamType(),
-    help="Specify a certificate file to use HTTPS.",
-    is_eager=True,
+    "--with-threads/--without-threads", default=True, help="Enable or disable multithreading."
 )
-@click.option(
-    "--key",
-    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
-    callback=_validate_key,
-    expose_value=False,
-    help="The key file to use when specifying a certificate.",
-)
-@click.option(
-    "--reload/--no-reload",
-    default=None,
-    help="Enable or disable the reloader. By default the reloader is active"
-    " if debug is enabled.",
-)
-@click.option(
-    "--debugger/--no-debugger",
-    default=None,
-    help="Enable or disable the debugger. By default the debugger is active"
-    " if debug is enabled.",
-)
-@click.option(
-    "--with-threads/--without-threads",
-    default=True,
-    help="Enable or disable multithreading.",
-)
-@click.option(
+@_path_list_option(
     "--extra-files",
-    default=None,
-    type=SeparatedPathType(),
-    help=(
-        "Extra files that trigger a reload on change. Multiple paths are"
-        f" separated by {os.path.pathsep!r}."
-    ),
+    "Extra files that trigger a reload on change. Multiple paths are"
+    f" separated by {os.path.pathsep!r}.",
 )
-@click.option(
+@_path_list_option(
     "--exclude-patterns",
-    default=None,
-    type=SeparatedPathType(),
-    help=(
-        "Files matching these fnmatch patterns will not trigger a reload on"
-        " change. Multiple patterns are separated by"
-        f" {os.path.pathsep!r}."
-    ),
+    "Files matching these fnmatch patterns will not trigger a reload on"
+    f" change. Multiple patterns are separated by {os.path.pathsep!r}.",
 )
 @click.option(
     "--asgi/--wsgi",
@@ -490,34 +503,11 @@ def run_command(
     exclude_patterns: list[str] | None,
     asgi: bool | None = None,
 ) -> None:
-    """Run a local development server.
-
-    This server is for development purposes only. It does not provide
-    the stability, security, or performance of production WSGI servers.
-
-    The reloader and debugger are enabled by default with the '--debug'
-    option.
-    """
-    app: WSGIApplication
-
-    try:
-        app = info.load_app()
-    except Exception as e:
-        if not is_running_from_reloader():
-            raise e from None
-
-        # In the reloader's child, keep serving so a fix can be picked up.
-        traceback.print_exc()
-        app = _failing_app(e)
-
+    app = _app_or_error_app(info)
     debug = get_debug_flag()
-
-    if reload is None:
-        reload = debug
-
-    if debugger is None:
-        debugger = debug
-
+    # Unless given, the reloader and debugger follow debug mode.
+    use_reloader = debug if reload is None else reload
+    use_debugger = debug if debugger is None else debugger
     show_server_banner(debug, info.app_import_path)
     if _serve_asgi(app, asgi, cert):
         from ._ws_serve import run_asgi
@@ -526,8 +516,8 @@ def run_command(
             app,  # type: ignore[arg-type]
             host,
             port,
-            reload=reload,
-            debugger=debugger,
+            reload=use_reloader,
+            debugger=use_debugger,
             extra_files=extra_files,
             exclude_patterns=exclude_patterns,
             echo=click.echo,
@@ -537,28 +527,23 @@ def run_command(
         host,
         port,
         app,
-        use_reloader=reload,
-        use_debugger=debugger,
-        threaded=with_threads,
+        use_reloader=use_reloader,
+        use_debugger=use_debugger,
         ssl_context=cert,
-        extra_files=extra_files,
+        threaded=with_threads,
         exclude_patterns=exclude_patterns,
+        extra_files=extra_files,
     )
-
-
-# ``flask run --debug`` reads naturally, so accept the option here as well.
-run_command.params.insert(0, _debug_option)
 
 
 cli = FlaskGroup(
     name="flask",
-    help="""\
-A general utility script for Flask applications.
-
-The application to load is given with the '--app' option, the 'FLASK_APP'
-environment variable, or found in a 'wsgi.py' or 'app.py' file in the
-current directory.
-""",
+    help=(
+        "A general utility script for Flask applications.\n\n"
+        "The application to load is given with the '--app' option, the"
+        " 'FLASK_APP' environment variable, or found in a 'wsgi.py' or"
+        " 'app.py' file in the current directory."
+    ),
 )
 
 

@@ -29,6 +29,7 @@ class ConfigAttribute(t.Generic[T]):
         self, name: str, get_converter: t.Callable[[t.Any], T] | None = None
     ) -> None:
         self.__name__ = name
+        self.__doc__ = f"``config[{name!r}]``"
         self.get_converter = get_converter
 
     @t.overload
@@ -41,9 +42,8 @@ class ConfigAttribute(t.Generic[T]):
         if obj is None:
             return self
         value = obj.config[self.__name__]
-        if self.get_converter is not None:
-            value = self.get_converter(value)
-        return value  # type: ignore[no-any-return]
+        convert = self.get_converter
+        return value if convert is None else convert(value)
 
     def __set__(self, obj: t.Any, value: t.Any) -> None:
         obj.config[self.__name__] = value
@@ -65,8 +65,10 @@ class Config(dict):  # type: ignore[type-arg]
         root_path: str | os.PathLike[str],
         defaults: dict[str, t.Any] | None = None,
     ) -> None:
-        super().__init__(defaults or {})
+        super().__init__()
         self.root_path = root_path
+        if defaults:
+            self.update(defaults)
 
     def from_envvar(self, variable_name: str, silent: bool = False) -> bool:
         """Load the Python file named by the environment variable
@@ -75,17 +77,17 @@ class Config(dict):  # type: ignore[type-arg]
         :param silent: Return ``False`` instead of raising if the variable
             is unset or the file is missing.
         """
-        path = os.environ.get(variable_name)
-        if not path:
-            if silent:
-                return False
-            raise RuntimeError(
-                f"The environment variable {variable_name!r} is not set"
-                " and as such configuration could not be loaded. Set"
-                " this variable and make it point to a configuration"
-                " file"
-            )
-        return self.from_pyfile(path, silent=silent)
+        filename = os.environ.get(variable_name, "")
+        if filename:
+            return self.from_pyfile(filename, silent=silent)
+        if silent:
+            return False
+        raise RuntimeError(
+            f"The environment variable {variable_name!r} is not set"
+            " and as such configuration could not be loaded. Set"
+            " this variable and make it point to a configuration"
+            " file"
+        )
 
     def from_prefixed_env(
         self, prefix: str = "FLASK", *, loads: t.Callable[[str], t.Any] = json.loads
@@ -153,11 +155,10 @@ class Config(dict):  # type: ignore[type-arg]
         ``obj`` may be a module, class or instance, or an import string
         naming one. Class attributes inherited from base classes count.
         """
-        if isinstance(obj, str):
-            obj = import_string(obj)
-        for key in dir(obj):
-            if key.isupper():
-                self[key] = getattr(obj, key)
+        source = import_string(obj) if isinstance(obj, str) else obj
+        # Only UPPERCASE names are read: getattr on others could run
+        # properties or fail (``__abstractmethods__`` on a class).
+        self._set_upper((key, getattr(source, key)) for key in dir(source) if key.isupper())
 
     def from_file(
         self,
@@ -189,14 +190,18 @@ class Config(dict):  # type: ignore[type-arg]
         """Set the UPPERCASE keys of ``mapping`` and ``kwargs``; others are
         ignored. Always returns ``True``.
         """
-        merged: dict[str, t.Any] = {}
         if mapping is not None:
-            merged.update(mapping)
-        merged.update(kwargs)
-        for key, value in merged.items():
+            # Also a list of pairs, as for dict().
+            self._set_upper(dict(mapping).items())
+        self._set_upper(kwargs.items())
+        return True
+
+    def _set_upper(self, items: t.Iterable[tuple[str, t.Any]]) -> None:
+        # Item by item through ``self[key]``, so a subclass's __setitem__
+        # sees each value (dict.update would bypass it).
+        for key, value in items:
             if key.isupper():
                 self[key] = value
-        return True
 
     def get_namespace(
         self, namespace: str, lowercase: bool = True, trim_namespace: bool = True

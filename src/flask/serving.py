@@ -13,6 +13,56 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
 
 
+_BLOCKING_RUN_MESSAGE = (
+    " * Ignoring a call to 'app.run()' that would block"
+    " the current 'flask' CLI command.\n"
+    "   Only call 'app.run()' in an 'if __name__ =="
+    ' "__main__"\' guard.'
+)
+
+
+def _started_by_flask_run() -> bool:
+    """Whether ``flask run`` is already serving, so that an ``app.run()``
+    reached while it imports the app must not start a second server (which
+    would block the command). Outside the reloader's child, says why.
+    """
+    if os.environ.get("FLASK_RUN_FROM_CLI") != "true":
+        return False
+
+    from werkzeug.serving import is_running_from_reloader
+
+    if not is_running_from_reloader():
+        import click
+
+        click.secho(_BLOCKING_RUN_MESSAGE, fg="red")
+
+    return True
+
+
+def _apply_debug(app: Flask, debug: bool | None, load_dotenv: bool) -> None:
+    # Like ``flask run``: the env files may set FLASK_DEBUG, which then wins
+    # over what the app set; an explicit ``debug`` argument wins over both.
+    if get_load_dotenv(load_dotenv):
+        cli.load_dotenv()
+        if "FLASK_DEBUG" in os.environ:
+            app.debug = get_debug_flag()
+
+    if debug is not None:
+        app.debug = bool(debug)
+
+
+def _address(server_name: str | None, host: str | None, port: int | None) -> tuple[str, int]:
+    """Host and port to bind: the arguments, else ``SERVER_NAME``'s parts,
+    else ``127.0.0.1:5000``. Port 0 (any free port) counts as given.
+    """
+    named_host, _, named_port = (server_name or "").partition(":")
+
+    if not (port or port == 0):
+        port = int(named_port) if named_port else 5000
+
+    return host or named_host or "127.0.0.1", int(port)
+
+
 def run_app(
     app: Flask,
     host: str | None = None,
@@ -26,40 +76,12 @@ def run_app(
     Host and port default to ``SERVER_NAME``'s, then ``127.0.0.1:5000``;
     the reloader and debugger follow debug mode unless given.
     """
-    if os.environ.get("FLASK_RUN_FROM_CLI") == "true":
-        # `flask run` already serves the app; a second server would block it.
-        from werkzeug.serving import is_running_from_reloader
-
-        if not is_running_from_reloader():
-            import click
-
-            click.secho(
-                " * Ignoring a call to 'app.run()' that would block"
-                " the current 'flask' CLI command.\n"
-                "   Only call 'app.run()' in an 'if __name__ =="
-                ' "__main__"\' guard.',
-                fg="red",
-            )
+    if _started_by_flask_run():
         return
 
-    if get_load_dotenv(load_dotenv):
-        cli.load_dotenv()
-        if "FLASK_DEBUG" in os.environ:
-            app.debug = get_debug_flag()
-    if debug is not None:
-        app.debug = bool(debug)
-
-    server_name = app.config.get("SERVER_NAME")
-    sn_host, _, sn_port = (server_name or "").partition(":")
-    host = host or sn_host or "127.0.0.1"
-    if port or port == 0:
-        port = int(port)
-    else:
-        port = int(sn_port) if sn_port else 5000
-
-    options.setdefault("use_reloader", app.debug)
-    options.setdefault("use_debugger", app.debug)
-    options.setdefault("threaded", True)
+    _apply_debug(app, debug, load_dotenv)
+    host, port = _address(app.config.get("SERVER_NAME"), host, port)
+    options = {"use_reloader": app.debug, "use_debugger": app.debug, "threaded": True, **options}
     cli.show_server_banner(app.debug, app.name)
 
     # Looked up at call time so tests can replace it.
