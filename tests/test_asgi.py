@@ -353,6 +353,13 @@ def test_chunked_body_over_the_limit_stops_being_received(app):
     assert exchange.received == 3
 
 
+def test_one_message_body_over_the_limit_reads_as_413(app):
+    app.config["MAX_CONTENT_LENGTH"] = 250
+    _echo_app(app)
+    exchange = serve(app, make_scope(method="POST", headers=CHUNKED), Exchange([b"z" * 300]))
+    assert exchange.status == 413
+
+
 def test_declared_length_over_the_limit_is_not_received(app):
     app.config["MAX_CONTENT_LENGTH"] = 250
     _echo_app(app)

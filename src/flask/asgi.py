@@ -231,9 +231,12 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     chunk: bytes = message.get("body", b"")
     if not message.get("more_body", False):
         # The common case: the whole body in one message.
-        environ["wsgi.input"] = io.BytesIO(chunk)
         if length is None and chunk:
             environ["wsgi.input_terminated"] = True
+            if limit is not None and len(chunk) > limit:
+                environ["wsgi.input"] = _TooLarge()
+                return True
+        environ["wsgi.input"] = io.BytesIO(chunk)
         return True
     threshold: int = app.config.get(SPOOL_CONFIG_KEY, SPOOL_THRESHOLD)
     chunks = [chunk]
