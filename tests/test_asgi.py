@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import sys
 import threading
 import typing as t
 
@@ -166,7 +167,9 @@ def test_header_names_with_underscores_are_dropped():
     assert "HTTP_X_FORWARDED_FOR" not in environ
 
 
-def test_websocket_without_support_closes(app):
+def test_websocket_without_support_closes(app, monkeypatch):
+    # As if flask.websockets (the WebSocket support) were not installed.
+    monkeypatch.setitem(sys.modules, "flask.websockets", None)
     scope = make_scope("/ws", type="websocket", scheme="ws")
     sent: list[dict[str, t.Any]] = []
 
@@ -176,13 +179,8 @@ def test_websocket_without_support_closes(app):
     async def send(message: dict[str, t.Any]) -> None:
         sent.append(message)
 
-    try:
-        import flask.websockets  # noqa: F401
-    except ImportError:
-        asyncio.run(app.asgi_app(scope, receive, send))
-        assert sent == [{"type": "websocket.close", "code": 1000}]
-    else:  # pragma: no cover - the WebSocket branch tests its own module
-        pass
+    asyncio.run(app.asgi_app(scope, receive, send))
+    assert sent == [{"type": "websocket.close", "code": 1000}]
 
 
 # -- where code runs --------------------------------------------------------------
@@ -351,6 +349,13 @@ def test_chunked_body_over_the_limit_stops_being_received(app):
     assert exchange.status == 413
     # 300 bytes received: just past the limit, not the whole 1000.
     assert exchange.received == 3
+
+
+def test_one_message_body_over_the_limit_reads_as_413(app):
+    app.config["MAX_CONTENT_LENGTH"] = 250
+    _echo_app(app)
+    exchange = serve(app, make_scope(method="POST", headers=CHUNKED), Exchange([b"z" * 300]))
+    assert exchange.status == 413
 
 
 def test_declared_length_over_the_limit_is_not_received(app):

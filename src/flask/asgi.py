@@ -10,28 +10,26 @@ dispatch (in memory, or spooled to a temporary file past
 - a request with an async view or hook runs them on the event loop, each
   sync function in the pool (:mod:`flask.concurrency` decides where).
 
-Streamed bodies are sent chunk by chunk (a sync iterator is advanced in
-the pool, an async one on the loop); ``call_on_close`` functions and
-teardown run after the last chunk, or after the client went away.
+Streamed bodies are sent chunk by chunk (:mod:`flask._asgi_response`);
+``call_on_close`` functions and teardown run after the last chunk, or
+after the client went away.
 ``docs/asgi.md`` describes the model.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import io
 import sys
 import traceback
 import typing as t
-from contextvars import copy_context
 
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.wsgi import FileWrapper
 
+from ._asgi_response import encode_headers
+from ._asgi_response import respond
 from .concurrency import call
 from .concurrency import is_async
-from .concurrency import run_in_context
 from .concurrency import run_sync
 from .concurrency import to_async
 from .globals import _cv_app
@@ -66,8 +64,6 @@ Answer = t.Union[tuple[str, list[tuple[str, str]], bytes], "Response"]
 #: temporary file while they are received; smaller ones stay in memory.
 SPOOL_CONFIG_KEY = "ASGI_SPOOL_THRESHOLD"
 SPOOL_THRESHOLD = 1024 * 1024
-#: Bytes read per pool hop when streaming a file (``send_file``).
-FILE_CHUNK = 64 * 1024
 
 _SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -231,9 +227,12 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     chunk: bytes = message.get("body", b"")
     if not message.get("more_body", False):
         # The common case: the whole body in one message.
-        environ["wsgi.input"] = io.BytesIO(chunk)
         if length is None and chunk:
             environ["wsgi.input_terminated"] = True
+            if limit is not None and len(chunk) > limit:
+                environ["wsgi.input"] = _TooLarge()
+                return True
+        environ["wsgi.input"] = io.BytesIO(chunk)
         return True
     threshold: int = app.config.get(SPOOL_CONFIG_KEY, SPOOL_THRESHOLD)
     chunks = [chunk]
@@ -513,11 +512,11 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             # A plain answer (pipeline._plain_answer): one body message.
             status, headers, body = answer
             await send(
-                {"type": "http.response.start", "status": int(status[:3]), "headers": _encode_headers(headers)}
+                {"type": "http.response.start", "status": int(status[:3]), "headers": encode_headers(headers)}
             )
             await send({"type": "http.response.body", "body": b"" if environ["REQUEST_METHOD"] == "HEAD" else body})
         else:
-            await _respond(ctx, answer, receive, send)  # type: ignore[arg-type]
+            await respond(ctx, answer, receive, send)  # type: ignore[arg-type]
     finally:
         if PRESERVE_CONTEXT_KEY in environ:
             environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
@@ -539,123 +538,6 @@ class _Propagate(BaseException):
 
 # Replaced by the received body before anything reads it.
 _NO_BODY = io.BytesIO()
-
-# -- the response -----------------------------------------------------------------
-
-_header_names: dict[str, bytes] = {}
-
-
-def _encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
-    out = []
-    names = _header_names
-    for name, value in headers:
-        raw = names.get(name)
-        if raw is None:
-            raw = name.lower().encode("latin-1")
-            if len(names) < 512:
-                names[name] = raw
-        out.append((raw, value.encode("latin-1")))
-    return out
-
-
-async def _respond(ctx: RequestContext, response: Response, receive: Receive, send: Send) -> None:
-    """Send a response object: a buffered body in one message, a streamed
-    one chunk by chunk; then close it (``call_on_close``)."""
-    environ = ctx.request.environ
-    head = environ["REQUEST_METHOD"] == "HEAD"
-    code = response.status_code
-    headers = response.get_wsgi_headers(environ).to_wsgi_list()
-    start = {
-        "type": "http.response.start",
-        "status": code,
-        "headers": _encode_headers(headers),
-    }
-    source = response.response
-    streamed = not (head or 100 <= code < 200 or code in (204, 304))
-    if streamed and not isinstance(source, (list, tuple)) and not hasattr(source, "__aiter__"):
-        await _stream_sync(response, start, receive, send)  # closes it too
-        return
-    try:
-        await send(start)
-        if not streamed:
-            await send({"type": "http.response.body", "body": b""})
-        elif isinstance(source, (list, tuple)):
-            body = b"".join(response.iter_encoded())
-            await send({"type": "http.response.body", "body": body})
-        else:
-            await _stream_async(t.cast(t.AsyncIterator[t.Any], source), receive, send)
-    finally:
-        if response._on_close or not isinstance(source, (list, tuple)):
-            await run_sync(response.close)
-
-
-async def _disconnected(receive: Receive) -> None:
-    """Return when the client has gone away."""
-    while (await receive())["type"] != "http.disconnect":
-        pass
-
-
-def _next_chunk(chunks: t.Iterator[bytes]) -> bytes | None:
-    return next(chunks, None)
-
-
-async def _send_chunk(send: Send, chunk: bytes, more: bool = True) -> bool:
-    """Send a piece of a streamed body; ``False`` if the server says the
-    client is gone (some raise ``OSError`` rather than report it)."""
-    try:
-        await send({"type": "http.response.body", "body": chunk, "more_body": more})
-    except OSError:
-        return False
-    return True
-
-
-async def _stream_sync(response: Response, start: Message, receive: Receive, send: Send) -> None:
-    # One context for every step: a generator that pushes a context
-    # (stream_with_context) pops it in the context it pushed it in.
-    context = copy_context()
-    source = response.response
-    gone: asyncio.Future[None] | None = None
-    try:
-        if response.direct_passthrough:
-            if type(source) is FileWrapper:
-                source.buffer_size = max(source.buffer_size, FILE_CHUNK)
-            chunks: t.Iterator[bytes] = await run_in_context(context, iter, source)
-        else:
-            chunks = response.iter_encoded()
-        chunk = await run_in_context(context, _next_chunk, chunks)
-        await send(start)
-        gone = asyncio.ensure_future(_disconnected(receive))
-        while chunk is not None:
-            if gone.done():
-                return
-            if chunk and not await _send_chunk(send, chunk):
-                return
-            chunk = await run_in_context(context, _next_chunk, chunks)
-        await _send_chunk(send, b"", more=False)
-    finally:
-        if gone is not None:
-            gone.cancel()
-        # Close the body (and run call_on_close) in the context it ran in.
-        await run_in_context(context, response.close)
-
-
-async def _stream_async(source: t.AsyncIterator[t.Any], receive: Receive, send: Send) -> None:
-    gone = asyncio.ensure_future(_disconnected(receive))
-    try:
-        async for chunk in source:
-            if gone.done():
-                return
-            if isinstance(chunk, str):
-                chunk = chunk.encode()
-            if chunk and not await _send_chunk(send, chunk):
-                return
-        await _send_chunk(send, b"", more=False)
-    finally:
-        gone.cancel()
-        aclose = getattr(source, "aclose", None)
-        if aclose is not None:
-            await aclose()
-
 
 # -- lifespan ------------------------------------------------------------------------
 

@@ -59,7 +59,7 @@ def make_response(app: Flask, rv: t.Any) -> Response:
 
     response_class = app.response_class
     if not isinstance(rv, response_class):
-        if isinstance(rv, (str, bytes, bytearray, Iterator, AsyncIterator)):
+        if isinstance(rv, (str, bytes, bytearray, Iterator)):
             # Status and headers go to the constructor, which is cheaper than
             # setting them afterwards.
             rv = response_class(rv, status=status, headers=headers)
@@ -78,6 +78,10 @@ def make_response(app: Flask, rv: t.Any) -> Response:
                     f"{e}\nThe view function did not return a valid response."
                     f" {_RETURN_TYPES}, but it was a {type(rv).__name__}."
                 ).with_traceback(e.__traceback__) from None
+        elif isinstance(rv, AsyncIterator):
+            # A streamed body for the ASGI path (flask.asgi iterates it).
+            rv = response_class(rv, status=status, headers=headers)
+            status = headers = None
         else:
             raise TypeError(
                 "The view function did not return a valid response."

@@ -1,0 +1,142 @@
+"""Sending a response over ASGI (for :mod:`flask.asgi`): a buffered body in
+one message, a streamed one chunk by chunk (a sync iterator advanced in the
+thread pool, an async one on the loop), watching for the client going away;
+then closing the response, which runs ``call_on_close``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import typing as t
+from contextvars import copy_context
+
+from werkzeug.wsgi import FileWrapper
+
+from .concurrency import run_in_context
+from .concurrency import run_sync
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from .ctx import RequestContext
+    from .wrappers import Response
+
+Message = t.MutableMapping[str, t.Any]
+Receive = t.Callable[[], t.Awaitable[Message]]
+Send = t.Callable[[Message], t.Awaitable[None]]
+
+#: Bytes read per pool hop when streaming a file (``send_file``).
+FILE_CHUNK = 64 * 1024
+
+
+_header_names: dict[str, bytes] = {}
+
+
+def encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    out = []
+    names = _header_names
+    for name, value in headers:
+        raw = names.get(name)
+        if raw is None:
+            raw = name.lower().encode("latin-1")
+            if len(names) < 512:
+                names[name] = raw
+        out.append((raw, value.encode("latin-1")))
+    return out
+
+
+async def respond(ctx: RequestContext, response: Response, receive: Receive, send: Send) -> None:
+    """Send a response object: a buffered body in one message, a streamed
+    one chunk by chunk; then close it (``call_on_close``)."""
+    environ = ctx.request.environ
+    head = environ["REQUEST_METHOD"] == "HEAD"
+    code = response.status_code
+    headers = response.get_wsgi_headers(environ).to_wsgi_list()
+    start = {
+        "type": "http.response.start",
+        "status": code,
+        "headers": encode_headers(headers),
+    }
+    source = response.response
+    streamed = not (head or 100 <= code < 200 or code in (204, 304))
+    if streamed and not isinstance(source, (list, tuple)) and not hasattr(source, "__aiter__"):
+        await _stream_sync(response, start, receive, send)  # closes it too
+        return
+    try:
+        await send(start)
+        if not streamed:
+            await send({"type": "http.response.body", "body": b""})
+        elif isinstance(source, (list, tuple)):
+            body = b"".join(response.iter_encoded())
+            await send({"type": "http.response.body", "body": body})
+        else:
+            await _stream_async(t.cast(t.AsyncIterator[t.Any], source), receive, send)
+    finally:
+        if response._on_close or not isinstance(source, (list, tuple)):
+            await run_sync(response.close)
+
+
+async def _disconnected(receive: Receive) -> None:
+    """Return when the client has gone away."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+def _next_chunk(chunks: t.Iterator[bytes]) -> bytes | None:
+    return next(chunks, None)
+
+
+async def _send_chunk(send: Send, chunk: bytes, more: bool = True) -> bool:
+    """Send a piece of a streamed body; ``False`` if the server says the
+    client is gone (some raise ``OSError`` rather than report it)."""
+    try:
+        await send({"type": "http.response.body", "body": chunk, "more_body": more})
+    except OSError:
+        return False
+    return True
+
+
+async def _stream_sync(response: Response, start: Message, receive: Receive, send: Send) -> None:
+    # One context for every step: a generator that pushes a context
+    # (stream_with_context) pops it in the context it pushed it in.
+    context = copy_context()
+    source = response.response
+    gone: asyncio.Future[None] | None = None
+    try:
+        if response.direct_passthrough:
+            if type(source) is FileWrapper:
+                source.buffer_size = max(source.buffer_size, FILE_CHUNK)
+            chunks: t.Iterator[bytes] = await run_in_context(context, iter, source)
+        else:
+            chunks = response.iter_encoded()
+        chunk = await run_in_context(context, _next_chunk, chunks)
+        await send(start)
+        gone = asyncio.ensure_future(_disconnected(receive))
+        while chunk is not None:
+            if gone.done():
+                return
+            if chunk and not await _send_chunk(send, chunk):
+                return
+            chunk = await run_in_context(context, _next_chunk, chunks)
+        await _send_chunk(send, b"", more=False)
+    finally:
+        if gone is not None:
+            gone.cancel()
+        # Close the body (and run call_on_close) in the context it ran in.
+        await run_in_context(context, response.close)
+
+
+async def _stream_async(source: t.AsyncIterator[t.Any], receive: Receive, send: Send) -> None:
+    gone = asyncio.ensure_future(_disconnected(receive))
+    try:
+        async for chunk in source:
+            if gone.done():
+                return
+            if isinstance(chunk, str):
+                chunk = chunk.encode()
+            if chunk and not await _send_chunk(send, chunk):
+                return
+        await _send_chunk(send, b"", more=False)
+    finally:
+        gone.cancel()
+        aclose = getattr(source, "aclose", None)
+        if aclose is not None:
+            await aclose()
