@@ -48,8 +48,9 @@ def _scope(path: str) -> dict[str, t.Any]:
     }
 
 
-async def _lifespan(app: t.Any) -> None:
-    """Start the app the way servers do (Quart sets itself up here)."""
+async def _lifespan(app: t.Any) -> t.Callable[[], t.Awaitable[None]]:
+    """Start the app the way servers do (Quart sets itself up here); returns
+    the coroutine function that shuts it down."""
     inbox: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
     started = asyncio.Event()
     inbox.put_nowait({"type": "lifespan.startup"})
@@ -59,49 +60,58 @@ async def _lifespan(app: t.Any) -> None:
             started.set()
 
     task = asyncio.ensure_future(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, send))
-    done, _ = await asyncio.wait([task, asyncio.ensure_future(started.wait())], timeout=10, return_when=asyncio.FIRST_COMPLETED)
-    del done
+    waiter = asyncio.ensure_future(started.wait())
+    await asyncio.wait([task, waiter], timeout=10, return_when=asyncio.FIRST_COMPLETED)
+    waiter.cancel()
+
+    async def stop() -> None:
+        inbox.put_nowait({"type": "lifespan.shutdown"})
+        await asyncio.wait([task], timeout=5)
+        task.cancel()
+
+    return stop
+
+
+async def _echo_connection(app: t.Any, limit: int) -> int:
+    """One connection of ``limit`` round trips in lockstep, like a client
+    waiting for each echo: the next message is handed over only after the
+    previous one came back (immediately for apps that receive in the
+    handler; frameworks that read in a task of their own wait there)."""
+    sent = given = 0
+    first = True
+    echoed = asyncio.Event()
+    incoming = {"type": "websocket.receive", "text": TEXT}
+
+    async def receive() -> dict[str, t.Any]:
+        nonlocal first, given
+        if first:
+            first = False
+            return {"type": "websocket.connect"}
+        if given > sent:
+            echoed.clear()
+            await echoed.wait()
+        if given < limit:
+            given += 1
+            return incoming
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        nonlocal sent
+        if message["type"] == "websocket.send":
+            sent += 1
+            echoed.set()
+
+    await asyncio.wait_for(app(_scope("/echo"), receive, send), 60)
+    return sent
 
 
 async def inproc_echo(app: t.Any, seconds: float) -> tuple[int, float]:
-    """Round trips in lockstep, like a client waiting for each echo: the
-    next message is handed over only after the previous one came back
-    (immediately for apps that receive in the handler; frameworks that read
-    in a task of their own wait for the echo there)."""
-    limit = 2000
-    connect = {"type": "websocket.connect"}
-    incoming = {"type": "websocket.receive", "text": TEXT}
-    disconnect = {"type": "websocket.disconnect", "code": 1000}
     total = 0
     elapsed = 0.0
     while elapsed < seconds:
-        sent = given = 0
-        first = True
-        echoed = asyncio.Event()
-
-        async def receive() -> dict[str, t.Any]:
-            nonlocal first, given
-            if first:
-                first = False
-                return connect
-            if given > sent:  # noqa: B023 (used within this iteration only)
-                echoed.clear()  # noqa: B023 (used within this iteration only)
-                await echoed.wait()  # noqa: B023 (used within this iteration only)
-            if given < limit:
-                given += 1
-                return incoming
-            return disconnect
-
-        async def send(message: dict[str, t.Any]) -> None:
-            nonlocal sent
-            if message["type"] == "websocket.send":
-                sent += 1
-                echoed.set()  # noqa: B023 (used within this iteration only)
-
         start = time.process_time()
-        await asyncio.wait_for(app(_scope("/echo"), receive, send), 60)
+        total += await _echo_connection(app, 2000)
         elapsed += time.process_time() - start
-        total += sent
     return total, elapsed
 
 
@@ -190,11 +200,14 @@ def main() -> None:
         app = getattr(ws_apps, f"make_{target}")()
 
         async def run() -> tuple[int, float]:
-            await _lifespan(app)
-            if scenario == "echo":
-                await inproc_echo(app, min(seconds, 0.2))  # warm up
-                return await inproc_echo(app, seconds)
-            return await inproc_broadcast(app, seconds)
+            stop = await _lifespan(app)
+            try:
+                if scenario == "echo":
+                    await inproc_echo(app, min(seconds, 0.2))  # warm up
+                    return await inproc_echo(app, seconds)
+                return await inproc_broadcast(app, seconds)
+            finally:
+                await stop()
 
         n, elapsed = asyncio.run(run())
     else:

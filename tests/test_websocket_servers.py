@@ -44,14 +44,23 @@ def _command(server: str, port: int) -> list[str]:
     ]  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def track_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("ws") / "track.log"
+
+
 @pytest.fixture(scope="module", params=SERVERS)
-def server(request: pytest.FixtureRequest) -> t.Iterator[tuple[str, int]]:
+def server(request: pytest.FixtureRequest, track_file: Path) -> t.Iterator[tuple[str, int]]:
     name = request.param
     missing = [m for m in (name, "websockets") if importlib.util.find_spec(m) is None]
     if missing:
         pytest.skip(f"{', '.join(missing)} not installed (pip install -e '.[dev]')")
     port = _free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(APPS), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(APPS), os.environ.get("PYTHONPATH", "")]),
+        "WS_TRACK_FILE": str(track_file),
+    }
     proc = subprocess.Popen(
         _command(name, port),
         cwd=APPS,
@@ -180,3 +189,22 @@ def test_unknown_path_and_http_route_refused(server: tuple[str, int]) -> None:
         with pytest.raises(InvalidStatus) as info:
             _connect(port, path)
         assert 400 <= info.value.response.status_code < 500
+
+
+def test_disconnect_reaches_handler_and_teardown_runs(server: tuple[str, int], track_file: Path) -> None:
+    name, port = server
+    track_file.write_text("")
+    with _connect(port, "/track") as ws:
+        ws.send("x")
+        ws.close(4000, "bye")
+    deadline = time.monotonic() + TIMEOUT
+    lines: list[str] = []
+    while time.monotonic() < deadline:
+        lines = track_file.read_text().splitlines()
+        if len(lines) >= 2:
+            break
+        time.sleep(0.05)
+    # Hypercorn passes on 1000 or 1006 from its stream state rather than
+    # the client's code (hypercorn/protocol/ws_stream.py, StreamClosed).
+    codes = ("1000", "1006") if name == "hypercorn" else ("4000",)
+    assert lines in [["disconnect " + code, "teardown None"] for code in codes]

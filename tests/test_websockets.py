@@ -773,3 +773,45 @@ def test_after_hook_sees_and_replaces_the_refusal(app):
             pass
     assert info.value.status == 404
     assert ("x-stamp", "1") in info.value.headers
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "scheme", "same"),
+    [
+        ("http://[::1]:5000", "[::1]:5000", "http", True),
+        ("http://[::1]", "[::1]", "http", True),
+        ("http://[::1]:5001", "[::1]:5000", "http", False),
+        ("https://example.com", "example.com:443", "https", True),
+        ("https://example.com:8443", "example.com", "https", False),
+        ("ftp://example.com", "example.com", "http", False),
+        ("http://exa mple.com", "example.com", "http", False),
+    ],
+)
+def test_same_origin_rules(origin, host, scheme, same):
+    # RFC 6454: an origin is (scheme, host, port), default ports implied.
+    from flask.websockets import _same_origin
+
+    assert _same_origin(origin, host, scheme) is same
+
+
+def test_error_before_accept_propagates_in_testing(app):
+    app.testing = True
+
+    @app.websocket("/ws")
+    async def handler():
+        raise ZeroDivisionError("before accept")
+
+    with pytest.raises(ZeroDivisionError, match="before accept"):
+        with app.test_client().websocket("/ws"):
+            pass
+
+
+def test_close_before_accept_refuses(app):
+    @app.websocket("/ws")
+    async def handler():
+        await websocket.close(4001, "not now")
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert info.value.status is None and info.value.close_code == 4001

@@ -83,10 +83,8 @@ def run_asgi(
             else "; install asgiref for the debugger on HTTP errors"
         )
     if not is_running_from_reloader():
-        echo(
-            " * WebSocket routes found: serving over ASGI with uvicorn"
-            f" (WebSocket and HTTP){note}."
-        )
+        why = "WebSocket routes found: s" if has_websocket_routes(app) else "S"
+        echo(f" * {why}erving over ASGI with uvicorn (WebSocket and HTTP){note}.")
 
     def serve() -> None:
         uvicorn.run(entry, host=host, port=port, log_level="info")

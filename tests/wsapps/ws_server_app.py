@@ -5,10 +5,12 @@ Served as ``ws_server_app:asgi`` by uvicorn, hypercorn and granian.
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 from flask import Flask
 from flask import abort
+from flask import request
 from flask import session
 from flask import websocket
 from flask._ws_serve import asgi_entry
@@ -64,6 +66,31 @@ async def deny() -> None:
 async def fail() -> None:
     await websocket.send("about to fail")
     raise RuntimeError("handler failed on purpose")
+
+
+def _track(line: str) -> None:
+    path = os.environ.get("WS_TRACK_FILE")
+    if path:
+        with open(path, "a") as f:
+            f.write(line + "\n")
+
+
+@app.websocket("/track")
+async def track() -> None:
+    from flask.websockets import WebSocketDisconnect
+
+    try:
+        while True:
+            await websocket.receive()
+    except WebSocketDisconnect as e:
+        _track(f"disconnect {e.code}")
+        raise
+
+
+@app.teardown_request
+def teardown(exc: BaseException | None) -> None:
+    if request.path == "/track":
+        _track(f"teardown {exc!r}")
 
 
 asgi = asgi_entry(app)
