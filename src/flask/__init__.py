@@ -103,6 +103,7 @@ __all__ = [
     "stream_with_context",
     "template_rendered",
     "url_for",
+    "websocket",
 ]
 
 _LAZY_NAMES = {

@@ -191,12 +191,20 @@ class Flask(App, _FileServing):
 
     def before_serving(self, f: T) -> T:
         """Run ``f()`` (sync or async, in an app context) at ASGI lifespan
-        startup; if it raises, the server does not start. Not under WSGI."""
+        startup; if it raises, the server does not start. Not under WSGI.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: ASGI lifespan hooks.
+        """
         self.before_serving_funcs.append(f)
         return f
 
     def after_serving(self, f: T) -> T:
-        """Run ``f()`` at ASGI lifespan shutdown."""
+        """Run ``f()`` at ASGI lifespan shutdown.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: ASGI lifespan hooks.
+        """
         self.after_serving_funcs.append(f)
         return f
 

@@ -301,7 +301,11 @@ class Scaffold:
         """Decorate a WebSocket handler (``async def`` or ``def``) for
         ``rule``: a Werkzeug rule with ``websocket=True``, served under ASGI
         (see ``docs/websockets.md``). Takes ``route``'s options but
-        ``methods``."""
+        ``methods``.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: WebSocket routes, served over ASGI.
+        """
         if "methods" in options:
             raise TypeError("WebSocket routes take no 'methods' argument.")
 
@@ -353,7 +357,11 @@ class Scaffold:
     @setupmethod
     def before_websocket(self, f: T) -> T:
         """Run ``f()`` before each WebSocket handler of this scope; a
-        non-None return refuses the handshake with it as the response."""
+        non-None return refuses the handshake with it as the response.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: WebSocket hooks.
+        """
         self.before_websocket_funcs[None].append(f)
         return f
 
@@ -361,7 +369,11 @@ class Scaffold:
     def after_websocket(self, f: T) -> T:
         """Run ``f(response)`` after each WebSocket handler of this scope:
         ``response`` is the refusal response, or ``None`` once accepted; a
-        non-None return replaces the refusal response."""
+        non-None return replaces the refusal response.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: WebSocket hooks.
+        """
         self.after_websocket_funcs[None].append(f)
         return f
 

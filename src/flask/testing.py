@@ -243,7 +243,11 @@ class FlaskClient(Client):
 
     def websocket(self, path: str, **kwargs: t.Any) -> WebSocketTestSession:
         """A WebSocket connection to ``path`` for a ``with`` block, sending
-        this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`."""
+        this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: the WebSocket test session.
+        """
         return WebSocketTestSession(self, path, **kwargs)
 
     def __enter__(self) -> FlaskClient:

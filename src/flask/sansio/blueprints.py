@@ -359,13 +359,21 @@ class Blueprint(Scaffold):
 
     @setupmethod
     def before_app_websocket(self, f: T) -> T:
-        """Like :meth:`before_websocket`, for every WebSocket handler of the app."""
+        """Like :meth:`before_websocket`, for every WebSocket handler of the app.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: WebSocket hooks.
+        """
         self._on_app(lambda app: app.before_websocket_funcs.setdefault(None, []).append(f))
         return f
 
     @setupmethod
     def after_app_websocket(self, f: T) -> T:
-        """Like :meth:`after_websocket`, for every WebSocket handler of the app."""
+        """Like :meth:`after_websocket`, for every WebSocket handler of the app.
+
+        .. versionadded:: 3.1.3
+           Beyond Flask 3.1: WebSocket hooks.
+        """
         self._on_app(lambda app: app.after_websocket_funcs.setdefault(None, []).append(f))
         return f
 
