@@ -73,21 +73,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 
-class _DefaultSessionInterface:
-    """``Flask.session_interface`` until it is first used: then one shared
-    :class:`~flask.sessions.SecureCookieSessionInterface`. Assigning on a
-    subclass or an app replaces it as usual. Importing the session machinery
-    (ItsDangerous, hashing) only when needed keeps it out of start-up."""
-
-    def __get__(self, obj: object, owner: type | None = None) -> SessionInterface:
-        from .sessions import SecureCookieSessionInterface
-
-        interface = SecureCookieSessionInterface()
-        # Later reads find the instance on Flask itself, not this object.
-        Flask.session_interface = interface
-        return interface
-
-
 # Methods whose override (on the class or the instance) turns off the
 # request path's shortcuts.
 _PIPELINE_METHODS = (
@@ -128,7 +113,8 @@ class Flask(Scaffold):
     url_map_class: type[Map] = RuleMap
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
-    session_interface: SessionInterface = _DefaultSessionInterface()  # type: ignore[assignment]
+    # Created on first use (flask.pipeline.DefaultSessionInterface).
+    session_interface: SessionInterface = pipeline.DefaultSessionInterface()  # type: ignore[assignment]
     jinja_options: dict[str, t.Any] = {}
 
     testing = ConfigAttribute[bool]("TESTING")
