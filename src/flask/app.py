@@ -47,6 +47,7 @@ from .helpers import get_debug_flag
 from .json.provider import DefaultJSONProvider
 from .json.provider import JSONProvider
 from .logging import create_logger
+from .matching import LazyBuilderRule
 from .matching import RuleMap
 from .matching import bind_request
 from .scaffold import _endpoint_from_view_func
@@ -109,7 +110,7 @@ class Flask(Scaffold):
     app_ctx_globals_class = _AppCtxGlobals
     config_class = Config
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
-    url_rule_class = Rule
+    url_rule_class: type[Rule] = LazyBuilderRule
     url_map_class: type[Map] = RuleMap
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
