@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench clean lint
+.PHONY: run test test-own compat bench bench-startup clean lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ compat: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+
+# Only the start-up row (ours vs Pallets), printed; BENCHMARKS.md is left alone.
+bench-startup: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py --only-startup
 
 clean:
 	rm -rf $(VENV) .cache
