@@ -115,7 +115,7 @@ class Flask(Scaffold):
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
     # Created on first use (flask.pipeline.DefaultSessionInterface).
-    session_interface: SessionInterface = pipeline.DefaultSessionInterface()  # type: ignore[assignment]
+    session_interface: SessionInterface = pipeline.DefaultSessionInterface()  # type: ignore[assignment]  # the descriptor gives a SessionInterface
     jinja_options: dict[str, t.Any] = {}
 
     testing = ConfigAttribute[bool]("TESTING")
@@ -186,7 +186,7 @@ class Flask(Scaffold):
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]
+                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]  # the app is alive while it serves requests
             )
 
     def _check_setup_finished(self, f_name: str) -> None:
@@ -204,7 +204,7 @@ class Flask(Scaffold):
     # -- identity and configuration ------------------------------------------
 
     @cached_property
-    def name(self) -> str:  # type: ignore[override]
+    def name(self) -> str:  # type: ignore[override]  # Flask's name is computed once
         """The app's name: the import name, or the script's name when run
         as ``__main__``."""
         if self.import_name == "__main__":
@@ -222,7 +222,7 @@ class Flask(Scaffold):
     @property
     def debug(self) -> bool:
         """Debug mode, the ``DEBUG`` config key."""
-        return self.config["DEBUG"]  # type: ignore[no-any-return]
+        return self.config["DEBUG"]  # type: ignore[no-any-return]  # DEBUG holds a bool
 
     @debug.setter
     def debug(self, value: bool) -> None:
@@ -487,7 +487,7 @@ class Flask(Scaffold):
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response of :attr:`response_class`."""
-        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]  # built with the app's response_class
 
     # -- responses and errors -----------------------------------------------------------
 

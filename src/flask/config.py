@@ -43,13 +43,13 @@ class ConfigAttribute(t.Generic[T]):
         value = obj.config[self.__name__]
         if self.get_converter is not None:
             value = self.get_converter(value)
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]  # the config value; its converter, or the caller, gives it type T
 
     def __set__(self, obj: t.Any, value: t.Any) -> None:
         obj.config[self.__name__] = value
 
 
-class Config(dict):  # type: ignore[type-arg]
+class Config(dict[str, t.Any]):
     """A ``dict`` of settings with helpers to fill it from files, objects,
     mappings and environment variables.
 

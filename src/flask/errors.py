@@ -122,4 +122,4 @@ def raise_routing_exception(app: Flask, request: Request) -> t.NoReturn:
         from .debughelpers import FormDataRoutingRedirect
 
         raise FormDataRoutingRedirect(request)
-    raise exc  # type: ignore[misc]
+    raise exc  # type: ignore[misc]  # exc is the exception being handled

@@ -229,7 +229,7 @@ def _static_rules(url_map: Map, domain: str) -> dict[str, list[Rule]]:
     if count is None:  # a plain Werkzeug map: count its rules (slower)
         count = len(url_map._rules)
     if cached is not None and cached[0] == count and cached[1] == domain:
-        return cached[2]  # type: ignore[no-any-return]
+        return cached[2]  # type: ignore[no-any-return]  # the slot holds what this function stored
     index: dict[str, list[Rule]] = {}
     for rule in url_map._rules:
         if not rule.arguments and not rule.websocket and rule.subdomain == domain:

@@ -263,8 +263,8 @@ def dispatch_request(app: Flask) -> t.Any:
         rule, "provide_automatic_options", False
     ):
         return app.make_default_options_response()
-    view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]
-    return app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]
+    view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]  # a matched request has a rule
+    return app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]  # and its view_args
 
 
 def finalize_request(
@@ -420,5 +420,5 @@ def make_default_options_response(app: Flask) -> Response:
     """The answer to an automatic OPTIONS request: an ``Allow`` header."""
     adapter = _cv_request.get().url_adapter
     response = app.response_class()
-    response.allow.update(adapter.allowed_methods())  # type: ignore[union-attr]
+    response.allow.update(adapter.allowed_methods())  # type: ignore[union-attr]  # only reached with a bound adapter
     return response

@@ -91,4 +91,4 @@ def make_response(app: Flask, rv: t.Any) -> Response:
             rv.status_code = status
     if headers:
         rv.headers.update(headers)
-    return rv  # type: ignore[no-any-return]
+    return rv  # type: ignore[no-any-return]  # rv is the response_class instance built above

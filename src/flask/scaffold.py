@@ -60,7 +60,7 @@ def setupmethod(f: F) -> F:
         self._check_setup_finished(name)
         return f(self, *args, **kwargs)
 
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]  # update_wrapper keeps f's signature
 
 
 def _registering_decorator(
@@ -92,7 +92,7 @@ def _exc_class_and_code(
                 " Use a subclass of HTTPException with that code instead."
             )
     else:
-        exc_class = exc_class_or_code  # type: ignore[assignment]
+        exc_class = exc_class_or_code  # type: ignore[assignment]  # an Exception subclass given directly
 
     if isinstance(exc_class, Exception):
         raise TypeError(
@@ -233,7 +233,7 @@ class Scaffold:
         value = current_app.config["SEND_FILE_MAX_AGE_DEFAULT"]
         if isinstance(value, timedelta):
             return int(value.total_seconds())
-        return value  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]  # an int of seconds or None, as configured
 
     def send_static_file(self, filename: str) -> Response:
         """The view behind the ``static`` endpoint."""

@@ -49,7 +49,7 @@ def run_app(
     if debug is not None:
         app.debug = bool(debug)
 
-    server_name = app.config.get("SERVER_NAME")
+    server_name: str | None = app.config.get("SERVER_NAME")
     sn_host, _, sn_port = (server_name or "").partition(":")
     host = host or sn_host or "127.0.0.1"
     if port or port == 0:
