@@ -59,12 +59,16 @@ from .wrappers import Request
 from .wrappers import Response
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import logging
+    from types import TracebackType
+
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
     from jinja2 import BaseLoader
     from werkzeug.routing import BuildError
     from werkzeug.routing import MapAdapter
 
+    from . import typing as ft
     from .blueprints import Blueprint
     from .sessions import SessionInterface
     from .templating import Environment
@@ -215,7 +219,7 @@ class Flask(Scaffold):
         return self.import_name
 
     @cached_property
-    def logger(self) -> t.Any:
+    def logger(self) -> logging.Logger:
         """The ``logging.Logger`` named after :attr:`name`."""
         return create_logger(self)
 
@@ -334,7 +338,7 @@ class Flask(Scaffold):
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
@@ -504,7 +508,10 @@ class Flask(Scaffold):
     handle_user_exception = errors.handle_user_exception
     handle_exception = errors.handle_exception
 
-    def log_exception(self, exc_info: t.Any) -> None:
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
         """Log an unhandled exception on :attr:`logger`."""
         self.logger.error(
             f"Exception on {request.path} [{request.method}]", exc_info=exc_info

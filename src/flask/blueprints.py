@@ -18,6 +18,7 @@ from .scaffold import Scaffold
 from .scaffold import setupmethod
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from . import typing as ft
     from .app import Flask
 
 DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
@@ -89,7 +90,7 @@ class BlueprintSetupState:
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         **options: t.Any,
     ) -> None:
         """Add a rule to the app, prefixed and named for this blueprint."""
@@ -265,7 +266,7 @@ class Blueprint(Scaffold):
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:

@@ -51,6 +51,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
     from .ctx import RequestContext
     from .sessions import SessionInterface
+    from .typing import ResponseReturnValue
 
 #: Environ key of Werkzeug's protocol for keeping a request's contexts open
 #: after it (the test client's ``with client:``); shared with flask.testing.
@@ -233,7 +234,7 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
     return False
 
 
-def preprocess_request(app: Flask) -> t.Any:
+def preprocess_request(app: Flask) -> ResponseReturnValue | None:
     """Run URL value preprocessors, then ``before_request`` hooks; the
     first hook returning a value ends the request with it."""
     ctx = _cv_request.get()
@@ -246,13 +247,13 @@ def preprocess_request(app: Flask) -> t.Any:
     befores = app.before_request_funcs
     for scope in scopes:
         for func in befores.get(scope, ()):
-            rv = app.ensure_sync(func)()
+            rv: ResponseReturnValue | None = app.ensure_sync(func)()
             if rv is not None:
                 return rv
     return None
 
 
-def dispatch_request(app: Flask) -> t.Any:
+def dispatch_request(app: Flask) -> ResponseReturnValue:
     """Call the matched view, answer an automatic OPTIONS, or raise the
     routing error."""
     request = _cv_request.get().request
@@ -264,7 +265,8 @@ def dispatch_request(app: Flask) -> t.Any:
     ):
         return app.make_default_options_response()
     view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]  # a matched request has a rule
-    return app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]  # and its view_args
+    rv: ResponseReturnValue = app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]  # and its view_args
+    return rv
 
 
 def finalize_request(

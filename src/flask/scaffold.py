@@ -271,7 +271,7 @@ class Scaffold:
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
@@ -382,7 +382,7 @@ class Scaffold:
 
     @setupmethod
     def register_error_handler(
-        self, code_or_exception: type[Exception] | int, f: t.Callable[..., t.Any]
+        self, code_or_exception: type[Exception] | int, f: ft.ErrorHandlerCallable
     ) -> None:
         """The non-decorator form of :meth:`errorhandler`."""
         exc_class, code = self._get_exc_class_and_code(code_or_exception)
