@@ -7,6 +7,8 @@ import sys
 import textwrap
 import typing as t
 
+import pytest
+
 import flask
 from flask.sessions import SecureCookieSessionInterface
 from flask.sessions import SessionInterface
@@ -137,3 +139,35 @@ def test_default_session_still_saved_once_touched() -> None:
         "k", salt="cookie-session", signer_kwargs={"key_derivation": "hmac", "digest_method": __import__("hashlib").sha1}
     ).loads(token)
     assert loaded == {"n": 1}
+
+
+@pytest.mark.parametrize(
+    ("path", "folder"),
+    [
+        ("/usr/lib/python3/site-packages", "/usr"),
+        ("/usr", "/usr"),
+        ("/usr2/lib", "/usr"),
+        ("/usr/lib", "/usr/lib/python3"),
+        ("/", "/"),
+        ("/srv/app", "/"),
+        ("/srv/app", "/srv/app/"),
+        ("/srv/application", "/srv/app"),
+    ],
+)
+def test_is_within_agrees_with_pathlib(path: str, folder: str) -> None:
+    """scaffold._is_within replaces PurePath.relative_to (not imported at
+    start-up) for absolute, normalised paths; pathlib is the referee."""
+    import pathlib
+
+    from flask.scaffold import _is_within
+
+    try:
+        pathlib.PurePath(path).relative_to(folder)
+        expected = True
+    except ValueError:
+        expected = False
+    assert _is_within(path, folder) is expected
+
+
+def test_import_flask_leaves_pathlib_out() -> None:
+    assert run("import sys, flask; print('pathlib' in sys.modules)") == "False"
