@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi
+.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,10 @@ SEED ?= 1
 FUZZ_TIME ?= 3600
 fuzz: $(VENV)/.installed-test
 	$(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) --time-limit $(FUZZ_TIME)
+
+# Only the start-up row (ours vs Pallets), printed; BENCHMARKS.md is left alone.
+bench-startup: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run.py --only-startup
 
 clean:
 	rm -rf $(VENV) .cache

@@ -2,6 +2,7 @@
 raw WSGI callable as reference points; rewrites BENCHMARKS.md.
 
 Usage: python benchmarks/run.py [--quick] [--scenarios hello,param] [--no-e2e]
+                                [--only-startup]
 
 Each implementation lives in its own virtualenv under .cache/bench/ (created
 on first use, re-created when its requirements change):
@@ -17,7 +18,10 @@ Parts:
   2. in-process: a harness subprocess per venv (benchmarks/harness.py) calls
      the WSGI app directly; runs alternate ours, Pallets, ... per round and
      the median requests/s is reported;
-  3. import time: wall time of `python -c "import flask"`, median of runs;
+  3. start-up: wall time of a whole process that imports flask, creates the
+     app, registers 30 routes and answers one request (apps/startup_app.py;
+     both must print the same answer), and of `python -c "import flask"`;
+     median of runs;
   4. end to end: each app behind gunicorn (1 sync worker, 127.0.0.1, a free
      port) loaded by wrk; skipped with a note when wrk is not installed.
 Files: common.py (paths, participants, process helpers), harness.py (runs
@@ -47,6 +51,8 @@ from pathlib import Path
 import e2e
 import report
 import ws_bench
+
+from common import APPS
 from common import CACHE
 from common import CHILDREN
 from common import CONSTRAINTS
@@ -274,41 +280,60 @@ def run_inprocess(
 LIBRARY_FLOOR = "import werkzeug.wrappers, werkzeug.routing, werkzeug.local, werkzeug.exceptions, blinker"
 
 
+STARTUP_APP = APPS / "startup_app.py"
+
+
 def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str, t.Any]]:
+    """Start-up to the first response (the target), `import flask`, the bare
+    interpreter and the library floor, ours and Pallets alternating."""
     res: dict[str, dict[str, t.Any]] = {}
     env = clean_env()
     names = [n for n in ("ours", "pallets") if venvs_ok.get(n)]
 
-    def once(name: str, code: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+    def once(name: str, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
         t0 = time.perf_counter()
-        proc = subprocess.run([str(venv_python(name)), "-c", code], env=env, cwd=CACHE, capture_output=True, text=True)
+        proc = subprocess.run([str(venv_python(name)), *args], env=env, cwd=CACHE, capture_output=True, text=True)
         return time.perf_counter() - t0, proc
 
     for name in names:
         # Also compiles bytecode, so timed runs read .pyc files as in real use.
-        _, proc = once(name, "import sys, flask; print(len(sys.modules), 'jinja2' in sys.modules, 'click' in sys.modules)")
-        if proc.returncode != 0:
-            res[name] = {"error": proc.stderr.strip()[-1500:]}
+        _, proc = once(name, "-c", "import sys, flask; print(len(sys.modules), 'jinja2' in sys.modules, 'click' in sys.modules)")
+        _, app_proc = once(name, str(STARTUP_APP))
+        if proc.returncode != 0 or app_proc.returncode != 0:
+            res[name] = {"error": (proc.stderr + app_proc.stderr).strip()[-1500:]}
             continue
         mods, jinja, click = proc.stdout.split()
-        res[name] = {"flask": [], "bare": [], "modules": int(mods), "jinja2": jinja == "True", "click": click == "True"}
+        res[name] = {"flask": [], "bare": [], "startup": [], "modules": int(mods), "jinja2": jinja == "True",
+                     "click": click == "True", "startup_output": app_proc.stdout}
     live = [n for n in names if "error" not in res[n]]
-    floor = "ours" in live and once("ours", LIBRARY_FLOOR)[1].returncode == 0
+    if "ours" in live and "pallets" in live:
+        same = res["ours"]["startup_output"] == res["pallets"]["startup_output"]
+        res["startup_same_output"] = {"same": same}
+        if not same:
+            loud("start-up app: ours and Pallets print different answers:\n"
+                 f"ours: {res['ours']['startup_output']!r}\npallets: {res['pallets']['startup_output']!r}")
+    floor = "ours" in live and once("ours", "-c", LIBRARY_FLOOR)[1].returncode == 0
     if floor:
         res["ours"]["floor"] = []
     for _ in range(runs):
         for name in live:
-            res[name]["flask"].append(once(name, "import flask")[0])
-            res[name]["bare"].append(once(name, "pass")[0])
+            res[name]["startup"].append(once(name, str(STARTUP_APP))[0])
+            res[name]["flask"].append(once(name, "-c", "import flask")[0])
+            res[name]["bare"].append(once(name, "-c", "pass")[0])
         if floor:
-            res["ours"]["floor"].append(once("ours", LIBRARY_FLOOR)[0])
+            res["ours"]["floor"].append(once("ours", "-c", LIBRARY_FLOOR)[0])
     for name in live:
         res[name]["median"] = statistics.median(res[name]["flask"])
         res[name]["bare_median"] = statistics.median(res[name]["bare"])
+        res[name]["startup_median"] = statistics.median(res[name]["startup"])
         if res[name].get("floor"):
             res[name]["floor_median"] = statistics.median(res[name]["floor"])
-        log(f"  {name:<8} import flask {res[name]['median'] * 1000:.1f} ms "
+        log(f"  {name:<8} start-up to first response {res[name]['startup_median'] * 1000:.1f} ms, "
+            f"import flask {res[name]['median'] * 1000:.1f} ms "
             f"(bare interpreter {res[name]['bare_median'] * 1000:.1f} ms, {res[name]['modules']} modules)")
+    ratio = report.ratio(res.get("ours"), res.get("pallets"), "startup_median")
+    if ratio is not None:
+        log(f"  start-up ours/pallets = {ratio:.2f}x")
     return res
 
 
@@ -346,6 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scenarios", help=f"comma-separated subset of {','.join(SCENARIOS)}")
     ap.add_argument("--no-e2e", action="store_true", help="skip the gunicorn + wrk part")
     ap.add_argument("--no-ws", action="store_true", help="skip the WebSocket part (ws_bench.py)")
+
+    ap.add_argument("--only-startup", action="store_true",
+                    help="time only start-up (ours and Pallets); prints, leaves BENCHMARKS.md alone")
     ap.add_argument("--output", type=Path, default=OUTPUT, help="report file (default BENCHMARKS.md)")
     args = ap.parse_args(argv)
 
@@ -376,6 +404,15 @@ def main(argv: list[str] | None = None) -> int:
 
     log("== virtualenvs (.cache/bench)")
     venv_errors: dict[str, str] = {}
+    if args.only_startup:
+        for name in ("ours", "pallets"):
+            err = ensure_venv(name)
+            if err:
+                loud(f"venv {name!r} could not be built:\n{err}")
+        log(f"== start-up ({settings['import_runs']} runs each, alternating)")
+        res = run_import_times({"ours": True, "pallets": True}, settings["import_runs"])
+        (CACHE / "last-startup.json").write_text(json.dumps(res, indent=1, default=str))
+        return 0
     for name in VENVS:
         err = ensure_venv(name)
         if err:
@@ -425,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
         for w in workers.values():
             w.close()
 
-    log(f"== import time ({settings['import_runs']} runs each, alternating)")
+    log(f"== start-up and import time ({settings['import_runs']} runs each, alternating)")
     data["import"] = run_import_times(venvs_ok, settings["import_runs"])
 
     if args.no_e2e:

@@ -450,3 +450,31 @@ def test_randomised_rule_sets() -> None:
         matched += assert_same(pair, paths, websockets=(False,))
     # The generator must produce real matches, not only 404s.
     assert matched > 500
+
+
+def _edges(node: t.Any) -> list[t.Any]:
+    found = list(node.dynamic)
+    for child in node.static.values():
+        found += _edges(child)
+    for edge in node.dynamic:
+        found += _edges(edge.target)
+    return found
+
+
+def test_patterns_are_compiled_when_first_reached() -> None:
+    """Shortcut for start-up: ``update`` compiles no pattern; a match
+    compiles only the edges it walks, and gives Werkzeug's answer."""
+    pair = make_pair([
+        {"rule": "/user/<int:uid>"},
+        {"rule": "/post/<slug>/edit"},
+        {"rule": "/files/<path:p>"},
+    ])
+    pair.ours.update()
+    edges = _edges(pair.ours._matcher._compiled)
+    assert len(edges) == 3
+    assert all(e.match == e._first_match for e in edges)
+    assert_same(pair, ["/user/7"], websockets=(False,))
+    compiled = {e.part.content for e in edges if e.match != e._first_match}
+    assert compiled == {next(e.part.content for e in edges if "user" in str(e.target.rules))}
+    assert_same(pair, ["/user/8", "/post/x/edit", "/files/a/b", "/user/x"])
+    assert all(e.match != e._first_match for e in edges)

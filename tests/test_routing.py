@@ -351,3 +351,45 @@ def test_overridden_inject_url_defaults_is_called():
     plain.inject_url_defaults = lambda endpoint, values: values.setdefault("lang", "de")
     with plain.test_request_context():
         assert flask.url_for("about") == "/de/about"
+
+
+def test_url_builders_are_made_on_first_build() -> None:
+    """Shortcut for start-up: adding a rule compiles no URL builder; the
+    first build makes it, and every build equals stock Werkzeug's."""
+    from werkzeug.routing import Map
+    from werkzeug.routing import Rule
+
+    from flask.matching import LazyBuilderRule
+
+    specs = [
+        ("/", {}),
+        ("/user/<int:uid>", {"uid": 7}),
+        ("/post/<slug>/edit", {"slug": "a b/ü", "extra": ["1", "2"]}),
+        ("/files/<path:p>", {"p": "a/b c"}),
+        ("/d/<int:n>", {}),
+        ("/sub", {"q": "x&y"}),
+    ]
+    defaults = {"/d/<int:n>": {"n": 3}}
+    ours = Map([LazyBuilderRule(r, endpoint=str(i), defaults=defaults.get(r)) for i, (r, _) in enumerate(specs)])
+    stock = Map([Rule(r, endpoint=str(i), defaults=defaults.get(r)) for i, (r, _) in enumerate(specs)])
+    rules = list(ours.iter_rules())
+    assert all(r._build.__name__ == "build_first" for r in rules)
+    assert all(r._build_unknown.__name__ == "build_first" for r in rules)
+    a, b = ours.bind("example.org"), stock.bind("example.org")
+    for _ in range(2):  # the first build compiles, the second reuses
+        for i, (_, values) in enumerate(specs):
+            for external in (False, True):
+                assert a.build(str(i), values, force_external=external) == b.build(
+                    str(i), values, force_external=external
+                )
+    assert all(r._build_unknown.__name__ != "build_first" for r in rules)
+
+
+def test_app_rules_build_urls_lazily() -> None:
+    app = flask.Flask(__name__)
+    app.add_url_rule("/item/<int:n>", "item", lambda n: str(n))
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "item")
+    assert rule._build_unknown.__name__ == "build_first"
+    with app.test_request_context():
+        assert flask.url_for("item", n=5, q="a b") == "/item/5?q=a+b"
+    assert rule._build_unknown.__name__ != "build_first"

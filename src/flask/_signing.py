@@ -120,7 +120,7 @@ class SessionTokenSerializer(URLSafeTimedSerializer):
         signature = self._macs[0](body)
         return (body + b"." + _b64(signature)).decode("ascii")
 
-    def loads(  # type: ignore[override]
+    def loads(  # type: ignore[override]  # adds bytes input and the timed serializer's options
         self,
         s: str | bytes,
         max_age: int | None = None,

@@ -42,6 +42,9 @@ from .wrappers import Response
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import logging
+    from types import TracebackType
+
     from _typeshed.wsgi import StartResponse
     from _typeshed.wsgi import WSGIEnvironment
     from werkzeug.routing import MapAdapter
@@ -50,21 +53,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .templating import Environment
     from .testing import FlaskClient
     from .testing import FlaskCliRunner
-
-class _DefaultSessionInterface:
-    """``Flask.session_interface`` until it is first used: then one shared
-    :class:`~flask.sessions.SecureCookieSessionInterface`. Assigning on a
-    subclass or an app replaces it as usual. Importing the session machinery
-    (ItsDangerous, hashing) only when needed keeps it out of start-up."""
-
-    def __get__(self, obj: object, owner: type | None = None) -> SessionInterface:
-        from .sessions import SecureCookieSessionInterface
-
-        interface = SecureCookieSessionInterface()
-        # Later reads find the instance on Flask itself, not this object.
-        Flask.session_interface = interface
-        return interface
-
 
 class _AsgiEntry:
     """``Flask.asgi_app``: made on first read, then kept on the instance
@@ -109,7 +97,8 @@ class Flask(App, _FileServing):
 
     request_class: type[Request] = Request
     response_class: type[Response] = Response
-    session_interface: SessionInterface = _DefaultSessionInterface()  # type: ignore[assignment]
+    # Created on first use (flask.pipeline.DefaultSessionInterface).
+    session_interface: SessionInterface = pipeline.DefaultSessionInterface()  # type: ignore[assignment]  # the descriptor gives a SessionInterface
 
     def __init__(
         self,
@@ -312,7 +301,7 @@ class Flask(App, _FileServing):
 
     def redirect(self, location: str, code: int = 302) -> Response:
         """A redirect response of :attr:`response_class`."""
-        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]  # built with the app's response_class
 
     # -- responses and errors -----------------------------------------------------------
 
@@ -323,7 +312,10 @@ class Flask(App, _FileServing):
     handle_user_exception = errors.handle_user_exception
     handle_exception = errors.handle_exception
 
-    def log_exception(self, exc_info: t.Any) -> None:
+    def log_exception(
+        self,
+        exc_info: tuple[type, BaseException, TracebackType] | tuple[None, None, None],
+    ) -> None:
         """Log an unhandled exception on :attr:`logger`."""
         self.logger.error(
             f"Exception on {request.path} [{request.method}]", exc_info=exc_info

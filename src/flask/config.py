@@ -49,7 +49,7 @@ class ConfigAttribute(t.Generic[T]):
         obj.config[self.__name__] = value
 
 
-class Config(dict):  # type: ignore[type-arg]
+class Config(dict[str, t.Any]):
     """A ``dict`` of settings with helpers to fill it from files, objects,
     mappings and environment variables.
 

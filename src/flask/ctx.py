@@ -122,7 +122,7 @@ class AppContext(_PushedInWith):
         """
         if self._url_adapter is False:
             self._url_adapter = self.app.create_url_adapter(None)
-        return self._url_adapter  # type: ignore[return-value]
+        return self._url_adapter  # type: ignore[return-value]  # False only before the first call, replaced above
 
     @url_adapter.setter
     def url_adapter(self, value: MapAdapter | None) -> None:
@@ -134,7 +134,7 @@ class AppContext(_PushedInWith):
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # a sentinel default tells 'not given' from None
         """Pop the context, running teardown functions when it is the last push."""
         try:
             if len(self._cv_tokens) == 1:
@@ -204,7 +204,7 @@ class RequestContext(_PushedInWith):
                 self.request.routing_exception = e
                 adapter = None
             self._url_adapter = adapter
-        return adapter  # type: ignore[return-value]
+        return adapter  # type: ignore[return-value]  # the sentinel is replaced above
 
     @url_adapter.setter
     def url_adapter(self, value: MapAdapter | None) -> None:
@@ -280,7 +280,7 @@ class RequestContext(_PushedInWith):
         if self.url_adapter is not None:
             self.match_request()
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # a sentinel default tells 'not given' from None
         """Pop the context; the last pop runs teardown and closes the request."""
         clear_request = len(self._cv_tokens) == 1
         try:
@@ -384,4 +384,4 @@ def copy_current_request_context(f: F) -> F:
         with ctx:
             return ctx.app.ensure_sync(f)(*args, **kwargs)
 
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]
+    return update_wrapper(wrapper, f)  # type: ignore[return-value]  # update_wrapper keeps f's signature

@@ -91,7 +91,7 @@ def attach_enctype_error_multidict(request: Request) -> None:
     files = request.files
     base = type(files)
 
-    class _ExplainingFiles(base):  # type: ignore[valid-type, misc]
+    class _ExplainingFiles(base):  # type: ignore[valid-type, misc]  # subclasses the runtime class of request.files
         def __getitem__(self, key: str) -> t.Any:
             try:
                 return super().__getitem__(key)

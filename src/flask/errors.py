@@ -19,7 +19,9 @@ from .signals import got_request_exception
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
+    from .typing import ResponseReturnValue
     from .wrappers import Request
+    from .wrappers import Response
 
 ExcInfo = tuple[type, BaseException, t.Any] | tuple[None, None, None]
 
@@ -62,7 +64,9 @@ def trap_http_exception(app: Flask, e: Exception) -> bool:
     return bool(trap_bad_request) and isinstance(e, BadRequest)
 
 
-def handle_http_exception(app: Flask, e: HTTPException) -> t.Any:
+def handle_http_exception(
+    app: Flask, e: HTTPException
+) -> HTTPException | ResponseReturnValue:
     """Run the handler registered for an HTTP error, or return the error
     itself (it is a valid response)."""
     # Codeless exceptions and routing redirects are not errors to handle.
@@ -71,10 +75,13 @@ def handle_http_exception(app: Flask, e: HTTPException) -> t.Any:
     handler = app._find_error_handler(e, _current_blueprints())
     if handler is None:
         return e
-    return app.ensure_sync(handler)(e)
+    rv: ResponseReturnValue = app.ensure_sync(handler)(e)
+    return rv
 
 
-def handle_user_exception(app: Flask, e: Exception) -> t.Any:
+def handle_user_exception(
+    app: Flask, e: Exception
+) -> HTTPException | ResponseReturnValue:
     """Handle an exception raised while dispatching, or re-raise it."""
     if isinstance(e, BadRequestKeyError) and (
         app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
@@ -85,10 +92,11 @@ def handle_user_exception(app: Flask, e: Exception) -> t.Any:
     handler = app._find_error_handler(e, _current_blueprints())
     if handler is None:
         raise
-    return app.ensure_sync(handler)(e)
+    rv: ResponseReturnValue = app.ensure_sync(handler)(e)
+    return rv
 
 
-def handle_exception(app: Flask, e: Exception) -> t.Any:
+def handle_exception(app: Flask, e: Exception) -> Response:
     """Turn an unhandled exception into a 500 response, or propagate it in
     debug and testing mode (``PROPAGATE_EXCEPTIONS``)."""
     exc_info = sys.exc_info()
@@ -122,4 +130,4 @@ def raise_routing_exception(app: Flask, request: Request) -> t.NoReturn:
         from .debughelpers import FormDataRoutingRedirect
 
         raise FormDataRoutingRedirect(request)
-    raise exc  # type: ignore[misc]
+    raise exc  # type: ignore[misc]  # exc is the exception being handled

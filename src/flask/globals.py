@@ -45,7 +45,7 @@ The 'websocket' object is only available inside a handler registered with
 _object_getattribute = object.__getattribute__
 
 
-class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
+class _ContextProxy(LocalProxy):  # type: ignore[type-arg]  # LocalProxy is generic only to type checkers
     """Werkzeug's ``LocalProxy``, with public attribute reads and all
     writes forwarded in one step.
 
@@ -74,23 +74,23 @@ _cv_app: ContextVar[AppContext] = ContextVar("flask.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("flask.request_ctx")
 _cv_websocket: ContextVar[WebSocket] = ContextVar("flask.websocket")
 
-app_ctx: AppContext = _ContextProxy(  # type: ignore[assignment]
+app_ctx: AppContext = _ContextProxy(  # type: ignore[assignment]  # the proxy stands for the object; typed as it, as Flask types it
     _cv_app, unbound_message=_no_app_msg
 )
-current_app: Flask = _ContextProxy(  # type: ignore[assignment]
+current_app: Flask = _ContextProxy(  # type: ignore[assignment]  # the proxy stands for the object; typed as it, as Flask types it
     _cv_app, "app", unbound_message=_no_app_msg
 )
-g: _AppCtxGlobals = _ContextProxy(  # type: ignore[assignment]
+g: _AppCtxGlobals = _ContextProxy(  # type: ignore[assignment]  # the proxy stands for the object; typed as it, as Flask types it
     _cv_app, "g", unbound_message=_no_app_msg
 )
 
-request_ctx: RequestContext = _ContextProxy(  # type: ignore[assignment]
+request_ctx: RequestContext = _ContextProxy(  # type: ignore[assignment]  # the proxy stands for the object; typed as it, as Flask types it
     _cv_request, unbound_message=_no_req_msg
 )
-request: Request = _ContextProxy(  # type: ignore[assignment]
+request: Request = _ContextProxy(  # type: ignore[assignment]  # the proxy stands for the object; typed as it, as Flask types it
     _cv_request, "request", unbound_message=_no_req_msg
 )
-session: SessionMixin = _ContextProxy(  # type: ignore[assignment]
+session: SessionMixin = _ContextProxy(  # type: ignore[assignment]  # the proxy stands for the object; typed as it, as Flask types it
     _cv_request, "session", unbound_message=_no_req_msg
 )
 

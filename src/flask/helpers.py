@@ -42,7 +42,7 @@ def get_debug_flag() -> bool:
     environment variable. Empty, ``0``, ``false`` and ``no`` mean off.
     """
     value = os.environ.get("FLASK_DEBUG")
-    return bool(value) and value.lower() not in _FALSEY  # type: ignore[union-attr]
+    return bool(value) and value.lower() not in _FALSEY  # type: ignore[union-attr]  # bool(value) rules out None
 
 
 def get_load_dotenv(default: bool = True) -> bool:
@@ -67,13 +67,13 @@ def stream_with_context(
     and popped when the stream is exhausted or closed.
     """
     try:
-        source = iter(generator_or_function)  # type: ignore[arg-type]
+        source = iter(generator_or_function)  # type: ignore[arg-type]  # iter() tells an iterator from a generator function
     except TypeError:
         func = t.cast(t.Callable[..., t.Iterator[t.AnyStr]], generator_or_function)
 
         def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Iterator[t.AnyStr]:
             stream = stream_with_context(func(*args, **kwargs))
-            return stream  # type: ignore[return-value]
+            return stream  # type: ignore[return-value]  # the callable's result is an iterator
 
         return update_wrapper(wrapper, func)
 
@@ -198,7 +198,7 @@ def flash(message: str, category: str = "message") -> None:
     session["_flashes"] = pending
 
     if message_flashed.receivers:
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
         message_flashed.send(
             app, _async_wrapper=app.ensure_sync, message=message, category=category
         )
@@ -234,7 +234,7 @@ def get_flashed_messages(
 
 
 def _send_file_options(**kwargs: t.Any) -> dict[str, t.Any]:
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
     if kwargs.get("max_age") is None:
         # Werkzeug calls this with the file name for path-based sends.
         kwargs["max_age"] = app.get_send_file_max_age
@@ -259,7 +259,7 @@ def send_file(
     ``root_path``. See :func:`werkzeug.utils.send_file` for the options.
     ``max_age`` defaults to ``current_app.get_send_file_max_age``.
     """
-    return werkzeug.utils.send_file(  # type: ignore[return-value]
+    return werkzeug.utils.send_file(  # type: ignore[return-value]  # built with the app's response_class
         **_send_file_options(
             path_or_file=path_or_file,
             mimetype=mimetype,
@@ -282,7 +282,7 @@ def send_from_directory(
     it and answering 404 for missing files. ``directory`` is relative to
     the app's ``root_path``; ``kwargs`` go to :func:`send_file`.
     """
-    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]
+    return werkzeug.utils.send_from_directory(  # type: ignore[return-value]  # built with the app's response_class
         directory, path, **_send_file_options(**kwargs)
     )
 

@@ -17,14 +17,14 @@ if t.TYPE_CHECKING:  # pragma: no cover
 def _errors_stream() -> t.TextIO:
     ctx = _cv_request.get(None)
     if ctx is not None:
-        return ctx.request.environ["wsgi.errors"]  # type: ignore[no-any-return]
+        return ctx.request.environ["wsgi.errors"]  # type: ignore[no-any-return]  # WSGI's wsgi.errors is a text stream
     return sys.stderr
 
 
 #: The WSGI server's error stream (``environ["wsgi.errors"]``) during a
 #: request, :data:`sys.stderr` otherwise. Logging here lets the server
 #: decide where app errors go.
-wsgi_errors_stream: t.TextIO = LocalProxy(_errors_stream)  # type: ignore[assignment]
+wsgi_errors_stream: t.TextIO = LocalProxy(_errors_stream)  # type: ignore[assignment]  # the proxy stands for the stream
 
 
 def has_level_handler(logger: logging.Logger) -> bool:

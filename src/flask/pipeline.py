@@ -50,6 +50,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from .app import Flask
     from .ctx import RequestContext
+    from .sessions import SessionInterface
+    from .typing import ResponseReturnValue
 
 #: Environ key of Werkzeug's protocol for keeping a request's contexts open
 #: after it (the test client's ``with client:``); shared with flask.testing.
@@ -232,7 +234,7 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
     return False
 
 
-def preprocess_request(app: Flask) -> t.Any:
+def preprocess_request(app: Flask) -> ResponseReturnValue | None:
     """Run URL value preprocessors, then ``before_request`` hooks; the
     first hook returning a value ends the request with it."""
     ctx = _cv_request.get()
@@ -245,13 +247,13 @@ def preprocess_request(app: Flask) -> t.Any:
     befores = app.before_request_funcs
     for scope in scopes:
         for func in befores.get(scope, ()):
-            rv = app.ensure_sync(func)()
+            rv: ResponseReturnValue | None = app.ensure_sync(func)()
             if rv is not None:
                 return rv
     return None
 
 
-def dispatch_request(app: Flask) -> t.Any:
+def dispatch_request(app: Flask) -> ResponseReturnValue:
     """Call the matched view, answer an automatic OPTIONS, or raise the
     routing error."""
     request = _cv_request.get().request
@@ -262,8 +264,9 @@ def dispatch_request(app: Flask) -> t.Any:
         rule, "provide_automatic_options", False
     ):
         return app.make_default_options_response()
-    view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]
-    return app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]
+    view = app.view_functions[rule.endpoint]  # type: ignore[union-attr]  # a matched request has a rule
+    rv: ResponseReturnValue = app.ensure_sync(view)(**request.view_args)  # type: ignore[arg-type]  # and its view_args
+    return rv
 
 
 def finalize_request(
@@ -287,6 +290,44 @@ def finalize_request(
     return response
 
 
+class DefaultSessionInterface:
+    """``Flask.session_interface`` until it is first used: then one shared
+    :class:`~flask.sessions.SecureCookieSessionInterface`. Assigning on a
+    subclass or an app replaces it as usual. The session machinery
+    (ItsDangerous, hashing, tagged JSON) is imported only then, which a
+    request that neither touches the session nor sends a cookie never does.
+    """
+
+    #: Set once the shared interface exists (the request path then stops
+    #: asking whether an app still uses this placeholder).
+    resolved = False
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._owner = owner
+        self._name = name
+
+    def __get__(self, obj: object, owner: type | None = None) -> SessionInterface:
+        from .sessions import SecureCookieSessionInterface
+
+        interface = SecureCookieSessionInterface()
+        # Later reads find the instance on the class itself, not this object.
+        setattr(self._owner, self._name, interface)
+        DefaultSessionInterface.resolved = True
+        return interface
+
+
+def _default_session_pending(app: Flask) -> bool:
+    """Whether ``app.session_interface`` is still the unresolved placeholder,
+    found without reading it (which would create the interface)."""
+    if "session_interface" in app.__dict__:
+        return False
+    for klass in type(app).__mro__:
+        found = klass.__dict__.get("session_interface")
+        if found is not None:
+            return type(found) is DefaultSessionInterface
+    return False
+
+
 def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
     """Open the session now if saving it could change the response.
 
@@ -294,11 +335,22 @@ def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
     cookie (a permanent session is refreshed); other interfaces may rely on
     every request, so they are always given the chance.
     """
-    interface = app.session_interface
-    if not ctx.session_loaded and getattr(interface, "_cookie_based", False):
-        if "HTTP_COOKIE" not in ctx.request.environ:
+    loaded = ctx.session_loaded
+    if not loaded and "HTTP_COOKIE" not in ctx.request.environ:
+        if not DefaultSessionInterface.resolved and _default_session_pending(app):
+            # Flask's cookie session, not created yet: without a cookie
+            # there is nothing to save or refresh.
             return False
-        if interface.get_cookie_name(app) not in ctx.request.cookies:
+        interface = app.session_interface
+        if getattr(interface, "_cookie_based", False):
+            return False
+    else:
+        interface = app.session_interface
+        if (
+            not loaded
+            and getattr(interface, "_cookie_based", False)
+            and interface.get_cookie_name(app) not in ctx.request.cookies
+        ):
             return False
     return not interface.is_null_session(ctx.session)
 
@@ -370,5 +422,5 @@ def make_default_options_response(app: Flask) -> Response:
     """The answer to an automatic OPTIONS request: an ``Allow`` header."""
     adapter = _cv_request.get().url_adapter
     response = app.response_class()
-    response.allow.update(adapter.allowed_methods())  # type: ignore[union-attr]
+    response.allow.update(adapter.allowed_methods())  # type: ignore[union-attr]  # only reached with a bound adapter
     return response

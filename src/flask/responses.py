@@ -13,6 +13,7 @@ from .globals import _cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
+    from .typing import ResponseReturnValue
     from .wrappers import Response
 
 _RETURN_TYPES = (
@@ -26,7 +27,7 @@ def _endpoint() -> str | None:
     return None if ctx is None else ctx.request.endpoint
 
 
-def make_response(app: Flask, rv: t.Any) -> Response:
+def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
     """Convert a view's return value to :attr:`Flask.response_class`.
 
     ``rv`` may be a response object, a ``str``/``bytes`` body or an
@@ -34,15 +35,17 @@ def make_response(app: Flask, rv: t.Any) -> Response:
     callable, or a tuple ``(body, status, headers)``, ``(body, status)``
     or ``(body, headers)``.
     """
+    # Taken apart by its run-time shape below, which the union cannot follow.
+    value: t.Any = rv
     status = headers = None
-    if type(rv) is tuple:
-        if len(rv) == 3:
-            rv, status, headers = rv
-        elif len(rv) == 2:
-            if isinstance(rv[1], (Headers, dict, tuple, list)):
-                rv, headers = rv
+    if type(value) is tuple:
+        if len(value) == 3:
+            value, status, headers = value
+        elif len(value) == 2:
+            if isinstance(value[1], (Headers, dict, tuple, list)):
+                value, headers = value
             else:
-                rv, status = rv
+                value, status = value
         else:
             raise TypeError(
                 "The view function did not return a valid response tuple."
@@ -50,7 +53,7 @@ def make_response(app: Flask, rv: t.Any) -> Response:
                 " (body, status), or (body, headers)."
             )
 
-    if rv is None:
+    if value is None:
         raise TypeError(
             f"The view function for {_endpoint()!r} did not return a valid"
             " response. The function either returned None or ended without a"
@@ -58,25 +61,25 @@ def make_response(app: Flask, rv: t.Any) -> Response:
         )
 
     response_class = app.response_class
-    if not isinstance(rv, response_class):
-        if isinstance(rv, (str, bytes, bytearray, Iterator)):
+    if not isinstance(value, response_class):
+        if isinstance(value, (str, bytes, bytearray, Iterator)):
             # Status and headers go to the constructor, which is cheaper than
             # setting them afterwards.
-            rv = response_class(rv, status=status, headers=headers)
+            value = response_class(value, status=status, headers=headers)
             status = headers = None
-        elif isinstance(rv, (dict, list)):
-            rv = app.json.response(rv)
-        elif isinstance(rv, BaseResponse) or callable(rv):
+        elif isinstance(value, (dict, list)):
+            value = app.json.response(value)
+        elif isinstance(value, BaseResponse) or callable(value):
             ctx = _cv_request.get(None)
             environ = None if ctx is None else ctx.request.environ
             try:
                 # force_type also takes a WSGI callable, which Werkzeug's
                 # annotation leaves out.
-                rv = response_class.force_type(rv, environ)  # pyright: ignore[reportArgumentType]
+                value = response_class.force_type(value, environ)  # pyright: ignore[reportArgumentType]
             except TypeError as e:
                 raise TypeError(
                     f"{e}\nThe view function did not return a valid response."
-                    f" {_RETURN_TYPES}, but it was a {type(rv).__name__}."
+                    f" {_RETURN_TYPES}, but it was a {type(value).__name__}."
                 ).with_traceback(e.__traceback__) from None
         elif isinstance(rv, AsyncIterator):
             # A streamed body for the ASGI path (flask.asgi iterates it).
@@ -85,15 +88,15 @@ def make_response(app: Flask, rv: t.Any) -> Response:
         else:
             raise TypeError(
                 "The view function did not return a valid response."
-                f" {_RETURN_TYPES}, but it was a {type(rv).__name__}."
+                f" {_RETURN_TYPES}, but it was a {type(value).__name__}."
             )
 
     if status is not None:
         if isinstance(status, (str, bytes, bytearray)):
             # Werkzeug decodes a bytes status; its setter's annotation says str.
-            rv.status = status  # pyright: ignore[reportAttributeAccessIssue]
+            value.status = status  # pyright: ignore[reportAttributeAccessIssue]
         else:
-            rv.status_code = status
+            value.status_code = status
     if headers:
-        rv.headers.update(headers)
-    return rv  # type: ignore[no-any-return]
+        value.headers.update(headers)
+    return value  # type: ignore[no-any-return]  # the response_class instance built above

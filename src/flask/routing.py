@@ -60,7 +60,7 @@ def make_rule(
         methods.add("OPTIONS")
 
     rule_obj = app.url_rule_class(rule, methods=methods, endpoint=endpoint, **options)
-    rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]
+    rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]  # Flask's documented extra attribute on rules
     return rule_obj
 
 
@@ -124,7 +124,7 @@ def url_for(
     ):
         app.inject_url_defaults(endpoint, values)
     try:
-        url = _build(adapter, endpoint, values, _method, _scheme, _external)  # type: ignore[arg-type]
+        url = _build(adapter, endpoint, values, _method, _scheme, _external)  # type: ignore[arg-type]  # a request or app context always has an adapter here
     except BuildError as error:
         values.update(
             _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
@@ -196,7 +196,7 @@ def _memo(adapter: MapAdapter) -> dict[tuple[t.Any, ...], str] | None:
         return None
     cached = adapter.__dict__.get("_flask_urls")
     if cached is not None and cached[0] == version:
-        return cached[1]  # type: ignore[no-any-return]
+        return cached[1]  # type: ignore[no-any-return]  # the slot holds what this function stored
     memo = None
     if _plain_rules(url_map):
         bound = (

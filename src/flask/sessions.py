@@ -111,15 +111,15 @@ class SecureCookieSession(CallbackDict[str, t.Any], SessionMixin):  # pyright: i
         self.accessed = True
         return super().__iter__()
 
-    def keys(self) -> t.KeysView[str]:  # type: ignore[override]
+    def keys(self) -> t.KeysView[str]:  # type: ignore[override]  # the mapping's view type, as MutableMapping declares it
         self.accessed = True
         return super().keys()
 
-    def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]
+    def values(self) -> t.ValuesView[t.Any]:  # type: ignore[override]  # the mapping's view type, as MutableMapping declares it
         self.accessed = True
         return super().values()
 
-    def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]
+    def items(self) -> t.ItemsView[str, t.Any]:  # type: ignore[override]  # the mapping's view type, as MutableMapping declares it
         self.accessed = True
         return super().items()
 
@@ -421,10 +421,10 @@ class SecureCookieSessionInterface(SessionInterface):
             header = None
             if type(response).set_cookie is _SansioResponse.set_cookie:
                 header = _token_cookie_header(
-                    name, value, cookie, response.max_cookie_size  # type: ignore[arg-type]
+                    name, value, cookie, response.max_cookie_size  # type: ignore[arg-type]  # the plan sets a value whenever the action is 'set'
                 )
             if header is None:
-                response.set_cookie(name, value, **cookie)  # type: ignore[arg-type]
+                response.set_cookie(name, value, **cookie)  # type: ignore[arg-type]  # the plan sets a value whenever the action is 'set'
             else:
                 response.headers.add("Set-Cookie", header)
         if vary:
@@ -447,7 +447,7 @@ class SecureCookieSessionInterface(SessionInterface):
         headers = []
         if action == "set":
             header = _token_cookie_header(
-                name, value, cookie, app.config["MAX_COOKIE_SIZE"]  # type: ignore[arg-type]
+                name, value, cookie, app.config["MAX_COOKIE_SIZE"]  # type: ignore[arg-type]  # the plan sets a value whenever the action is 'set'
             )
             if header is None:
                 return None

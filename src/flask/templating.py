@@ -82,7 +82,7 @@ def _escape(s: t.Any, /) -> Markup:
     """
     cls = type(s)
     if cls is str:
-        return _new_str(Markup, _escape_inner(s))  # type: ignore[misc]
+        return _new_str(Markup, _escape_inner(s))  # type: ignore[misc]  # only called when the C escape was found
     if cls is int:
         # Digits and "-" never need escaping; ``str.__new__`` calls ``str``.
         return _new_str(Markup, s)
@@ -99,7 +99,7 @@ def _escape_text(s: t.Any, /) -> str:
     """
     cls = type(s)
     if cls is str:
-        return _escape_inner(s)  # type: ignore[misc]
+        return _escape_inner(s)  # type: ignore[misc]  # only called when the C escape was found
     if cls is int:
         return str(s)
     return _stock_escape(s)
@@ -497,7 +497,7 @@ def _stream(
 
 def _current_app() -> Flask:
     # Resolve the proxy once: signal receivers are keyed by the real app.
-    return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]
+    return current_app._get_current_object()  # type: ignore[attr-defined, no-any-return]  # the proxy's own method
 
 
 def render_template(

@@ -222,7 +222,7 @@ class FlaskClient(Client):
         response = super().open(
             request, buffered=buffered, follow_redirects=follow_redirects
         )
-        response.json_module = self.application.json  # type: ignore[assignment]
+        response.json_module = self.application.json  # type: ignore[assignment]  # Werkzeug only calls its loads(), which the provider has
 
         # The app handed over its contexts just before popping them; push
         # them again so the test can look at them.
@@ -269,7 +269,7 @@ class FlaskCliRunner(CliRunner):
         self.app = app
         super().__init__(**kwargs)
 
-    def invoke(  # type: ignore[override]
+    def invoke(  # type: ignore[override]  # cli is optional: the app's group
         self, cli: t.Any = None, args: t.Any = None, **kwargs: t.Any
     ) -> Result:
         """Run ``cli`` (the app's ``flask`` command group by default) with

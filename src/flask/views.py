@@ -68,14 +68,14 @@ class View:
                 # ``outer`` is the final (possibly decorated) function.
                 instance = outer.view_class(*class_args, **class_kwargs)
                 handler = current_app.ensure_sync(instance.dispatch_request)
-                return handler(**kwargs)  # type: ignore[no-any-return]
+                return handler(**kwargs)  # type: ignore[no-any-return]  # ensure_sync returns the view's own return value
 
         else:
             shared = cls(*class_args, **class_kwargs)
 
             def view(**kwargs: t.Any) -> ResponseReturnValue:
                 handler = current_app.ensure_sync(shared.dispatch_request)
-                return handler(**kwargs)  # type: ignore[no-any-return]
+                return handler(**kwargs)  # type: ignore[no-any-return]  # ensure_sync returns the view's own return value
 
         outer: t.Any = view
         if cls.decorators:
@@ -91,7 +91,7 @@ class View:
         outer.__module__ = cls.__module__
         outer.methods = cls.methods
         outer.provide_automatic_options = cls.provide_automatic_options
-        return outer  # type: ignore[no-any-return]
+        return outer  # type: ignore[no-any-return]  # the wrapper is the view function Flask registers
 
 
 class MethodView(View):
@@ -123,4 +123,4 @@ class MethodView(View):
         if handler is None and method == "HEAD":
             handler = getattr(self, "get", None)
         assert handler is not None, f"Unimplemented method {method!r}"
-        return current_app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]
+        return current_app.ensure_sync(handler)(**kwargs)  # type: ignore[no-any-return]  # ensure_sync returns the handler's own return value

@@ -254,8 +254,8 @@ class Request(_WerkzeugRequest):
             raw = ";".join(headers.getlist("Cookie"))
         pairs = _body.parse_plain_cookies(raw)
         if pairs is None:
-            return parse_cookie(raw, cls=self.dict_storage_class)  # type: ignore[return-value]
-        return self.dict_storage_class(pairs)  # type: ignore[return-value]
+            return parse_cookie(raw, cls=self.dict_storage_class)  # type: ignore[return-value]  # an immutable dict_storage_class, as Werkzeug's cookies property uses
+        return self.dict_storage_class(pairs)  # type: ignore[return-value]  # an immutable dict_storage_class, as Werkzeug's cookies property uses
 
     #: The matched :class:`~werkzeug.routing.Rule`, or ``None``.
     url_rule: Rule | None = None
@@ -507,9 +507,9 @@ class Response(_WerkzeugResponse):
         return super().__call__(environ, start_response)
 
     @property
-    def max_cookie_size(self) -> int:  # type: ignore[override]
+    def max_cookie_size(self) -> int:  # type: ignore[override]  # read from the app's config, as Flask documents
         """``MAX_COOKIE_SIZE`` of the current app, else Werkzeug's default."""
         ctx = _cv_app.get(None)
         if ctx is None:
             return super().max_cookie_size
-        return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]  # MAX_COOKIE_SIZE is an int

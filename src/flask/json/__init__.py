@@ -12,6 +12,7 @@ import typing as t
 from ..globals import _cv_app
 from ..globals import current_app
 from .provider import DefaultJSONProvider
+from .provider import JSONProvider
 from .provider import _default
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -20,7 +21,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
 __all__ = ["dump", "dumps", "jsonify", "load", "loads"]
 
 
-def _provider() -> t.Any:
+def _provider() -> JSONProvider | None:
     ctx = _cv_app.get(None)
     return None if ctx is None else ctx.app.json
 
@@ -31,7 +32,7 @@ def dumps(obj: t.Any, **kwargs: t.Any) -> str:
     """
     provider = _provider()
     if provider is not None:
-        return provider.dumps(obj, **kwargs)  # type: ignore[no-any-return]
+        return provider.dumps(obj, **kwargs)
     kwargs.setdefault("default", _default)
     return _json.dumps(obj, **kwargs)
 
@@ -40,8 +41,11 @@ def _dumps_compact(obj: t.Any) -> str:
     """``dumps(obj, separators=(",", ":"))``, reusing the provider's encoder
     when it is the default one (what session cookies are written with)."""
     provider = _provider()
-    if provider is not None and type(provider).dumps is DefaultJSONProvider.dumps:
-        return provider._encoder(False).encode(obj)  # type: ignore[no-any-return]
+    if (
+        isinstance(provider, DefaultJSONProvider)
+        and type(provider).dumps is DefaultJSONProvider.dumps
+    ):
+        return provider._encoder(False).encode(obj)
     return dumps(obj, separators=(",", ":"))
 
 
@@ -78,4 +82,5 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     ``jsonify(1, 2)`` sends a list, ``jsonify(a=1)`` an object and
     ``jsonify(x)`` just ``x``.
     """
+    # The provider builds the app's response_class; it is typed as Werkzeug's.
     return current_app.json.response(*args, **kwargs)  # type: ignore[return-value]

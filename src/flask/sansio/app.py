@@ -32,6 +32,7 @@ from ..helpers import get_debug_flag
 from ..json.provider import DefaultJSONProvider
 from ..json.provider import JSONProvider
 from ..logging import create_logger
+from ..matching import LazyBuilderRule
 from ..matching import RuleMap
 from ..scaffold import _endpoint_from_view_func
 from ..scaffold import _registering_decorator
@@ -40,6 +41,10 @@ from ..scaffold import Scaffold
 from ..scaffold import setupmethod
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    import logging
+
+    from .. import typing as ft
+
     from jinja2 import BaseLoader
     from werkzeug.routing import BuildError
 
@@ -68,7 +73,7 @@ class App(Scaffold):
     app_ctx_globals_class = _AppCtxGlobals
     config_class = Config
     json_provider_class: type[JSONProvider] = DefaultJSONProvider
-    url_rule_class = Rule
+    url_rule_class: type[Rule] = LazyBuilderRule
     url_map_class: type[Map] = RuleMap
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
@@ -167,7 +172,7 @@ class App(Scaffold):
         return self.import_name
 
     @cached_property
-    def logger(self) -> t.Any:
+    def logger(self) -> logging.Logger:
         """The ``logging.Logger`` named after :attr:`name`."""
         return create_logger(self)  # type: ignore[arg-type]
 
@@ -262,7 +267,7 @@ class App(Scaffold):
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:

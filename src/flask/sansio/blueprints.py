@@ -19,6 +19,7 @@ from ..scaffold import Scaffold
 from ..scaffold import setupmethod
 
 if t.TYPE_CHECKING:  # pragma: no cover
+    from .. import typing as ft
     from .app import App
 
 DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
@@ -92,7 +93,7 @@ class BlueprintSetupState:
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         **options: t.Any,
     ) -> None:
         """Add a rule to the app, prefixed and named for this blueprint."""
@@ -271,7 +272,7 @@ class Blueprint(Scaffold):
         self,
         rule: str,
         endpoint: str | None = None,
-        view_func: t.Callable[..., t.Any] | None = None,
+        view_func: ft.RouteCallable | None = None,
         provide_automatic_options: bool | None = None,
         **options: t.Any,
     ) -> None:
