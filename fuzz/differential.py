@@ -226,7 +226,11 @@ def check_one(
         report.findings.append(Finding(kind, variant, index, environ, body, ours, pallets))
 
     if ours.get("exc") or pallets.get("exc"):
-        add("exception")
+        kind = None if ours.get("exc") else known.classify(environ, ours, pallets)
+        if kind is None:
+            add("exception")
+        else:  # Pallets' own crash, documented
+            report.known[kind] = report.known.get(kind, 0) + 1
         return
     if same(ours, pallets, code_only):
         kind = None

@@ -188,7 +188,10 @@ class Generator:
         parts = []
         for _ in range(rng.randint(1, 5)):
             key = self.choice([b"x", b"v", b"a", b"m", b"k", b"perm", b"stop", b"", b"caf%C3%A9", b"%zz"])
-            val = self.choice([b"1", b"", b"a+b", b"%20", b"%ff", b"%", b"%E2%98%83", b"<b>", b"before", b"x=y"])
+            val = self.choice([
+                b"1", b"", b"a+b", b"%20", b"%ff", b"%", b"%E2%98%83", b"<b>", b"before", b"x=y",
+                b"\x80", b"caf\xc3\xa9",  # raw bytes, as a careless client sends them
+            ])
             parts.append(key + (b"" if rng.random() < 0.1 else b"=" + val))
         sep = b"&" if rng.random() < 0.9 else b";"
         return sep.join(parts)

@@ -384,6 +384,8 @@ def _hooks(app: Flask) -> None:
     def on_finished(sender: Flask, response: flask.Response, **extra: t.Any) -> None:
         next(finished)
 
+    # Kept with the app, so whoever drops the app can disconnect it too.
+    app.extensions["fuzz_on_finished"] = on_finished
     flask.request_finished.connect(on_finished, app, weak=False)
 
     @app.route("/finished-count")
