@@ -176,7 +176,7 @@ class Finding:
     def describe(self, limit: int = 600) -> str:
         def side(answer: Answer) -> str:
             if answer.get("exc"):
-                return "EXCEPTION " + answer["exc"][-limit:]
+                return "EXCEPTION " + str(answer["exc"])[-limit:]
             body = base64.b64decode(answer["body"])
             text = f"{answer['status']} {answer['headers']} {body[:limit]!r}"
             if answer.get("logged"):

@@ -23,6 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 from known import host_outside_grammar
 
 Environ = t.Dict[str, str]
+T = t.TypeVar("T")
 
 METHODS = (
     ["GET"] * 30 + ["POST"] * 20 + ["HEAD"] * 4 + ["OPTIONS"] * 4
@@ -114,7 +115,7 @@ class Generator:
 
     # -- pieces ---------------------------------------------------------------
 
-    def choice(self, seq: t.Sequence[t.Any]) -> t.Any:
+    def choice(self, seq: t.Sequence[T]) -> T:
         return seq[self.rng.randrange(len(seq))]
 
     def segment(self) -> bytes:
@@ -293,6 +294,7 @@ class Generator:
             "REMOTE_ADDR": "127.0.0.1",
             "wsgi.url_scheme": "https" if rng.random() < 0.1 else "http",
         }
+        host: str | None
         if variant == "subdomains" and rng.random() < 0.6:
             host = self.choice(["example.test", "api.example.test", "www.example.test", "other.test", "api.example.test:80"])
         else:

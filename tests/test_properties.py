@@ -153,7 +153,7 @@ def kitchen_app(variant: str) -> flask.Flask:
 
 @pytest.fixture(scope="module")
 def blog() -> t.Iterator[flask.Flask]:
-    from blog import create_app
+    from blog import create_app  # type: ignore[import-not-found]
 
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app({"SECRET_KEY": "test", "DATABASE": os.path.join(tmp, "blog.sqlite3")})

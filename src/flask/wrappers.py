@@ -282,7 +282,7 @@ class Request(_WerkzeugRequest):
             attach_enctype_error_multidict(self)
 
     @cached_property
-    def args(self) -> MultiDict[str, str]:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         """The parsed query string; see Werkzeug's ``Request.args``.
 
         Bytes that are not UTF-8 stay percent-encoded, as Werkzeug keeps
