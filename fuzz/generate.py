@@ -299,11 +299,15 @@ class Generator:
             host = self.choice(["example.test", "api.example.test", "www.example.test", "other.test", "api.example.test:80"])
         else:
             host = self.choice(HOSTS)
-        if host_outside_grammar(host) and any(w in environ["PATH_INFO"].lower() for w in STATEFUL):
-            # Such a host is a documented difference (fuzz/known.py): the
-            # view runs on one side only, and state kept between requests
-            # would differ from then on.
-            host = "localhost"
+        if any(w in environ["PATH_INFO"].lower() for w in STATEFUL):
+            # A bad Host or raw query bytes are documented differences
+            # (fuzz/known.py): the view runs on one side only, and state
+            # kept between requests would differ from then on.
+            if host_outside_grammar(host):
+                host = "localhost"
+            if not environ["QUERY_STRING"].isascii():
+                environ["QUERY_STRING"] = quote_from_bytes(query, safe="=&;+%")
+                environ["RAW_URI"] = environ["RAW_URI"].split("?")[0] + "?" + environ["QUERY_STRING"]
         if host is not None:
             environ["HTTP_HOST"] = host
         cookie = self.cookie(variant)

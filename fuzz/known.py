@@ -107,7 +107,11 @@ KNOWN.append(
             or "UnicodeDecodeError" in (pallets.get("exc") or "")
         )
         and not environ.get("QUERY_STRING", "").isascii()
-        and _status(ours)[:1] in ("2", "3", "4"),
+        and (
+            _status(ours)[:1] in ("2", "3", "4")
+            # the view after the hook that read request.args raised by design
+            or "ValueError('on purpose')" in (ours.get("logged") or "")
+        ),
     )
 )
 
