@@ -264,7 +264,7 @@ class RequestContext(_PushedInWith):
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
-        if reject_invalid_host(self.request, self.app.config["SERVER_NAME"]):
+        if reject_invalid_host(self.request, self.app.config):
             return
         if self._url_adapter is _sentinel and self.app._matches_directly():
             if match_directly(self.app.url_map, self.request):
