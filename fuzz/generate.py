@@ -23,6 +23,7 @@ from itsdangerous import URLSafeTimedSerializer
 from known import host_outside_grammar
 
 Environ = t.Dict[str, str]
+T = t.TypeVar("T")
 
 METHODS = (
     ["GET"] * 30 + ["POST"] * 20 + ["HEAD"] * 4 + ["OPTIONS"] * 4
@@ -114,7 +115,7 @@ class Generator:
 
     # -- pieces ---------------------------------------------------------------
 
-    def choice(self, seq: t.Sequence[t.Any]) -> t.Any:
+    def choice(self, seq: t.Sequence[T]) -> T:
         return seq[self.rng.randrange(len(seq))]
 
     def segment(self) -> bytes:
@@ -188,7 +189,10 @@ class Generator:
         parts = []
         for _ in range(rng.randint(1, 5)):
             key = self.choice([b"x", b"v", b"a", b"m", b"k", b"perm", b"stop", b"", b"caf%C3%A9", b"%zz"])
-            val = self.choice([b"1", b"", b"a+b", b"%20", b"%ff", b"%", b"%E2%98%83", b"<b>", b"before", b"x=y"])
+            val = self.choice([
+                b"1", b"", b"a+b", b"%20", b"%ff", b"%", b"%E2%98%83", b"<b>", b"before", b"x=y",
+                b"\x80", b"caf\xc3\xa9",  # raw bytes, as a careless client sends them
+            ])
             parts.append(key + (b"" if rng.random() < 0.1 else b"=" + val))
         sep = b"&" if rng.random() < 0.9 else b";"
         return sep.join(parts)
@@ -290,15 +294,20 @@ class Generator:
             "REMOTE_ADDR": "127.0.0.1",
             "wsgi.url_scheme": "https" if rng.random() < 0.1 else "http",
         }
+        host: str | None
         if variant == "subdomains" and rng.random() < 0.6:
             host = self.choice(["example.test", "api.example.test", "www.example.test", "other.test", "api.example.test:80"])
         else:
             host = self.choice(HOSTS)
-        if host_outside_grammar(host) and any(w in environ["PATH_INFO"].lower() for w in STATEFUL):
-            # Such a host is a documented difference (fuzz/known.py): the
-            # view runs on one side only, and state kept between requests
-            # would differ from then on.
-            host = "localhost"
+        if any(w in environ["PATH_INFO"].lower() for w in STATEFUL):
+            # A bad Host or raw query bytes are documented differences
+            # (fuzz/known.py): the view runs on one side only, and state
+            # kept between requests would differ from then on.
+            if host_outside_grammar(host):
+                host = "localhost"
+            if not environ["QUERY_STRING"].isascii():
+                environ["QUERY_STRING"] = quote_from_bytes(query, safe="=&;+%")
+                environ["RAW_URI"] = environ["RAW_URI"].split("?")[0] + "?" + environ["QUERY_STRING"]
         if host is not None:
             environ["HTTP_HOST"] = host
         cookie = self.cookie(variant)

@@ -42,14 +42,16 @@ def create_app(config: str) -> Flask:
     def plain(**_: t.Any) -> str:
         return "plain"
 
+    extra: dict[str, t.Any] = {"any": "localhost"} if host else {}
+
     def url(**_: t.Any) -> str:
-        return url_for("plain", _external=True, **({"any": "localhost"} if host else {}))
+        return url_for("plain", _external=True, **extra)
 
     def request_url(**_: t.Any) -> str:
         return f"{request.url} {request.host_url} {request.host}"
 
     def do_redirect(**_: t.Any) -> t.Any:
-        return redirect(url_for("plain", **({"any": "localhost"} if host else {})))
+        return redirect(url_for("plain", **extra))
 
     app.add_url_rule("/plain", "plain", plain, **rule_kwargs)
     app.add_url_rule("/url", "url", url, **rule_kwargs)
@@ -79,7 +81,7 @@ def status(app: Flask, host: str | None, path: str) -> str:
         environ["HTTP_HOST"] = host
     seen: list[str] = []
     try:
-        b"".join(app(environ, lambda s, h, e=None: seen.append(s)))  # type: ignore[arg-type,func-returns-value]
+        b"".join(app(environ, lambda s, h, e=None: seen.append(s)))  # type: ignore[arg-type]
     except Exception as e:  # an exception escaping the app is reported as such
         return f"exception {e!r}"
     return seen[0][:3]

@@ -99,7 +99,7 @@ def add_routes(app: Flask) -> None:
 
     @app.route("/methods", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     def methods() -> str:
-        return request.method
+        return str(request.method)
 
     @app.route("/post-only", methods=["POST"])
     def post_only() -> str:
@@ -176,6 +176,7 @@ def add_routes(app: Flask) -> None:
     @app.route("/data", methods=["GET", "POST", "PUT", "PATCH"])
     def data() -> t.Any:
         raw = request.get_data()
+        assert isinstance(raw, bytes)
         return {"len": len(raw), "sha": _digest(raw)}
 
     @app.route("/json", methods=["POST", "PUT"])
@@ -290,7 +291,7 @@ def add_routes(app: Flask) -> None:
 
     @app.route("/g")
     def use_g() -> t.Any:
-        g.value = request.args.get("v", "none")
+        setattr(g, "value", request.args.get("v", "none"))
         return {"g": g.get("value"), "hook": g.get("hook")}
 
     @app.route("/after-this")
@@ -310,7 +311,8 @@ def add_routes(app: Flask) -> None:
     def conditional() -> flask.Response:
         resp = make_response("conditional body")
         resp.set_etag("fixed-etag")
-        return resp.make_conditional(request)
+        resp.make_conditional(request)  # changes resp in place
+        return resp
 
     @app.route("/cookie-echo")
     def cookie_echo() -> t.Any:
@@ -357,7 +359,7 @@ def _hooks(app: Flask) -> None:
 
     @app.before_request
     def before() -> None:
-        g.hook = "before"
+        setattr(g, "hook", "before")
         if request.args.get("stop") == "before":
             return "stopped by before_request"  # type: ignore[return-value]
         return None
@@ -375,7 +377,7 @@ def _hooks(app: Flask) -> None:
     @app.url_value_preprocessor
     def preprocess(endpoint: str | None, values: dict[str, t.Any] | None) -> None:
         if values and "name" in values:
-            g.name = values["name"]
+            setattr(g, "name", values["name"])
 
     @app.teardown_request
     def teardown(exc: BaseException | None) -> None:
@@ -384,6 +386,8 @@ def _hooks(app: Flask) -> None:
     def on_finished(sender: Flask, response: flask.Response, **extra: t.Any) -> None:
         next(finished)
 
+    # Kept with the app, so whoever drops the app can disconnect it too.
+    app.extensions["fuzz_on_finished"] = on_finished
     flask.request_finished.connect(on_finished, app, weak=False)
 
     @app.route("/finished-count")
@@ -395,7 +399,7 @@ def _hooks(app: Flask) -> None:
         return url_for("conv_str")
 
 
-class CustomSession(CallbackDict, SessionMixin):  # type: ignore[misc,type-arg]
+class CustomSession(CallbackDict, SessionMixin):  # type: ignore[type-arg]
     def __init__(self, initial: t.Any = None, sid: str = "") -> None:
         def on_update(self: CustomSession) -> None:
             self.modified = True

@@ -91,6 +91,30 @@ KNOWN.append(
     )
 )
 
+KNOWN.append(
+    Known(
+        "query-not-utf8",
+        "A query string with raw bytes that are not UTF-8 (a client sending"
+        " '?a=\\x80' unescaped; WSGI servers pass it through) makes"
+        " request.args and request.full_path raise UnicodeDecodeError in"
+        " Werkzeug's strict decode: a 500 in Pallets Flask, or an exception"
+        " escaping the WSGI callable when read inside a streamed response. Here such bytes"
+        " stay percent-encoded ('%80'), as Werkzeug already keeps escaped"
+        " ones and as request.url shows them.",
+        lambda environ, ours, pallets: (
+            _status(pallets) == "500" and "UnicodeDecodeError" in (pallets.get("logged") or "")
+            # in a streamed body, the error escapes the WSGI callable
+            or "UnicodeDecodeError" in (pallets.get("exc") or "")
+        )
+        and not environ.get("QUERY_STRING", "").isascii()
+        and (
+            _status(ours)[:1] in ("2", "3", "4")
+            # the view after the hook that read request.args raised by design
+            or "ValueError('on purpose')" in (ours.get("logged") or "")
+        ),
+    )
+)
+
 
 def classify(environ: Environ, ours: Answer, pallets: Answer) -> str | None:
     """The id of the documented difference this is, or ``None``."""

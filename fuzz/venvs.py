@@ -29,7 +29,7 @@ def pallets_python() -> Path:
     """Path of the Pallets venv's python, building the venv if needed."""
     if str(BENCHMARKS) not in sys.path:
         sys.path.insert(0, str(BENCHMARKS))
-    import run as bench_run  # benchmarks/run.py: the venv machinery
+    import run as bench_run  # type: ignore[import-not-found]  # benchmarks/run.py
 
     CACHE.mkdir(parents=True, exist_ok=True)
     error = bench_run.ensure_venv("pallets")

@@ -202,13 +202,26 @@ class RequestContext(_PushedInWith):
                 adapter = self.app.create_url_adapter(self.request)
             except HTTPException as e:
                 self.request.routing_exception = e
-                adapter = None
+                adapter = self._hostless_adapter()
             self._url_adapter = adapter
         return adapter  # type: ignore[return-value]  # the sentinel is replaced above
 
     @url_adapter.setter
     def url_adapter(self, value: MapAdapter | None) -> None:
         self._url_adapter = value
+
+    def _hostless_adapter(self) -> MapAdapter:
+        # The client's Host could not be bound (untrusted, or no IDNA form);
+        # the error page may still build URLs, so bind without it, as
+        # Werkzeug does for a Host it reads as empty.
+        request = self.request
+        return self.app.url_map.bind(
+            self.app.config["SERVER_NAME"] or "",
+            script_name=request.root_path or "/",
+            url_scheme=request.scheme,
+            default_method=request.method,
+            path_info=request.path,
+        )
 
     @property
     def session(self) -> SessionMixin:
@@ -272,12 +285,12 @@ class RequestContext(_PushedInWith):
         else:
             app_ctx = None
         self._cv_tokens.append((_cv_request.set(self), app_ctx))
-        if reject_invalid_host(self.request, self.app.config["SERVER_NAME"]):
+        if reject_invalid_host(self.request, self.app.config):
             return
         if self._url_adapter is _sentinel and self.app._matches_directly():
             if match_directly(self.app.url_map, self.request):
                 return
-        if self.url_adapter is not None:
+        if self.url_adapter is not None and self.request.routing_exception is None:
             self.match_request()
 
     def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # a sentinel default tells 'not given' from None

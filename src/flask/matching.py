@@ -45,15 +45,15 @@ _IP_LITERAL = r"\[(?:[0-9A-Fa-f:.]+|[vV][0-9A-Fa-f]+\.[A-Za-z0-9\-._~!$&'()*+,;=
 _HOST_GRAMMAR = re.compile(rf"(?:{_IP_LITERAL}|{_REG_NAME})(?::[0-9]*)?")
 
 
-def reject_invalid_host(request: Request, server_name: str | None) -> bool:
+def reject_invalid_host(request: Request, config: t.Mapping[str, t.Any]) -> bool:
     """Give a request whose Host header is malformed a 400 and return True.
 
     Two rules, checked once per distinct host: a value outside the Host
     grammar is refused (RFC 9112 section 3.2; Werkzeug would treat it as
     empty), and a host that Werkzeug's binding could not IDNA-encode gets
     the ``BadHost`` that binding raises, here rather than at the first
-    ``url_for``. ``server_name`` is the app's ``SERVER_NAME``: when set,
-    binding uses it instead of the request's host.
+    ``url_for``. When the app's ``SERVER_NAME`` is set, binding uses it
+    instead of the request's host (read only for a host not seen before).
     """
     host = request.environ.get("HTTP_HOST")
     if host is None or host in _valid_hosts:
@@ -62,7 +62,7 @@ def reject_invalid_host(request: Request, server_name: str | None) -> bool:
         request.routing_exception = BadRequest("The Host header is invalid.")
         return True
     if not _binds(host):
-        if server_name is not None:
+        if config["SERVER_NAME"] is not None:
             return False  # not remembered: another app may bind by host
         request.routing_exception = BadHost()
         return True

@@ -10,10 +10,12 @@ import typing as t
 from functools import lru_cache
 from io import BytesIO
 from http import HTTPStatus
+from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import EnvironHeaders
 from werkzeug.datastructures import Headers
 from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.exceptions import HTTPException
 from werkzeug.formparser import FormDataParser
@@ -309,6 +311,28 @@ class Request(_WerkzeugRequest):
             from .debughelpers import attach_enctype_error_multidict
 
             attach_enctype_error_multidict(self)
+
+    @cached_property
+    def args(self) -> MultiDict[str, str]:
+        """The parsed query string; see Werkzeug's ``Request.args``.
+
+        Bytes that are not UTF-8 stay percent-encoded, as Werkzeug keeps
+        escaped ones, also when a client sent them raw (Werkzeug's strict
+        decode raised ``UnicodeDecodeError``, a 500, for ``?a=\\x80``).
+        """
+        return self.parameter_storage_class(
+            parse_qsl(
+                self.query_string.decode("utf-8", "werkzeug.url_quote"),
+                keep_blank_values=True,
+                errors="werkzeug.url_quote",
+            )
+        )
+
+    @property
+    def full_path(self) -> str:
+        """The path and query string; bytes that are not UTF-8 stay
+        percent-encoded, as in ``args`` and ``url``."""
+        return f"{self.path}?{self.query_string.decode('utf-8', 'werkzeug.url_quote')}"
 
     def get_json(
         self, force: bool = False, silent: bool = False, cache: bool = True
