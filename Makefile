@@ -12,12 +12,12 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Stamp files re-run the install whenever pyproject.toml changes.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed-run: pyproject.toml $(EXAMPLE)/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e . -r $(EXAMPLE)/requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+$(VENV)/.installed-test: pyproject.toml $(EXAMPLE)/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]" -r $(EXAMPLE)/requirements.txt
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
