@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench clean
+.PHONY: run test test-own compat bench clean test-deploy soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,19 @@ test-own: $(VENV)/.installed-test
 
 compat: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
+
+# The example deployed as in production (PostgreSQL, Redis, RabbitMQ, Celery,
+# gunicorn and nginx on loopback), a worker killed under wrk load; make test
+# runs it too, with the rest of the example's tests. Writes the failover
+# figures to .cache/failover.json.
+test-deploy: $(VENV)/.installed-test
+	BLOG_DEPLOY_REPORT=.cache/failover.json $(PYTEST) -q $(EXAMPLE)/tests/test_deploy.py
+	@cat .cache/failover.json
+
+# 60 s of wrk per gunicorn worker class against the example; writes
+# benchmarks/soak.md. Not part of make test.
+soak: $(VENV)/.installed-test
+	$(BIN)/python $(EXAMPLE)/deploy/soak.py --out benchmarks/soak.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py

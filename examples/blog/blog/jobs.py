@@ -3,7 +3,7 @@
 ``init_celery`` makes a Celery app whose tasks each run inside an app
 context of the Flask app that built it. Without ``CELERY_BROKER_URL`` the
 tasks run eagerly, in the request that queued them; with it a worker runs
-them (``celery -A blog.wsgi worker``).
+them (``celery -A blog.wsgi:celery worker``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 - WSGI: ``gunicorn -c deploy/gunicorn.conf.py blog.wsgi:app``
 - ASGI: ``uvicorn blog.wsgi:asgi`` (where the framework has ``asgi_app``)
-- Celery: ``celery -A blog.wsgi worker``
+- Celery: ``celery -A blog.wsgi:celery worker``
 """
 
 from __future__ import annotations
