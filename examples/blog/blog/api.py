@@ -42,12 +42,15 @@ def token_user() -> User:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token:
         abort(401, "Send 'Authorization: Bearer <token>'; get a token from POST /api/tokens.")
+    user: User | None = None
     try:
         data = _serializer().loads(token, max_age=current_app.config["API_TOKEN_MAX_AGE"])
-        user = db.session.get(User, int(data["uid"]))
-    except (BadSignature, KeyError, TypeError, ValueError):
-        user = None
-    if user is None or user.password_hash[-8:] != data.get("pw"):
+        candidate = db.session.get(User, int(data["uid"]))
+        if candidate is not None and candidate.password_hash[-8:] == data.get("pw"):
+            user = candidate
+    except (BadSignature, KeyError, TypeError, ValueError, AttributeError):
+        pass
+    if user is None:
         abort(401, "The token is invalid or has expired.")
     return user
 

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+import typing as t
+
 import sqlalchemy as sa
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from sqlalchemy.exc import IntegrityError
 from flask_login import LoginManager, current_user, login_user, logout_user
 from werkzeug.security import check_password_hash, generate_password_hash
 from werkzeug.wrappers import Response
@@ -20,7 +23,8 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 def init_login(app: Flask, manager: LoginManager) -> None:
     """Configure Flask-Login for this app."""
     manager.init_app(app)
-    manager.login_view = "auth.login"
+    # (Flask-Login annotates login_view as None-only.)
+    manager.login_view = t.cast(t.Any, "auth.login")
     manager.login_message = "Please log in to continue."
     manager.login_message_category = "info"
 
@@ -63,7 +67,7 @@ def register() -> str | Response:
         db.session.add(user)
         try:
             db.session.commit()
-        except sa.exc.IntegrityError:
+        except IntegrityError:
             # The UNIQUE constraint is the source of truth, which also
             # covers two people racing for the same name.
             db.session.rollback()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 import sqlalchemy as sa
+from sqlalchemy import event
 from flask import Flask
 from flask_migrate import stamp, upgrade
 
@@ -22,7 +23,7 @@ def prepare_database(app: Flask) -> None:
     """Per-engine settings, and on a development database the migrations."""
     engine = db.engine
     if engine.dialect.name == "sqlite":
-        sa.event.listen(engine, "connect", _sqlite_foreign_keys)
+        event.listen(engine, "connect", _sqlite_foreign_keys)
     if app.config["AUTO_UPGRADE"]:
         insp = sa.inspect(engine)
         if insp.has_table("users") and not insp.has_table("alembic_version"):

@@ -12,6 +12,7 @@ import smtplib
 import typing as t
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError, OperationalError
 from celery import Celery, Task, shared_task
 from flask import Flask, render_template
 from flask_mail import Message
@@ -23,7 +24,7 @@ from .models import Notification, Post, User, follows
 def init_celery(app: Flask) -> Celery:
     """Create the Celery app for ``app`` and make it the default one."""
 
-    class AppContextTask(Task):  # type: ignore[misc]
+    class AppContextTask(Task):
         def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
             with app.app_context():
                 return self.run(*args, **kwargs)
@@ -36,18 +37,10 @@ def init_celery(app: Flask) -> Celery:
 
 
 # Errors worth another try: the mail server or the database was away.
-RETRY_ON = (smtplib.SMTPException, ConnectionError, TimeoutError, sa.exc.OperationalError)
+RETRY_ON = (smtplib.SMTPException, ConnectionError, TimeoutError, OperationalError)
 
 
-@shared_task(
-    bind=True,
-    name="blog.notify_followers",
-    autoretry_for=RETRY_ON,
-    retry_backoff=2,
-    retry_backoff_max=60,
-    max_retries=5,
-)
-def notify_followers(self: Task, post_id: int) -> int:
+def _notify_followers(self: Task, post_id: int) -> int:
     """E-mail each follower of the post's author about it; return how many.
 
     Idempotent: a follower is mailed at most once per post, recorded in
@@ -68,7 +61,7 @@ def notify_followers(self: Task, post_id: int) -> int:
         db.session.add(Notification(post_id=post.id, recipient_id=user.id))
         try:
             db.session.flush()
-        except sa.exc.IntegrityError:
+        except IntegrityError:
             db.session.rollback()  # already mailed, by an earlier run
             continue
         mail.send(
@@ -81,3 +74,15 @@ def notify_followers(self: Task, post_id: int) -> int:
         db.session.commit()
         sent += 1
     return sent
+
+
+# shared_task gives a proxy that resolves to the task of the current default
+# Celery app (the one the newest create_app built).
+notify_followers = t.cast(Task, shared_task(
+    bind=True,
+    name="blog.notify_followers",
+    autoretry_for=RETRY_ON,
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=5,
+)(_notify_followers))

@@ -96,8 +96,10 @@ class RedisBroker:
             yield events()
         finally:
             await pubsub.unsubscribe()
-            await pubsub.aclose()
-            await client.aclose()
+            # (redis-py leaves these two untyped in some versions)
+            closers: list[t.Any] = [pubsub, client]
+            for closer in closers:
+                await closer.aclose()
 
 
 Broker = t.Union[LocalBroker, RedisBroker]
@@ -133,12 +135,18 @@ def live_url(post_id: int) -> str | None:
     return url_for("live.post_events", post_id=post_id)
 
 
-if hasattr(bp, "websocket"):
+# Looked up rather than referenced, so this module type-checks and imports
+# the same with and without the framework's WebSocket support.
+_websocket_route = getattr(bp, "websocket", None)
 
-    @bp.websocket("/live/posts/<int:post_id>")  # type: ignore[attr-defined,misc]
+if _websocket_route is not None:
+
+    @_websocket_route("/live/posts/<int:post_id>")
     async def post_events(post_id: int) -> None:
         """Send the post's new comments to the page as JSON, until it leaves."""
-        from flask import websocket  # type: ignore[attr-defined]
+        import flask
+
+        websocket = getattr(flask, "websocket")
 
         async with broker().subscribe(f"post:{post_id}") as events:
 

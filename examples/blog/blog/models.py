@@ -1,5 +1,7 @@
 """The tables, as SQLAlchemy 2.0 declarative models.
 
+They subclass ``Base`` (the class ``db.Model`` is made from, sharing its
+metadata) rather than ``db.Model``, so type checkers see their constructors.
 The schema itself is owned by the migrations in ``migrations/versions``;
 ``tests/test_migrations.py`` checks the two agree.
 """
@@ -12,7 +14,7 @@ import sqlalchemy as sa
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .extensions import db
+from .extensions import Base
 
 
 def utcnow() -> dt.datetime:
@@ -22,13 +24,13 @@ def utcnow() -> dt.datetime:
 
 follows = sa.Table(
     "follows",
-    db.metadata,
+    Base.metadata,
     sa.Column("follower_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("followed_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
 )
 
 
-class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
+class User(UserMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +52,7 @@ class User(UserMixin, db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class Post(db.Model):  # type: ignore[name-defined,misc]
+class Post(Base):
     __tablename__ = "posts"
     __table_args__ = (sa.Index("posts_by_created", "created", "id"),)
 
@@ -69,7 +71,7 @@ class Post(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
-class Comment(db.Model):  # type: ignore[name-defined,misc]
+class Comment(Base):
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,7 +84,7 @@ class Comment(db.Model):  # type: ignore[name-defined,misc]
     author: Mapped[User] = relationship(lazy="joined", innerjoin=True)
 
 
-class Notification(db.Model):  # type: ignore[name-defined,misc]
+class Notification(Base):
     """One row per (post, follower) whose email went out: the task's memory.
 
     The unique constraint is what makes the notification job idempotent,

@@ -196,7 +196,7 @@ def comment(post_id: int) -> Response:
 
 
 def fetch_user(username: str) -> User:
-    user = db.session.scalar(sa.select(User).where(User.username == username))
+    user: User | None = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         abort(404, f"There is no user called {username!r}.")
     return user

@@ -150,7 +150,7 @@ def report(runs: list[dict[str, t.Any]], duration: float) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "soak").splitlines()[0])
     parser.add_argument("--duration", type=float, default=60)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/soak.md"))
     parser.add_argument("--classes", default="sync,gevent")
