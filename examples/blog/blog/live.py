@@ -156,11 +156,15 @@ if _websocket_route is not None:
 
             sender = asyncio.ensure_future(forward())
             try:
-                # The page sends nothing; receive() returns or raises when it
-                # goes away, which ends the subscription.
-                with contextlib.suppress(Exception):
-                    while True:
-                        await websocket.receive()
+                # The page sends nothing; receive() raises (or returns None)
+                # when it goes away, which ends the subscription.
+                while True:
+                    try:
+                        message = await websocket.receive()
+                    except Exception:
+                        break
+                    if message is None:
+                        break
             finally:
                 sender.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -151,6 +151,7 @@ def site_config(listen: int, upstreams: t.Sequence[int], static_dir: Path) -> st
         ("listen 80;", f"listen 127.0.0.1:{listen};"),
         ("server 127.0.0.1:8000 ", f"server 127.0.0.1:{upstreams[0]} "),
         ("server 127.0.0.1:8001 ", f"server 127.0.0.1:{upstreams[1]} "),
+        ("server 127.0.0.1:8001;", f"server 127.0.0.1:{upstreams[1]};"),
         ("alias /srv/blog/blog/static/;", f"alias {static_dir}/;"),
     ]
     for old, new in replacements:

@@ -58,7 +58,7 @@ class Stack:
         self.db_url = db_url
         self.outbox = root / "outbox"
         self.ports = [stack.free_port(), stack.free_port()]
-        queue = f"blog-deploy-{uuid.uuid4().hex[:8]}"
+        self.queue = queue = f"blog-deploy-{uuid.uuid4().hex[:8]}"
         self.env = stack.venv_env(
             DATABASE_URL=db_url,
             REDIS_URL=REDIS.rsplit("/", 1)[0] + "/9",
@@ -93,6 +93,13 @@ class Stack:
         for part in [self.nginx, self.worker, *self.web]:
             if part is not None:
                 part.stop()
+        # The run's queue and exchange would otherwise stay on the broker.
+        from kombu import Connection
+
+        with Connection(AMQP, connect_timeout=5) as conn:
+            channel = conn.default_channel
+            channel.queue_delete(self.queue)
+            channel.exchange_delete(self.queue)
 
     def engine(self) -> sa.Engine:
         from blog.settings import database_url
@@ -144,6 +151,7 @@ def test_static_files_are_served_by_nginx(deployed: Stack) -> None:
 
 def test_browser_through_nginx_and_the_celery_mail(deployed: Stack, tmp_path: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     import test_browser as tb
 
@@ -159,11 +167,22 @@ def test_browser_through_nginx_and_the_celery_mail(deployed: Stack, tmp_path: Pa
         assert "You now follow ada." in tb.flashes(reader)
 
         post_url = tb.write_post(author, "Notes on the engine", "It weaves algebraic patterns.")
+        # Live comments need the WebSocket route (the framework's
+        # Blueprint.websocket) and the ASGI server behind /live/.
+        live = deployed.asgi and hasattr(flask.Blueprint, "websocket")
+        comments = author.find_element(By.ID, "comments")
+        if live:
+            WebDriverWait(author, 20).until(lambda d: comments.get_attribute("data-live") == "open")
         reader.get(post_url)
         tb.write_comment(reader, "Lovely, <b>ada</b>!")
+        if live:
+            # Published by the server that took the comment, through Redis,
+            # to the page the author has open: no reload.
+            WebDriverWait(author, 20).until(lambda d: "Lovely, <b>ada</b>!" in comments.text)
+            assert author.current_url == post_url
         author.get(post_url)
-        comments = author.find_element(By.ID, "comments").text
-        assert "grace: Lovely, <b>ada</b>!" in comments
+        comments = author.find_element(By.ID, "comments")
+        assert "grace: Lovely, <b>ada</b>!" in comments.text
     finally:
         author.quit()
         reader.quit()
