@@ -80,7 +80,7 @@ def create_token() -> tuple[dict[str, t.Any], int]:
     data = json_object()
     username, password = data.get("username"), data.get("password")
     user = None
-    if isinstance(username, str) and isinstance(password, str):
+    if isinstance(username, str) and isinstance(password, str) and "\x00" not in username:
         user = db.session.scalar(sa.select(User).where(User.username == username.strip()))
     if user is None or not check_password_hash(user.password_hash, t.cast(str, password)):
         abort(401, "Wrong username or password.")
@@ -120,6 +120,10 @@ def create_post() -> tuple[dict[str, t.Any], int, dict[str, str]] | tuple[dict[s
             errors["title"] = "Title must be at most 200 characters."
         if len(body) > 20_000:
             errors["body"] = "Body must be at most 20000 characters."
+        for name, value in (("title", title), ("body", body)):
+            if "\x00" in value:
+                # PostgreSQL text can't hold NUL; refuse it as bad input.
+                errors[name] = f"{name.capitalize()} must not contain NUL characters."
     if errors:
         return {"error": "Bad Request", "message": "Invalid post.", "fields": errors}, 400
 

@@ -28,6 +28,9 @@ bp = Blueprint("blog", __name__)
 log = logging.getLogger(__name__)
 
 INDEX_CACHE_KEY = "index-posts"
+# Ids are PostgreSQL integers; a larger number in a URL names no post
+# (and would make the database raise, a 500, rather than answer).
+MAX_ID = 2**31 - 1
 RECENT_LIMIT = 5
 
 
@@ -64,7 +67,7 @@ def posts_changed() -> None:
 
 def fetch_post(post_id: int, *, must_own: bool = False) -> Post:
     """Load a post or abort: 404 if it doesn't exist, 403 if it isn't ours."""
-    post = db.session.get(Post, post_id)
+    post = db.session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
     if post is None:
         abort(404, f"There is no post with id {post_id}.")
     if must_own and (not current_user.is_authenticated or post.author_id != current_user.id):
@@ -196,7 +199,9 @@ def comment(post_id: int) -> Response:
 
 
 def fetch_user(username: str) -> User:
-    user: User | None = db.session.scalar(sa.select(User).where(User.username == username))
+    user: User | None = None
+    if "\x00" not in username and len(username) <= 80:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         abort(404, f"There is no user called {username!r}.")
     return user
