@@ -6,6 +6,7 @@ import logging
 import typing as t
 
 import sqlalchemy as sa
+from celery.result import EagerResult
 from flask import (
     Blueprint,
     abort,
@@ -22,6 +23,7 @@ from werkzeug.wrappers import Response
 from . import live
 from .extensions import cache, db
 from .forms import ButtonForm, CommentForm, PostForm
+from .jobs import notify_followers
 from .models import Comment, Post, User
 
 bp = Blueprint("blog", __name__)
@@ -83,10 +85,6 @@ def flash_errors(form: PostForm | CommentForm) -> None:
 
 def announce_post(post: Post) -> None:
     """Queue the follower e-mails and tell live pages about a new post."""
-    from celery.result import EagerResult
-
-    from .jobs import notify_followers
-
     try:
         result = notify_followers.delay(post.id)
     except Exception:
