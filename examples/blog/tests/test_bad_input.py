@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import typing as t
 
-import pytest
 
 from conftest import PASSWORDS, build_app, seed
 

@@ -19,8 +19,10 @@ import email
 import email.policy
 import json
 import os
-import shutil
+import socket
+import subprocess
 import sys
+import threading
 import time
 import typing as t
 import urllib.error
@@ -236,8 +238,6 @@ def test_failover_loses_no_acknowledged_write(deployed: Stack, tmp_path: Path) -
 
     logs = tmp_path / "wrk"
     logs.mkdir()
-    import threading
-
     victim = deployed.web[0]
     killed_at: list[float] = []
 
@@ -317,8 +317,6 @@ def test_nginx_site_passes_websocket_upgrades(tmp_path: Path) -> None:
     speaks just enough HTTP/1.1 upgrade to echo bytes back."""
     if not (os.path.isfile(stack.NGINX) and os.access(stack.NGINX, os.X_OK)):
         pytest.skip(f"{stack.NGINX} not found; enable this test with: {HOW_TO}")
-    import socket
-    import threading
 
     seen: list[bytes] = []
     upstream = socket.socket()
@@ -375,8 +373,6 @@ def test_nginx_site_passes_websocket_upgrades(tmp_path: Path) -> None:
 
 
 def test_gunicorn_config_is_valid(tmp_path: Path) -> None:
-    import subprocess
-
     env = stack.venv_env(PORT="8123", WEB_CONCURRENCY="3", GUNICORN_WORKER_CLASS="gevent")
     result = subprocess.run(
         ["gunicorn", "-c", "deploy/gunicorn.conf.py", "--check-config", "--print-config", "blog.wsgi:app"],

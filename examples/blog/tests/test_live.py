@@ -7,7 +7,6 @@ import json
 import threading
 import uuid
 
-import pytest
 from flask import Blueprint
 
 from blog import live
