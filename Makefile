@@ -5,19 +5,19 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup
+.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # Stamp files re-run the install whenever pyproject.toml changes.
-$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed-run: pyproject.toml $(EXAMPLE)/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e . -r $(EXAMPLE)/requirements.txt
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[dev,docs]"
+$(VENV)/.installed-test: pyproject.toml $(EXAMPLE)/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev,docs]" -r $(EXAMPLE)/requirements.txt
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
@@ -60,6 +60,19 @@ lint: $(VENV)/.installed-test
 
 compat: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
+
+# The example deployed as in production (PostgreSQL, Redis, RabbitMQ, Celery,
+# gunicorn and nginx on loopback), a worker killed under wrk load; make test
+# runs it too, with the rest of the example's tests. Writes the failover
+# figures to .cache/failover.json.
+test-deploy: $(VENV)/.installed-test
+	BLOG_DEPLOY_REPORT=.cache/failover.json $(PYTEST) -q $(EXAMPLE)/tests/test_deploy.py
+	@cat .cache/failover.json
+
+# 60 s of wrk per gunicorn worker class against the example; writes
+# benchmarks/soak.md. Not part of make test.
+soak: $(VENV)/.installed-test
+	$(BIN)/python $(EXAMPLE)/deploy/soak.py --out benchmarks/soak.md
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py

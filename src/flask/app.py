@@ -42,7 +42,6 @@ from .wrappers import Response
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    import logging
     from types import TracebackType
 
     from _typeshed.wsgi import StartResponse

@@ -12,7 +12,8 @@ HTML_PAGES = {404: "errors/404.html", 500: "errors/500.html"}
 
 def wants_json() -> bool:
     """API paths always answer in JSON, whatever the client accepts."""
-    return request.path == "/api" or request.path.startswith("/api/")
+    path: str = request.path
+    return path == "/api" or path.startswith("/api/")
 
 
 def json_error(e: HTTPException) -> tuple[dict[str, object], int]:

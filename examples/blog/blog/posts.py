@@ -1,102 +1,142 @@
-"""The HTML side of the blog: list, read, write, edit and delete posts."""
+"""The HTML side of the blog: posts, comments and following authors."""
 
 from __future__ import annotations
 
-import sqlite3
+import logging
+import typing as t
 
+import sqlalchemy as sa
+from celery.result import EagerResult
 from flask import (
     Blueprint,
     abort,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
-    request,
+    session,
     url_for,
 )
+from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from .auth import login_required
-from .db import get_db
+from . import live
+from .extensions import cache, db
+from .forms import ButtonForm, CommentForm, PostForm
+from .jobs import notify_followers
+from .models import Comment, Post, User
 
 bp = Blueprint("blog", __name__)
+log = logging.getLogger(__name__)
 
-POST_QUERY = (
-    "SELECT p.id, p.title, p.body, p.created, p.author_id, u.username AS author"
-    " FROM posts p JOIN users u ON u.id = p.author_id"
-)
+INDEX_CACHE_KEY = "index-posts"
+# Ids are PostgreSQL integers; a larger number in a URL names no post
+# (and would make the database raise, a 500, rather than answer).
+MAX_ID = 2**31 - 1
+RECENT_LIMIT = 5
 
 
-def fetch_post(post_id: int, *, must_own: bool = False) -> sqlite3.Row:
+def post_summary(post: Post) -> dict[str, t.Any]:
+    """What the index and the API show of a post; plain data, so it caches."""
+    return {
+        "id": post.id,
+        "title": post.title,
+        "body": post.body,
+        "author": post.author.username,
+        "author_id": post.author_id,
+        "created": post.created.isoformat(sep=" ", timespec="seconds"),
+    }
+
+
+def latest_posts() -> list[dict[str, t.Any]]:
+    """The newest posts, from the cache when no write has happened since."""
+    posts: list[dict[str, t.Any]] | None = cache.get(INDEX_CACHE_KEY)
+    if posts is None:
+        query = (
+            sa.select(Post)
+            .order_by(Post.created.desc(), Post.id.desc())
+            .limit(current_app.config["POSTS_PER_PAGE"])
+        )
+        posts = [post_summary(p) for p in db.session.scalars(query)]
+        cache.set(INDEX_CACHE_KEY, posts)
+    return posts
+
+
+def posts_changed() -> None:
+    """Drop the cached index after any write that changes what it shows."""
+    cache.delete(INDEX_CACHE_KEY)
+
+
+def fetch_post(post_id: int, *, must_own: bool = False) -> Post:
     """Load a post or abort: 404 if it doesn't exist, 403 if it isn't ours."""
-    post: sqlite3.Row | None = (
-        get_db().execute(f"{POST_QUERY} WHERE p.id = ?", (post_id,)).fetchone()
-    )
+    post = db.session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
     if post is None:
         abort(404, f"There is no post with id {post_id}.")
-    if must_own and (g.user is None or post["author_id"] != g.user["id"]):
+    if must_own and (not current_user.is_authenticated or post.author_id != current_user.id):
         abort(403, "Only the author can change this post.")
     return post
 
 
-def validate_post(title: str, body: str) -> dict[str, str]:
-    """Return field -> message for everything wrong with a post."""
-    errors: dict[str, str] = {}
-    if not title:
-        errors["title"] = "Title is required."
-    elif len(title) > 200:
-        errors["title"] = "Title must be at most 200 characters."
-    if len(body) > 20_000:
-        errors["body"] = "Body must be at most 20000 characters."
-    return errors
+def flash_errors(form: PostForm | CommentForm) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
+
+
+def announce_post(post: Post) -> None:
+    """Queue the follower e-mails and tell live pages about a new post."""
+    try:
+        result = notify_followers.delay(post.id)
+    except Exception:
+        # The post is saved; a broker outage must not turn that into an
+        # error page. Logged so the lost notification is not silent.
+        log.exception("could not queue notifications for post %s", post.id)
+    else:
+        if isinstance(result, EagerResult) and result.failed():
+            log.error(
+                "notifying followers of post %s failed after its retries: %r",
+                post.id,
+                result.result,
+            )
+    live.publish("posts", {"type": "post", **post_summary(post)})
 
 
 @bp.route("/")
 def index() -> str:
     """Show the newest posts first."""
-    limit = current_app.config["POSTS_PER_PAGE"]
-    posts = (
-        get_db()
-        .execute(f"{POST_QUERY} ORDER BY p.created DESC, p.id DESC LIMIT ?", (limit,))
-        .fetchall()
-    )
-    return render_template("blog/index.html", posts=posts)
+    return render_template("blog/index.html", posts=latest_posts())
 
 
 @bp.route("/posts/<int:post_id>")
 def detail(post_id: int) -> str:
-    """Show a single post."""
-    return render_template("blog/detail.html", post=fetch_post(post_id))
-
-
-def submitted_post() -> dict[str, str]:
-    """The title and body from the posted form."""
-    return {
-        "title": request.form.get("title", "").strip(),
-        "body": request.form.get("body", ""),
-    }
+    """Show a post with its comments; remember it among the recently read."""
+    post = fetch_post(post_id)
+    recent = session.get("recent", [])
+    if not recent or recent[0] != post_id:
+        # Written only when it changes, so rereading sends no new cookie.
+        session["recent"] = [post_id, *[p for p in recent if p != post_id]][:RECENT_LIMIT]
+    return render_template(
+        "blog/detail.html",
+        post=post,
+        form=CommentForm(),
+        live_url=live.live_url(post_id),
+    )
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])
 @login_required
 def create() -> str | Response:
     """Write a new post."""
-    form = {"title": "", "body": ""}
-    if request.method == "POST":
-        form = submitted_post()
-        errors = validate_post(**form)
-        if not errors:
-            db = get_db()
-            cur = db.execute(
-                "INSERT INTO posts (title, body, author_id) VALUES (?, ?, ?)",
-                (form["title"], form["body"], g.user["id"]),
-            )
-            db.commit()
-            flash("Post published.", "success")
-            return redirect(url_for("blog.detail", post_id=cur.lastrowid))
-        for message in errors.values():
-            flash(message, "error")
+    form = PostForm()
+    if form.validate_on_submit():
+        post = Post(title=form.title.data, body=form.body.data or "", author_id=current_user.id)
+        db.session.add(post)
+        db.session.commit()
+        posts_changed()
+        announce_post(post)
+        flash("Post published.", "success")
+        return redirect(url_for("blog.detail", post_id=post.id))
+    flash_errors(form)
     return render_template("blog/edit.html", form=form, post=None)
 
 
@@ -105,31 +145,104 @@ def create() -> str | Response:
 def update(post_id: int) -> str | Response:
     """Edit one of your own posts."""
     post = fetch_post(post_id, must_own=True)
-    form = {"title": post["title"], "body": post["body"]}
-    if request.method == "POST":
-        form = submitted_post()
-        errors = validate_post(**form)
-        if not errors:
-            db = get_db()
-            db.execute(
-                "UPDATE posts SET title = ?, body = ? WHERE id = ?",
-                (form["title"], form["body"], post_id),
-            )
-            db.commit()
-            flash("Post updated.", "success")
-            return redirect(url_for("blog.detail", post_id=post_id))
-        for message in errors.values():
-            flash(message, "error")
-    return render_template("blog/edit.html", form=form, post=post)
+    form = PostForm(obj=post)
+    if form.validate_on_submit():
+        post.title = form.title.data or ""
+        post.body = form.body.data or ""
+        db.session.commit()
+        posts_changed()
+        flash("Post updated.", "success")
+        return redirect(url_for("blog.detail", post_id=post_id))
+    flash_errors(form)
+    return render_template("blog/edit.html", form=form, post=post, delete_form=ButtonForm())
 
 
 @bp.post("/posts/<int:post_id>/delete")
 @login_required
 def delete(post_id: int) -> Response:
     """Delete one of your own posts."""
-    fetch_post(post_id, must_own=True)
-    db = get_db()
-    db.execute("DELETE FROM posts WHERE id = ?", (post_id,))
-    db.commit()
+    post = fetch_post(post_id, must_own=True)
+    db.session.delete(post)
+    db.session.commit()
+    posts_changed()
     flash("Post deleted.", "info")
     return redirect(url_for("blog.index"))
+
+
+@bp.post("/posts/<int:post_id>/comments")
+@login_required
+def comment(post_id: int) -> Response:
+    """Add a comment to a post."""
+    post = fetch_post(post_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        item = Comment(post_id=post.id, author_id=current_user.id, body=form.body.data or "")
+        db.session.add(item)
+        db.session.commit()
+        live.publish(
+            f"post:{post.id}",
+            {
+                "type": "comment",
+                "id": item.id,
+                "post_id": post.id,
+                "author": current_user.username,
+                "body": item.body,
+                "created": item.created.isoformat(sep=" ", timespec="seconds"),
+            },
+        )
+        flash("Comment added.", "success")
+        return redirect(url_for("blog.detail", post_id=post.id, _anchor=f"comment-{item.id}"))
+    flash_errors(form)
+    return redirect(url_for("blog.detail", post_id=post.id))
+
+
+def fetch_user(username: str) -> User:
+    user: User | None = None
+    if "\x00" not in username and len(username) <= 80:
+        user = db.session.scalar(sa.select(User).where(User.username == username))
+    if user is None:
+        abort(404, f"There is no user called {username!r}.")
+    return user
+
+
+@bp.route("/users/<username>")
+def profile(username: str) -> str:
+    """An author's posts and a follow button."""
+    user = fetch_user(username)
+    posts = db.session.scalars(
+        sa.select(Post).where(Post.author_id == user.id).order_by(Post.created.desc(), Post.id.desc())
+    ).all()
+    following = current_user.is_authenticated and any(
+        f.id == current_user.id for f in user.followers
+    )
+    return render_template(
+        "blog/profile.html", user=user, posts=posts, following=following, form=ButtonForm()
+    )
+
+
+@bp.post("/users/<username>/follow")
+@login_required
+def follow(username: str) -> Response:
+    """Get an e-mail whenever this author publishes."""
+    user = fetch_user(username)
+    me = db.session.get(User, current_user.id)
+    if user.id == current_user.id:
+        flash("You can't follow yourself.", "error")
+    elif me is not None and user not in me.following:
+        me.following.append(user)
+        db.session.commit()
+        flash(f"You now follow {user.username}.", "success")
+    return redirect(url_for("blog.profile", username=user.username))
+
+
+@bp.post("/users/<username>/unfollow")
+@login_required
+def unfollow(username: str) -> Response:
+    """Stop the e-mails from this author."""
+    user = fetch_user(username)
+    me = db.session.get(User, current_user.id)
+    if me is not None and user in me.following:
+        me.following.remove(user)
+        db.session.commit()
+        flash(f"You no longer follow {user.username}.", "info")
+    return redirect(url_for("blog.profile", username=user.username))

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 
-from blog.db import get_db
+from blog.extensions import db
+from blog.models import Post
+
+
+def post_count(app):
+    with app.app_context():
+        return db.session.scalar(sa.select(sa.func.count(Post.id)))
 
 
 def test_list_posts(client, auth):
-    auth.login("bob")
-    client.post("/api/posts", json={"title": "From bob", "body": "b"})
-    auth.logout()
+    r = client.post("/api/posts", json={"title": "From bob", "body": "b"}, headers=auth.token("bob"))
+    assert r.status_code == 201
 
     r = client.get("/api/posts")
     assert r.status_code == 200
@@ -25,11 +32,9 @@ def test_list_posts(client, auth):
     }
 
 
-def test_list_empty(client, app):
-    with app.app_context():
-        db = get_db()
-        db.execute("DELETE FROM posts")
-        db.commit()
+def test_list_empty(client, app, auth):
+    auth.login()
+    client.post("/posts/1/delete")
     assert client.get("/api/posts").get_json() == {"posts": []}
 
 
@@ -51,8 +56,9 @@ def test_get_missing_post(client):
 
 
 def test_create_post(client, auth, app):
-    auth.login()
-    r = client.post("/api/posts", json={"title": " Via API ", "body": "json body"})
+    r = client.post(
+        "/api/posts", json={"title": " Via API ", "body": "json body"}, headers=auth.token()
+    )
     assert r.status_code == 201
     assert r.headers["Location"] == "/api/posts/2"
     data = r.get_json()
@@ -65,21 +71,79 @@ def test_create_post(client, auth, app):
 
 
 def test_create_post_body_optional(client, auth):
-    auth.login()
-    r = client.post("/api/posts", json={"title": "Just a title"})
+    r = client.post("/api/posts", json={"title": "Just a title"}, headers=auth.token())
     assert r.status_code == 201
     assert r.get_json()["body"] == ""
 
 
-def test_create_requires_login(client, app):
+def test_create_requires_token(client, app):
     r = client.post("/api/posts", json={"title": "anon"})
     assert r.status_code == 401
     assert r.mimetype == "application/json"
     body = r.get_json()
     assert body["error"] == "Unauthorized"
     assert body["status"] == 401
+    assert post_count(app) == 1
+
+
+def test_session_cookie_does_not_authorize_api_writes(client, auth, app):
+    # The API is exempt from CSRF because cookies don't count there: a
+    # logged-in browser tricked into posting must get a 401.
+    auth.login()
+    r = client.post("/api/posts", json={"title": "forged"})
+    assert r.status_code == 401
+    assert post_count(app) == 1
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer not-a-token",
+        "Basic YWxpY2U6d29uZGVybGFuZA==",
+        "Bearer",
+        # Signed with another key: ItsDangerous itself made it.
+        "Bearer " + URLSafeTimedSerializer("other-key", salt="blog-api-token").dumps({"uid": 1, "pw": "x"}),
+    ],
+)
+def test_bad_tokens_are_refused(client, app, header):
+    r = client.post("/api/posts", json={"title": "x"}, headers={"Authorization": header})
+    assert r.status_code == 401
+    assert post_count(app) == 1
+
+
+def test_token_dies_with_a_password_change(client, auth, app):
+    headers = auth.token()
     with app.app_context():
-        assert get_db().execute("SELECT COUNT(*) FROM posts").fetchone()[0] == 1
+        from werkzeug.security import generate_password_hash
+
+        from blog.models import User
+
+        alice = db.session.get(User, 1)
+        alice.password_hash = generate_password_hash("changed", method="pbkdf2:sha256:1000")
+        db.session.commit()
+    assert client.post("/api/posts", json={"title": "x"}, headers=headers).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [{"username": "alice", "password": "nope"}, {"username": "zed", "password": "x"},
+     {"username": 1, "password": []}, {}],
+)
+def test_token_needs_credentials(client, payload):
+    r = client.post("/api/tokens", json=payload)
+    assert r.status_code == 401
+    assert r.get_json()["error"] == "Unauthorized"
+
+
+def test_token_response(client):
+    r = client.post("/api/tokens", json={"username": "alice", "password": "wonderland"})
+    body = r.get_json()
+    assert r.status_code == 201
+    assert body["token_type"] == "Bearer"
+    assert body["expires_in"] == 30 * 24 * 3600
+    # An ItsDangerous token under the app's key and the API's salt.
+    data = URLSafeTimedSerializer("test", salt="blog-api-token").loads(body["token"])
+    assert data["uid"] == 1
 
 
 @pytest.mark.parametrize(
@@ -92,8 +156,7 @@ def test_create_requires_login(client, app):
     ],
 )
 def test_create_validation_errors(client, auth, payload, fields):
-    auth.login()
-    r = client.post("/api/posts", json=payload)
+    r = client.post("/api/posts", json=payload, headers=auth.token())
     assert r.status_code == 400
     assert r.get_json() == {"error": "Bad Request", "message": "Invalid post.", "fields": fields}
 
@@ -104,8 +167,7 @@ def test_create_validation_errors(client, auth, payload, fields):
      ("[1, 2]", "application/json")],
 )
 def test_create_needs_json_object(client, auth, data, content_type):
-    auth.login()
-    r = client.post("/api/posts", data=data, content_type=content_type)
+    r = client.post("/api/posts", data=data, content_type=content_type, headers=auth.token())
     assert r.status_code == 400
     assert r.get_json()["message"] == "Expected a JSON object."
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from blog import create_app
+from conftest import build_app
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -36,11 +36,11 @@ if t.TYPE_CHECKING:
 
 
 @pytest.fixture
-def live_server(tmp_path: Path) -> t.Iterator[str]:
-    """Serve a fresh blog on an ephemeral localhost port; yield its base URL."""
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "browser", "DATABASE": os.fspath(tmp_path / "e2e.sqlite3")}
-    )
+def live_server(tmp_path: Path, migrated_db: Path) -> t.Iterator[str]:
+    """Serve a fresh blog (CSRF on, as deployed) on an ephemeral port."""
+    db_path = tmp_path / "e2e.sqlite3"
+    shutil.copyfile(migrated_db, db_path)
+    app = build_app(db_path, tmp_path, AUTO_UPGRADE=False, TESTING=False, WTF_CSRF_ENABLED=True)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="blog-live-server", daemon=True)
     thread.start()
@@ -52,9 +52,8 @@ def live_server(tmp_path: Path) -> t.Iterator[str]:
         thread.join(timeout=10)
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> t.Iterator[WebDriver]:
-    """A headless Chromium with a throwaway profile."""
+def start_browser(profile: Path) -> WebDriver:
+    """A headless Chromium with a throwaway profile (skips without one)."""
     for binary in (CHROMIUM, CHROMEDRIVER):
         if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
             pytest.skip(f"{binary} not found; enable this test with: {HOW_TO_ENABLE}")
@@ -70,12 +69,18 @@ def browser(tmp_path: Path) -> t.Iterator[WebDriver]:
         "--disable-component-update",
         "--disable-sync",
         "--no-first-run",
-        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        f"--user-data-dir={profile}",
     ):
         options.add_argument(arg)
 
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
+    return driver
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> t.Iterator[WebDriver]:
+    driver = start_browser(tmp_path / "chromium-profile")
     try:
         yield driver
     finally:
@@ -113,25 +118,51 @@ def flashes(driver: WebDriver) -> list[str]:
     return [el.text for el in driver.find_elements(By.CSS_SELECTOR, ".flash")]
 
 
+def register_and_login(browser: WebDriver, base: str, username: str, password: str) -> None:
+    browser.get(base + "/")
+    browser.find_element(By.ID, "register-link").click()
+    fill_and_submit(
+        browser, "register-form", username=username, email=f"{username}@example.org", password=password
+    )
+    assert browser.current_url == base + "/auth/login"
+    assert "Account created. You can log in now." in flashes(browser)
+
+    fill_and_submit(browser, "login-form", username=username, password=password)
+    assert browser.current_url == base + "/"
+    assert browser.find_element(By.ID, "current-user").text == username
+
+
+def write_post(browser: WebDriver, title: str, body: str) -> str:
+    """Publish a post through the form; return its URL."""
+    browser.find_element(By.ID, "new-post").click()
+    fill_and_submit(browser, "post-form", title=title, body=body)
+    assert "Post published." in flashes(browser)
+    assert browser.find_element(By.TAG_NAME, "h1").text == title
+    return str(browser.current_url)
+
+
+def write_comment(browser: WebDriver, text: str) -> None:
+    fill_and_submit(browser, "comment-form", body=text)
+    assert "Comment added." in flashes(browser)
+    texts = [el.text for el in browser.find_elements(By.CSS_SELECTOR, "#comments .text")]
+    assert text in texts
+
+
+def log_out(browser: WebDriver) -> None:
+    logout = browser.find_element(By.ID, "logout")
+    logout.click()
+    WebDriverWait(browser, 15).until(gone(logout))
+    assert "You have been logged out." in flashes(browser)
+    assert browser.find_elements(By.ID, "current-user") == []
+
+
 def test_register_login_post_logout(live_server: str, browser: WebDriver) -> None:
     browser.get(live_server + "/")
     assert "Nothing here yet." in browser.find_element(By.TAG_NAME, "main").text
 
-    browser.find_element(By.ID, "register-link").click()
-    fill_and_submit(browser, "register-form", username="robin", password="hood-1234")
-    assert browser.current_url == live_server + "/auth/login"
-    assert "Account created. You can log in now." in flashes(browser)
-
-    fill_and_submit(browser, "login-form", username="robin", password="hood-1234")
-    assert browser.current_url == live_server + "/"
-    assert browser.find_element(By.ID, "current-user").text == "robin"
-
-    browser.find_element(By.ID, "new-post").click()
-    fill_and_submit(
-        browser, "post-form", title="Notes from <Sherwood>", body="Arrows & archery."
-    )
-    assert "Post published." in flashes(browser)
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Notes from <Sherwood>"
+    register_and_login(browser, live_server, "robin", "hood-1234")
+    post_url = write_post(browser, "Notes from <Sherwood>", "Arrows & archery.")
+    write_comment(browser, "First <i>comment</i> & more")
 
     browser.get(live_server + "/")
     article = browser.find_element(By.CSS_SELECTOR, "article.post")
@@ -140,11 +171,9 @@ def test_register_login_post_logout(live_server: str, browser: WebDriver) -> Non
     assert "Arrows & archery." in article.text
     assert article.find_element(By.CLASS_NAME, "author").text == "robin"
 
-    logout = browser.find_element(By.ID, "logout")
-    logout.click()
-    WebDriverWait(browser, 15).until(gone(logout))
-    assert "You have been logged out." in flashes(browser)
-    assert browser.find_elements(By.ID, "current-user") == []
+    log_out(browser)
     assert browser.find_element(By.ID, "login-link").is_displayed()
-    # The post stays visible to visitors.
+    # The post and its comment stay visible to visitors.
     assert "Notes from <Sherwood>" in browser.find_element(By.TAG_NAME, "main").text
+    browser.get(post_url)
+    assert "First <i>comment</i> & more" in browser.find_element(By.ID, "comments").text

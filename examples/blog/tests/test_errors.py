@@ -1,10 +1,8 @@
 from __future__ import annotations
 
-import os
-
 import pytest
 
-from blog import create_app
+from conftest import build_app
 
 
 def test_html_404_page(client):
@@ -24,9 +22,9 @@ def test_html_405_uses_generic_page(client):
 
 
 @pytest.fixture
-def fragile_app(db_path):
+def fragile_app(db_path, tmp_path):
     """An app with routes that crash, and exceptions not propagated."""
-    app = create_app({"DATABASE": os.fspath(db_path), "PROPAGATE_EXCEPTIONS": False})
+    app = build_app(db_path, tmp_path, TESTING=False, PROPAGATE_EXCEPTIONS=False)
 
     @app.route("/boom")
     def boom() -> str:

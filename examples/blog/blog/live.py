@@ -1,0 +1,171 @@
+"""Live updates: publish events to channels, stream them to WebSockets.
+
+In one process (the default) a ``LocalBroker`` hands each event to the
+subscribers' asyncio queues. With ``REDIS_URL`` set, ``RedisBroker`` goes
+through Redis pub/sub, so an event published by one worker reaches the
+browsers connected to every other worker.
+
+The WebSocket route is registered only where the framework has
+``Blueprint.websocket``; without it the pages work as before, without the
+live part (``live_url`` returns ``None`` and the page opens no socket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+import typing as t
+
+from flask import Blueprint, Flask, current_app, url_for
+
+log = logging.getLogger(__name__)
+bp = Blueprint("live", __name__)
+
+Event = dict[str, t.Any]
+
+
+class LocalBroker:
+    """Pub/sub inside this process; publishers may be on any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[Event]]]] = {}
+
+    def publish(self, channel: str, event: Event) -> int:
+        """Deliver ``event`` to the channel's subscribers; return how many."""
+        with self._lock:
+            targets = list(self._subscribers.get(channel, ()))
+        for loop, queue in targets:
+            loop.call_soon_threadsafe(queue.put_nowait, event)
+        return len(targets)
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> t.AsyncIterator[t.AsyncIterator[Event]]:
+        """``async with broker.subscribe(ch) as events: async for e in events``."""
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        entry = (asyncio.get_running_loop(), queue)
+        with self._lock:
+            self._subscribers.setdefault(channel, set()).add(entry)
+
+        async def events() -> t.AsyncIterator[Event]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield events()
+        finally:
+            with self._lock:
+                subs = self._subscribers.get(channel)
+                if subs is not None:
+                    subs.discard(entry)
+                    if not subs:
+                        del self._subscribers[channel]
+
+
+class RedisBroker:
+    """Pub/sub through Redis, across processes and machines."""
+
+    def __init__(self, url: str, prefix: str = "blog:live:") -> None:
+        import redis
+
+        self.url = url
+        self.prefix = prefix
+        self._client = redis.Redis.from_url(url)
+
+    def publish(self, channel: str, event: Event) -> int:
+        """Publish ``event``; return how many subscribers Redis delivered it to."""
+        return int(self._client.publish(self.prefix + channel, json.dumps(event)))
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> t.AsyncIterator[t.AsyncIterator[Event]]:
+        import redis.asyncio as aioredis
+
+        client = aioredis.Redis.from_url(self.url)
+        pubsub = client.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self.prefix + channel)
+
+        async def events() -> t.AsyncIterator[Event]:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield json.loads(message["data"])
+
+        try:
+            yield events()
+        finally:
+            await pubsub.unsubscribe()
+            # (redis-py leaves these two untyped in some versions)
+            closers: list[t.Any] = [pubsub, client]
+            for closer in closers:
+                await closer.aclose()
+
+
+Broker = t.Union[LocalBroker, RedisBroker]
+
+
+def init_app(app: Flask) -> None:
+    url = app.config.get("REDIS_URL")
+    app.extensions["live"] = RedisBroker(url) if url else LocalBroker()
+
+
+def broker() -> Broker:
+    return t.cast(Broker, current_app.extensions["live"])
+
+
+def publish(channel: str, event: Event) -> None:
+    """Publish without ever failing the request that made the change."""
+    try:
+        broker().publish(channel, event)
+    except Exception:
+        # The write itself succeeded; only the live push is lost, and the
+        # log says so.
+        log.exception("could not publish a live update on %r", channel)
+
+
+def enabled() -> bool:
+    return "live.post_events" in current_app.view_functions
+
+
+def live_url(post_id: int) -> str | None:
+    """Where a post's page opens its socket, or None without WebSockets."""
+    if not enabled():
+        return None
+    return url_for("live.post_events", post_id=post_id)
+
+
+# Looked up rather than referenced, so this module type-checks and imports
+# the same with and without the framework's WebSocket support.
+_websocket_route = getattr(bp, "websocket", None)
+
+if _websocket_route is not None:
+
+    @_websocket_route("/live/posts/<int:post_id>")
+    async def post_events(post_id: int) -> None:
+        """Send the post's new comments to the page as JSON, until it leaves."""
+        import flask
+
+        websocket = getattr(flask, "websocket")
+
+        async with broker().subscribe(f"post:{post_id}") as events:
+
+            async def forward() -> None:
+                async for event in events:
+                    await websocket.send_json(event)
+
+            sender = asyncio.ensure_future(forward())
+            try:
+                # The page sends nothing; receive() raises (or returns None)
+                # when it goes away, which ends the subscription.
+                while True:
+                    try:
+                        message = await websocket.receive()
+                    except Exception:
+                        break
+                    if message is None:
+                        break
+            finally:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
