@@ -30,13 +30,93 @@ BUILD = DOCS / "_build" / "html"
 @pytest.fixture
 def samples_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(SAMPLES))
-    for name in ("hello", "test_hello"):
+    for name in ("hello", "test_hello", "asgi_hello", "asgi_middleware", "ws_chat",
+                 "test_ws_chat", "ws_echo_sync"):
         sys.modules.pop(name, None)
 
 
 def test_quickstart_samples_pass_their_own_test(samples_on_path: None) -> None:
     namespace = runpy.run_path(str(SAMPLES / "test_hello.py"))
     namespace["test_hello"]()
+
+
+def test_websocket_chat_sample_passes_its_own_test(samples_on_path: None) -> None:
+    namespace = runpy.run_path(str(SAMPLES / "test_ws_chat.py"))
+    namespace["test_chat"]()
+
+
+def test_flask_sock_port_sample_echoes(samples_on_path: None) -> None:
+    from ws_echo_sync import app
+
+    with app.test_client().websocket("/echo") as ws:
+        ws.send("ping")
+        assert ws.receive() == "ping"
+        ws.send(b"\x00bytes")
+        assert ws.receive() == b"\x00bytes"
+
+
+def test_asgi_samples_serve_with_lifespan_and_middleware(samples_on_path: None) -> None:
+    """The ASGI page's samples, driven as a server drives them: lifespan
+    startup, two requests through the middleware, shutdown."""
+    import asyncio
+
+    from asgi_middleware import app
+
+    async def lifespan(event: str) -> dict[str, t.Any]:
+        sent: list[dict[str, t.Any]] = []
+        messages = [{"type": f"lifespan.{event}"}]
+
+        async def receive() -> dict[str, t.Any]:
+            if messages:
+                return messages.pop()
+            await asyncio.sleep(3600)
+            raise AssertionError("unreachable")
+
+        async def send(message: dict[str, t.Any]) -> None:
+            sent.append(message)
+
+        task = asyncio.ensure_future(app.asgi_app({"type": "lifespan"}, receive, send))
+        while not sent:
+            await asyncio.sleep(0.001)
+        task.cancel()
+        return sent[0]
+
+    async def get(path: str) -> tuple[int, dict[bytes, bytes], bytes]:
+        sent: list[dict[str, t.Any]] = []
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+                 "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+                 "query_string": b"", "root_path": "", "headers": [(b"host", b"test")],
+                 "client": ("127.0.0.1", 1), "server": ("test", 80)}
+        done = asyncio.Event()
+
+        async def receive() -> dict[str, t.Any]:
+            if not sent:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            await done.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message: dict[str, t.Any]) -> None:
+            sent.append(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                done.set()
+
+        await app.asgi_app(scope, receive, send)
+        start = sent[0]
+        body = b"".join(m.get("body", b"") for m in sent[1:])
+        return start["status"], dict(start["headers"]), body
+
+    async def serve() -> None:
+        assert (await lifespan("startup"))["type"] == "lifespan.startup.complete"
+        pool = app.extensions["pool"]
+        assert pool.open
+        status, headers, body = await get("/")
+        assert (status, headers[b"x-served-by"], body) == (200, b"asgi", b"Hello over ASGI")
+        status, headers, body = await get("/sync")
+        assert (status, body) == (200, b"Hello from the pool")
+        assert (await lifespan("shutdown"))["type"] == "lifespan.shutdown.complete"
+        assert not pool.open
+
+    asyncio.run(serve())
 
 
 def test_which_sample_names_this_implementation() -> None:
