@@ -18,6 +18,7 @@ import json
 import logging
 import threading
 import typing as t
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app, url_for
 
@@ -132,7 +133,10 @@ def live_url(post_id: int) -> str | None:
     """Where a post's page opens its socket, or None without WebSockets."""
     if not enabled():
         return None
-    return url_for("live.post_events", post_id=post_id)
+    # WebSocket rules build as absolute ws:// URLs (Werkzeug); the page
+    # wants the path, and takes scheme and host from where it was loaded,
+    # which stays right behind a proxy that terminates TLS.
+    return urlsplit(url_for("live.post_events", post_id=post_id)).path
 
 
 # Looked up rather than referenced, so this module type-checks and imports
