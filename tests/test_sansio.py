@@ -128,21 +128,62 @@ def test_a_protocol_free_app_registers_routes_and_blueprints() -> None:
     assert app.jinja_env.from_string("{{ 'x' | shout }}").render() == "X"
 
 
+def test_redirect_uses_the_subclass_response_class() -> None:
+    """Quart's ``redirect`` helper calls ``current_app.redirect``, App's."""
+    from werkzeug.wrappers import Response as WerkzeugResponse
+
+    class PlainResponse(WerkzeugResponse):
+        pass
+
+    class RedirectingApp(MiniApp):
+        response_class = PlainResponse
+
+    r = RedirectingApp("mini", static_folder=None).redirect("/there", 307)
+    assert type(r) is PlainResponse
+    assert (r.status_code, r.headers["Location"]) == (307, "/there")
+
+
+def test_explicit_automatic_options_leaves_the_methods_as_given() -> None:
+    """As Pallets' App does, and Quart's tests check: OPTIONS joins a rule's
+    methods only when the rule decides on automatic OPTIONS itself."""
+    app = MiniApp("mini", static_folder=None)
+
+    def view() -> str:
+        return ""
+
+    app.add_url_rule("/a", "a", view, methods=["GET"], provide_automatic_options=True)
+    app.add_url_rule("/b", "b", view, methods=["GET"])
+    app.add_url_rule("/c", "c", view, methods=["GET"], provide_automatic_options=False)
+    rules = {r.endpoint: r for r in app.url_map.iter_rules()}
+    assert rules["a"].methods == {"GET", "HEAD"}
+    assert rules["a"].provide_automatic_options is True  # type: ignore[attr-defined]
+    assert rules["b"].methods == {"GET", "HEAD", "OPTIONS"}
+    assert rules["b"].provide_automatic_options is True  # type: ignore[attr-defined]
+    assert rules["c"].methods == {"GET", "HEAD"}
+    assert rules["c"].provide_automatic_options is False  # type: ignore[attr-defined]
+
+
 def test_app_leaves_the_jinja_environment_to_the_subclass() -> None:
     app = App("bare", static_folder=None)
     with pytest.raises(NotImplementedError):
         app.create_jinja_environment()
 
 
-def test_app_static_route_calls_the_subclass_send_static_file(tmp_path: Path) -> None:
+def test_the_static_route_is_the_subclass_s_to_add(tmp_path: Path) -> None:
+    """Quart's App adds its own ``static`` rule (an async view) after
+    ``App.__init__``; a second one from the base would clash."""
     (tmp_path / "static").mkdir()
     app = MiniApp("mini", root_path=str(tmp_path))
-    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "static")
-    assert rule.rule == "/static/<path:filename>"
-    # Without send_static_file (a protocol concern), the view has nothing
-    # to call.
-    with pytest.raises(AttributeError, match="send_static_file"):
-        app.view_functions["static"](filename="x.css")
+    assert app.has_static_folder
+    assert [r.endpoint for r in app.url_map.iter_rules()] == []
+
+    async def send_static_file(filename: str) -> str:
+        return filename
+
+    app.add_url_rule(f"{app.static_url_path}/<path:filename>", "static", send_static_file)
+    assert app.url_map.bind("x").match("/static/a.css") == ("static", {"filename": "a.css"})
+    flask_app = flask.Flask("mini", root_path=str(tmp_path))
+    assert [r.rule for r in flask_app.url_map.iter_rules()] == ["/static/<path:filename>"]
 
 
 def test_setup_is_refused_after_the_first_request() -> None:

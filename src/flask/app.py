@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import os
 import typing as t
+import weakref
 from inspect import CO_COROUTINE
 from inspect import iscoroutinefunction
 from types import FunctionType
 
 from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
-from werkzeug.utils import redirect as _wz_redirect
 
 from . import errors
 from . import pipeline
@@ -124,6 +124,18 @@ class Flask(App, _FileServing):
             instance_relative_config=instance_relative_config,
             root_path=root_path,
         )
+        if self.has_static_folder:
+            assert bool(static_host) == host_matching, (
+                "Invalid static_host/host_matching combination"
+            )
+            # A weak reference keeps the route from holding the app alive.
+            app_ref = weakref.ref(self)
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]
+            )
         # ``g``, ``request`` and ``session`` come first, as the app's first
         # context processor: extensions count on finding theirs after it.
         self.template_context_processors[None].append(template_context_defaults)
@@ -297,10 +309,6 @@ class Flask(App, _FileServing):
     # per link, and the extra frame and keyword repacking were 4% of
     # rendering a 20-link page.
     url_for = routing.url_for
-
-    def redirect(self, location: str, code: int = 302) -> Response:
-        """A redirect response of :attr:`response_class`."""
-        return _wz_redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]  # built with the app's response_class
 
     # -- responses and errors -----------------------------------------------------------
 

@@ -12,7 +12,7 @@ import flask
 EXTENSIONS = [
     "flask-sqlalchemy", "flask-wtf", "flask-login", "flask-mail",
     "flask-migrate", "flask-caching", "flask-cors",
-    "flask-socketio", "flask-sqlalchemy-lite", "flask-restx",
+    "flask-socketio", "flask-sqlalchemy-lite", "flask-restx", "quart",
 ]
 SRC = Path(__file__).resolve().parents[2] / "src"
 

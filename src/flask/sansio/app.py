@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
-import weakref
 from datetime import timedelta
 from functools import cached_property
 
@@ -20,6 +19,7 @@ from werkzeug.datastructures import ImmutableDict
 from werkzeug.exceptions import Aborter
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
+from werkzeug.utils import redirect as _wz_redirect
 
 from .. import errors
 from .. import routing
@@ -43,15 +43,16 @@ from ..scaffold import setupmethod
 if t.TYPE_CHECKING:  # pragma: no cover
     import logging
 
-    from .. import typing as ft
-
     from jinja2 import BaseLoader
     from werkzeug.routing import BuildError
+    from werkzeug.wrappers import Response as BaseResponse
 
-    from .blueprints import Blueprint
+    from .. import typing as ft
     from ..templating import Environment
     from ..testing import FlaskClient
     from ..testing import FlaskCliRunner
+    from ..wrappers import Response
+    from .blueprints import Blueprint
 
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
@@ -63,8 +64,7 @@ class App(Scaffold):
     """An application's registries and configuration, without a protocol.
 
     Takes :class:`flask.Flask`'s arguments. Subclasses provide the request
-    path, :meth:`create_jinja_environment` and ``send_static_file`` (the
-    view of the ``static`` route added here).
+    path, :meth:`create_jinja_environment` and the ``static`` route.
     """
 
     aborter_class = Aborter
@@ -78,6 +78,8 @@ class App(Scaffold):
     test_client_class: type[FlaskClient] | None = None
     test_cli_runner_class: type[FlaskCliRunner] | None = None
     jinja_options: dict[str, t.Any] = {}
+    #: Set by the subclass: the response class of its protocol.
+    response_class: type[Response]
 
     testing = ConfigAttribute[bool]("TESTING")
     secret_key = ConfigAttribute[t.Union[str, bytes, None]]("SECRET_KEY")
@@ -131,20 +133,9 @@ class App(Scaffold):
         self.extensions: dict[str, t.Any] = {}
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
+        # ``static_host`` is for the subclass, which adds the static route:
+        # serving files is a protocol matter (Quart adds its own).
         self._got_first_request = False
-
-        if self.has_static_folder:
-            assert bool(static_host) == host_matching, (
-                "Invalid static_host/host_matching combination"
-            )
-            # A weak reference keeps the route from holding the app alive.
-            app_ref = weakref.ref(self)
-            self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>",
-                endpoint="static",
-                host=static_host,
-                view_func=lambda **kw: app_ref().send_static_file(**kw),  # type: ignore[union-attr]
-            )
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
@@ -323,6 +314,10 @@ class App(Scaffold):
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown functions should not see ``error``."""
         return False
+
+    def redirect(self, location: str, code: int = 302) -> BaseResponse:
+        """A redirect response of :attr:`response_class`."""
+        return _wz_redirect(location, code=code, Response=self.response_class)
 
     def handle_url_build_error(
         self, error: BuildError, endpoint: str, values: dict[str, t.Any]
