@@ -99,23 +99,14 @@ class App(Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(
-            import_name=import_name,
-            static_folder=static_folder,
-            static_url_path=static_url_path,
-            template_folder=template_folder,
-            root_path=root_path,
+            import_name, static_folder, static_url_path, template_folder, root_path
         )
-        if instance_path is None:
-            instance_path = self.auto_find_instance_path()
-        elif not os.path.isabs(instance_path):
-            raise ValueError(
-                "If an instance path is provided it must be absolute."
-                " A relative path was given instead."
-            )
-        self.instance_path = instance_path
+        self.instance_path = self._checked_instance_path(instance_path)
         self.config = self.make_config(instance_relative_config)
         self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)  # type: ignore[arg-type]
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
         self.url_build_error_handlers: list[
             t.Callable[[Exception, str, dict[str, t.Any]], str]
         ] = []
@@ -124,8 +115,6 @@ class App(Scaffold):
         self.blueprints: dict[str, Blueprint] = {}
         #: Extensions keep their per-app state here, keyed by their name.
         self.extensions: dict[str, t.Any] = {}
-        self.url_map = self.url_map_class(host_matching=host_matching)
-        self.subdomain_matching = subdomain_matching
         self._got_first_request = False
 
         if self.has_static_folder:
@@ -192,6 +181,17 @@ class App(Scaffold):
     def make_aborter(self) -> Aborter:
         """The object :func:`flask.abort` calls."""
         return self.aborter_class()
+
+    def _checked_instance_path(self, given: str | None) -> str:
+        """The instance folder: found when not given, else an absolute path."""
+        if given is None:
+            return self.auto_find_instance_path()
+        if os.path.isabs(given):
+            return given
+        raise ValueError(
+            "If an instance path is provided it must be absolute."
+            " A relative path was given instead."
+        )
 
     def auto_find_instance_path(self) -> str:
         """``instance`` beside the package, or ``<prefix>/var/<name>-instance``
