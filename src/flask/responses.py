@@ -15,6 +15,11 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
     from .wrappers import Response
 
+_BAD_TUPLE = (
+    "The view function did not return a valid response tuple."
+    " The tuple must have the form (body, status, headers),"
+    " (body, status), or (body, headers)."
+)
 _RETURN_TYPES = (
     "The return type must be a string, dict, list, tuple with headers or"
     " status, Response instance, or WSGI callable"
@@ -44,11 +49,7 @@ def make_response(app: Flask, rv: t.Any) -> Response:
             else:
                 rv, status = rv
         else:
-            raise TypeError(
-                "The view function did not return a valid response tuple."
-                " The tuple must have the form (body, status, headers),"
-                " (body, status), or (body, headers)."
-            )
+            raise TypeError(_BAD_TUPLE)
 
     if rv is None:
         raise TypeError(
@@ -85,11 +86,9 @@ def make_response(app: Flask, rv: t.Any) -> Response:
             )
 
     if status is not None:
-        if isinstance(status, (str, bytes, bytearray)):
-            # Werkzeug decodes a bytes status; its setter's annotation says str.
-            rv.status = status  # pyright: ignore[reportAttributeAccessIssue]
-        else:
-            rv.status_code = status
+        # Werkzeug's ``status`` setter takes a code as well as a status line
+        # (``status_code``'s setter is that same assignment).
+        rv.status = status
     if headers:
         rv.headers.update(headers)
     return rv  # type: ignore[no-any-return]
