@@ -126,12 +126,12 @@ class FlaskClient(Client):
         """Open the session the next request would see, for reading or
         changing it; the changes are stored back in the client's cookies
         when the block ends. Arguments go to :meth:`Flask.test_request_context`."""
-        app = self.application
-        interface = app.session_interface
         if self._cookies is None:
             raise TypeError(
                 "Cookies are disabled. Create a client with 'use_cookies=True'."
             )
+        app = self.application
+        interface = app.session_interface
         ctx = app.test_request_context(*args, **kwargs)
         self._add_cookies_to_wsgi(ctx.request.environ)
 
