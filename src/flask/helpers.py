@@ -351,12 +351,11 @@ class _FileServing:
 
     def send_static_file(self, filename: str) -> Response:
         """The view behind the ``static`` endpoint."""
-        if not self.has_static_folder:
+        folder = self.static_folder
+        if folder is None:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(
-            t.cast(str, self.static_folder), filename, max_age=max_age
-        )
+        cache_for = self.get_send_file_max_age(filename)
+        return send_from_directory(folder, filename, max_age=cache_for)
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None

@@ -71,6 +71,19 @@ def _registering_decorator(
     return decorator
 
 
+def _late_setup(
+    f_name: str, target: str, kind: str, happened: str, doing: str
+) -> AssertionError:
+    """The error for a setup method called after the object went live: an
+    app that handled a request, a blueprint that was registered."""
+    return AssertionError(
+        f"The setup method '{f_name}' can no longer be called on the {target}."
+        f" It has already {happened}, any changes will not be applied"
+        " consistently.\nMake sure all imports, decorators, functions, etc."
+        f" needed to set up the {kind} are done before {doing} it."
+    )
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     assert view_func is not None, "expected view func if endpoint is not provided."
     return view_func.__name__
@@ -227,9 +240,8 @@ class Scaffold:
 
     @static_url_path.setter
     def static_url_path(self, value: str | None) -> None:
-        if value is not None:
-            value = value.rstrip("/")
-        self._static_url_path = value
+        # Stored without a trailing slash: rules append "/<path:filename>".
+        self._static_url_path = None if value is None else value.rstrip("/")
 
     @cached_property
     def jinja_loader(self) -> BaseLoader | None:

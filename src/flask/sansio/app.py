@@ -34,6 +34,7 @@ from ..json.provider import JSONProvider
 from ..logging import create_logger
 from ..matching import RuleMap
 from ..scaffold import _endpoint_from_view_func
+from ..scaffold import _late_setup
 from ..scaffold import _registering_decorator
 from ..scaffold import find_package
 from ..scaffold import Scaffold
@@ -132,15 +133,8 @@ class App(Scaffold):
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
-            raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called"
-                " on the application. It has already handled its first"
-                " request, any changes will not be applied"
-                " consistently.\n"
-                "Make sure all imports, decorators, functions, etc."
-                " needed to set up the application are done before"
-                " running it."
-            )
+            happened = "handled its first request"
+            raise _late_setup(f_name, "application", "application", happened, "running")
 
     # -- identity and configuration ------------------------------------------
 

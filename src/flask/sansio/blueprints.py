@@ -14,6 +14,7 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from ..scaffold import _endpoint_from_view_func
+from ..scaffold import _late_setup
 from ..scaffold import _registering_decorator
 from ..scaffold import Scaffold
 from ..scaffold import setupmethod
@@ -162,13 +163,9 @@ class Blueprint(Scaffold):
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
-            raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called on the blueprint"
-                f" '{self.name}'. It has already been registered at least once, any"
-                " changes will not be applied consistently.\n"
-                "Make sure all imports, decorators, functions, etc. needed to set up"
-                " the blueprint are done before registering it."
-            )
+            target = f"blueprint '{self.name}'"
+            happened = "been registered at least once"
+            raise _late_setup(f_name, target, "blueprint", happened, "registering")
 
     @setupmethod
     def record(self, func: DeferredSetupFunction) -> None:
