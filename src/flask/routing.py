@@ -39,16 +39,16 @@ def make_rule(
     """The ``url_rule_class`` instance :meth:`Flask.add_url_rule` adds:
     methods from the arguments or the view (``methods``,
     ``required_methods``), plus OPTIONS when it is answered automatically."""
-    methods = options.pop("methods", None)
-    if methods is None:
-        methods = getattr(view_func, "methods", None) or ("GET",)
-    if isinstance(methods, str):
+    given = options.pop("methods", None)
+    if given is None:
+        given = getattr(view_func, "methods", None) or ("GET",)
+    if isinstance(given, str):
         raise TypeError(
             "Allowed methods must be a list of strings, for"
             ' example: @app.route(..., methods=["POST"])'
         )
-    methods = {m.upper() for m in methods}
-    methods |= set(getattr(view_func, "required_methods", ()))
+    required = getattr(view_func, "required_methods", ())
+    methods = {m.upper() for m in given}.union(required)
 
     if provide_automatic_options is None:
         provide_automatic_options = getattr(view_func, "provide_automatic_options", None)

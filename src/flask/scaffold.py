@@ -143,13 +143,12 @@ class Scaffold:
         template_folder: str | os.PathLike[str] | None = None,
         root_path: str | None = None,
     ) -> None:
+        # The folder the other paths are relative to comes first.
+        self.root_path = get_root_path(import_name) if root_path is None else root_path
         self.import_name = import_name
         self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
-        if root_path is None:
-            root_path = get_root_path(import_name)
-        self.root_path = root_path
 
         self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
         #: scope -> status code or None -> exception class -> handler
@@ -270,8 +269,8 @@ class Scaffold:
         """Decorate a view function to register it for ``rule``."""
 
         def decorator(f: RouteT) -> RouteT:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, f, **options)
+            # "endpoint" is taken out before the rest become rule options.
+            self.add_url_rule(rule, options.pop("endpoint", None), f, **options)
             return f
 
         return decorator
