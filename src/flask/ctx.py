@@ -36,14 +36,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-# Marks "no exception passed": None is a meaningful value for pop().
-_sentinel = object()
-
-
-def _raised(exc: t.Any) -> BaseException | None:
-    """The exception a teardown sees: the one passed to ``pop``, or else the
-    one being handled where ``pop`` was called."""
-    return sys.exc_info()[1] if exc is _sentinel else t.cast("BaseException | None", exc)
+# Marks "no exception passed": None is a meaningful value for pop(). Without
+# one, teardown sees the exception being handled where pop() was called.
+_sentinel: t.Any = object()
 
 
 class _AppCtxGlobals:
@@ -141,12 +136,13 @@ class AppContext(_PushedInWith):
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Pop the context, running teardown functions when it is the last push."""
         tokens = self._cv_tokens
         try:
             if len(tokens) == 1:
-                self.app.do_teardown_appcontext(_raised(exc))
+                exc = sys.exc_info()[1] if exc is _sentinel else exc
+                self.app.do_teardown_appcontext(exc)
         finally:
             current = _cv_app.get()
             _cv_app.reset(tokens.pop())
@@ -284,12 +280,12 @@ class RequestContext(_PushedInWith):
         if self.url_adapter is not None:
             self.match_request()
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Pop the context; the last pop runs teardown and closes the request."""
         tokens = self._cv_tokens
         try:
             if len(tokens) == 1:
-                exc = _raised(exc)
+                exc = sys.exc_info()[1] if exc is _sentinel else exc
                 self.app.do_teardown_request(exc)
                 self.request.close()
         finally:
