@@ -16,6 +16,8 @@ from __future__ import annotations
 import os
 import typing as t
 import weakref
+
+from contextlib import closing
 from inspect import CO_COROUTINE
 from inspect import iscoroutinefunction
 from types import FunctionType
@@ -113,16 +115,9 @@ class Flask(App, _FileServing):
         root_path: str | None = None,
     ) -> None:
         super().__init__(
-            import_name,
-            static_url_path=static_url_path,
-            static_folder=static_folder,
-            static_host=static_host,
-            host_matching=host_matching,
-            subdomain_matching=subdomain_matching,
-            template_folder=template_folder,
-            instance_path=instance_path,
-            instance_relative_config=instance_relative_config,
-            root_path=root_path,
+            import_name, static_url_path, static_folder, static_host,
+            host_matching, subdomain_matching, template_folder,
+            instance_path, instance_relative_config, root_path,
         )
         if self.has_static_folder:
             assert bool(static_host) == host_matching, (
@@ -152,10 +147,9 @@ class Flask(App, _FileServing):
         self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
     ) -> t.IO[t.AnyStr]:
         """Open a file in the instance folder (which may be written to)."""
-        path = os.path.join(self.instance_path, resource)
-        if "b" in mode:
-            return open(path, mode)
-        return open(path, mode, encoding=encoding)
+        # Binary modes take no encoding.
+        text_encoding = None if "b" in mode else encoding
+        return open(os.path.join(self.instance_path, resource), mode, encoding=text_encoding)
 
     # -- templates ------------------------------------------------------------------
 
@@ -221,9 +215,7 @@ class Flask(App, _FileServing):
             and not hasattr(func, "_is_coroutine_marker")
         ):
             return func
-        if iscoroutinefunction(func):
-            return self.async_to_sync(func)
-        return func
+        return self.async_to_sync(func) if iscoroutinefunction(func) else func
 
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
@@ -236,13 +228,17 @@ class Flask(App, _FileServing):
         loop = worker_loop()
         if loop is not None:
             return on_loop(loop, func)
+        # asgiref is optional (the 'async' extra); only async views need it.
+        runner: t.Callable[..., t.Callable[..., t.Any]] | None
         try:
-            from asgiref.sync import async_to_sync as asgiref_async_to_sync
+            from asgiref.sync import async_to_sync as runner
         except ImportError:
+            runner = None
+        if runner is None:
             raise RuntimeError(
                 "Install Flask with the 'async' extra in order to use async views."
-            ) from None
-        return asgiref_async_to_sync(func)
+            )
+        return runner(func)
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -374,11 +370,8 @@ class Flask(App, _FileServing):
         # Imported here: the test helpers are not needed to serve requests.
         from .testing import EnvironBuilder
 
-        builder = EnvironBuilder(self, *args, **kwargs)
-        try:
+        with closing(EnvironBuilder(self, *args, **kwargs)) as builder:
             return self.request_context(builder.get_environ())
-        finally:
-            builder.close()
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> FlaskClient:
         """A test client for this app; see :class:`flask.testing.FlaskClient`

@@ -78,16 +78,14 @@ class Config(dict[str, t.Any]):
             is unset or the file is missing.
         """
         filename = os.environ.get(variable_name, "")
-        if filename:
-            return self.from_pyfile(filename, silent=silent)
-        if silent:
-            return False
-        raise RuntimeError(
-            f"The environment variable {variable_name!r} is not set"
-            " and as such configuration could not be loaded. Set"
-            " this variable and make it point to a configuration"
-            " file"
-        )
+        if not filename and not silent:
+            raise RuntimeError(
+                f"The environment variable {variable_name!r} is not set"
+                " and as such configuration could not be loaded. Set"
+                " this variable and make it point to a configuration"
+                " file"
+            )
+        return bool(filename) and self.from_pyfile(filename, silent=silent)
 
     def from_prefixed_env(
         self, prefix: str = "FLASK", *, loads: t.Callable[[str], t.Any] = json.loads

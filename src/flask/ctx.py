@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import typing as t
-from functools import update_wrapper
+from functools import wraps
 from types import TracebackType
 
 from werkzeug.exceptions import BadRequest
@@ -36,8 +36,9 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
-# Marks "no exception passed": None is a meaningful value for pop().
-_sentinel = object()
+# Marks "no exception passed": None is a meaningful value for pop(). Without
+# one, teardown sees the exception being handled where pop() was called.
+_sentinel: t.Any = object()
 
 
 class _AppCtxGlobals:
@@ -68,10 +69,11 @@ class _AppCtxGlobals:
         return iter(self.__dict__)
 
     def __repr__(self) -> str:
-        ctx = _cv_app.get(None)
-        if ctx is not None:
-            return f"<flask.g of '{ctx.app.name}'>"
-        return object.__repr__(self)
+        # Named after the app whose context is active, as Flask shows it.
+        top = _cv_app.get(None)
+        if top is None:
+            return object.__repr__(self)
+        return f"<flask.g of '{top.app.name}'>"
 
 
 _Ctx = t.TypeVar("_Ctx", bound="_PushedInWith")
@@ -134,16 +136,16 @@ class AppContext(_PushedInWith):
         if appcontext_pushed.receivers:
             appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # a sentinel default tells 'not given' from None
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Pop the context, running teardown functions when it is the last push."""
+        tokens = self._cv_tokens
         try:
-            if len(self._cv_tokens) == 1:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
+            if len(tokens) == 1:
+                exc = sys.exc_info()[1] if exc is _sentinel else exc
                 self.app.do_teardown_appcontext(exc)
         finally:
             current = _cv_app.get()
-            _cv_app.reset(self._cv_tokens.pop())
+            _cv_app.reset(tokens.pop())
         if current is not self:
             raise AssertionError(
                 f"Popped wrong app context. ({current!r} instead of {self!r})"
@@ -177,10 +179,11 @@ class RequestContext(_PushedInWith):
         session: SessionMixin | None = None,
     ) -> None:
         self.app = app
-        if request is None:
-            request = app.request_class(environ)
-            request.json_module = app.json
-        self.request: Request = request
+        if request is not None:
+            self.request: Request = request
+        else:
+            fresh = self.request = app.request_class(environ)
+            fresh.json_module = app.json
         self._url_adapter: MapAdapter | None | object = _sentinel
         #: Flashed messages, loaded from the session once per request.
         self.flashes: list[tuple[str, str]] | None = None
@@ -250,12 +253,8 @@ class RequestContext(_PushedInWith):
 
     def copy(self) -> RequestContext:
         """A new context for the same request and session, for another task."""
-        return self.__class__(
-            self.app,
-            environ=self.request.environ,
-            request=self.request,
-            session=self.session,
-        )
+        shared = self.request
+        return type(self)(self.app, shared.environ, shared, self.session)
 
     def match_request(self) -> None:
         """Match the URL, storing the rule and arguments or the routing error."""
@@ -278,13 +277,14 @@ class RequestContext(_PushedInWith):
 
     def push(self) -> None:
         """Make this the current request, pushing an app context if needed."""
-        app_ctx = _cv_app.get(None)
-        if app_ctx is None or app_ctx.app is not self.app:
-            app_ctx = self.app.app_context()
-            app_ctx.push()
-        else:
-            app_ctx = None
-        self._cv_tokens.append((_cv_request.set(self), app_ctx))
+        # An app context of this app may already be active (a test's
+        # ``with app.app_context():``); only push our own when not.
+        top = _cv_app.get(None)
+        own: AppContext | None = None
+        if top is None or top.app is not self.app:
+            own = self.app.app_context()
+            own.push()
+        self._cv_tokens.append((_cv_request.set(self), own))
         if reject_invalid_host(self.request, self.app.config):
             return
         if self._url_adapter is _sentinel and self.app._matches_directly():
@@ -293,21 +293,20 @@ class RequestContext(_PushedInWith):
         if self.url_adapter is not None and self.request.routing_exception is None:
             self.match_request()
 
-    def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]  # a sentinel default tells 'not given' from None
+    def pop(self, exc: BaseException | None = _sentinel) -> None:
         """Pop the context; the last pop runs teardown and closes the request."""
-        clear_request = len(self._cv_tokens) == 1
+        tokens = self._cv_tokens
         try:
-            if clear_request:
-                if exc is _sentinel:
-                    exc = sys.exc_info()[1]
+            if len(tokens) == 1:
+                exc = sys.exc_info()[1] if exc is _sentinel else exc
                 self.app.do_teardown_request(exc)
                 self.request.close()
         finally:
             current = _cv_request.get()
-            token, app_ctx = self._cv_tokens.pop()
+            token, pushed = tokens.pop()
             _cv_request.reset(token)
-            if app_ctx is not None:
-                app_ctx.pop(exc)
+            if pushed is not None:
+                pushed.pop(exc)
             if current is not self:
                 raise AssertionError(
                     f"Popped wrong request context. ({current!r} instead of {self!r})"
@@ -369,32 +368,32 @@ def has_request_context() -> bool:
     return _cv_request.get(None) is not None
 
 
+def _active_request(caller: str) -> RequestContext:
+    """The current request context, or the error naming ``caller``."""
+    ctx: RequestContext | None = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            f"'{caller}' can only be used when a request context is active,"
+            " such as in a view function."
+        )
+    return ctx
+
+
 def after_this_request(f: F) -> F:
     """Run ``f(response)`` after the current request, before ``after_request``
     hooks registered on the app."""
-    ctx = _cv_request.get(None)
-    if ctx is None:
-        raise RuntimeError(
-            "'after_this_request' can only be used when a request"
-            " context is active, such as in a view function."
-        )
-    ctx._after_request_functions.append(f)
+    _active_request("after_this_request")._after_request_functions.append(f)
     return f
 
 
 def copy_current_request_context(f: F) -> F:
     """Decorate ``f`` so it runs inside a copy of the current request context,
     for example in a greenlet or thread started during the request."""
-    ctx = _cv_request.get(None)
-    if ctx is None:
-        raise RuntimeError(
-            "'copy_current_request_context' can only be used when a"
-            " request context is active, such as in a view function."
-        )
-    ctx = ctx.copy()
+    copied = _active_request("copy_current_request_context").copy()
 
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        with ctx:
-            return ctx.app.ensure_sync(f)(*args, **kwargs)
+    @wraps(f)
+    def in_copied_context(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        with copied:
+            return copied.app.ensure_sync(f)(*args, **kwargs)
 
-    return update_wrapper(wrapper, f)  # type: ignore[return-value]  # update_wrapper keeps f's signature
+    return t.cast(F, in_copied_context)

@@ -96,16 +96,19 @@ def handle_user_exception(
     return rv
 
 
+def _propagates(app: Flask) -> bool:
+    """``PROPAGATE_EXCEPTIONS``; unset, it follows testing and debug mode."""
+    configured = app.config["PROPAGATE_EXCEPTIONS"]
+    return bool(app.testing or app.debug) if configured is None else bool(configured)
+
+
 def handle_exception(app: Flask, e: Exception) -> Response:
     """Turn an unhandled exception into a 500 response, or propagate it in
     debug and testing mode (``PROPAGATE_EXCEPTIONS``)."""
     exc_info = sys.exc_info()
     if got_request_exception.receivers:
         got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
-    propagate = app.config["PROPAGATE_EXCEPTIONS"]
-    if propagate is None:
-        propagate = app.testing or app.debug
-    if propagate:
+    if _propagates(app):
         if exc_info[1] is e:
             raise
         raise e

@@ -20,19 +20,21 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .websockets import WebSocket
     from .wrappers import Request
 
+# The first line of each message is Flask's (tests match it); the advice
+# after it is this project's.
 _no_app_msg = """\
 Working outside of application context.
 
-This typically means that you attempted to use functionality that needed
-the current application. To solve this, set up an application context
-with app.app_context(). See the documentation for more information.\
+Something here needs the current application ('current_app', 'g',
+'url_for', ...) and no application context is active. Wrap the code in
+'with app.app_context():'; requests and CLI commands push one themselves.\
 """
 _no_req_msg = """\
 Working outside of request context.
 
-This typically means that you attempted to use functionality that needed
-an active HTTP request. Consult the documentation on testing for
-information about how to avoid this problem.\
+Something here needs the current request ('request', 'session', ...) and
+no request is being handled. In tests, use 'with app.test_request_context():'
+or the test client to make one.\
 """
 
 _no_ws_msg = """\

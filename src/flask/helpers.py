@@ -16,9 +16,9 @@ from functools import update_wrapper
 import werkzeug.exceptions
 import werkzeug.utils
 
+from .ctx import _active_request
 from .globals import _cv_app
 from .globals import _no_app_msg
-from .globals import _cv_request
 from .globals import current_app
 from .globals import request
 from .globals import request_ctx
@@ -77,12 +77,7 @@ def stream_with_context(
 
         return update_wrapper(wrapper, func)
 
-    req_ctx = _cv_request.get(None)
-    if req_ctx is None:
-        raise RuntimeError(
-            "'stream_with_context' can only be used when a request"
-            " context is active, such as in a view function."
-        )
+    req_ctx = _active_request("stream_with_context")
     # Capture the app context too: pushing the request context alone could
     # make it create a fresh app context and lose ``g``.
     app_ctx = _cv_app.get()
@@ -351,12 +346,11 @@ class _FileServing:
 
     def send_static_file(self, filename: str) -> Response:
         """The view behind the ``static`` endpoint."""
-        if not self.has_static_folder:
+        folder = self.static_folder
+        if folder is None:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        max_age = self.get_send_file_max_age(filename)
-        return send_from_directory(
-            t.cast(str, self.static_folder), filename, max_age=max_age
-        )
+        cache_for = self.get_send_file_max_age(filename)
+        return send_from_directory(folder, filename, max_age=cache_for)
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None

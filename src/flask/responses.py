@@ -16,6 +16,11 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .typing import ResponseReturnValue
     from .wrappers import Response
 
+_BAD_TUPLE = (
+    "The view function did not return a valid response tuple."
+    " The tuple must have the form (body, status, headers),"
+    " (body, status), or (body, headers)."
+)
 _RETURN_TYPES = (
     "The return type must be a string, dict, list, tuple with headers or"
     " status, Response instance, or WSGI callable"
@@ -31,8 +36,8 @@ def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
     """Convert a view's return value to :attr:`Flask.response_class`.
 
     ``rv`` may be a response object, a ``str``/``bytes`` body or an
-    iterator of them (an async one when served over ASGI), a ``dict`` or ``list`` (sent as JSON), a WSGI
-    callable, or a tuple ``(body, status, headers)``, ``(body, status)``
+    iterator of them (an async one when served over ASGI), a ``dict`` or
+    ``list`` (sent as JSON), a WSGI callable, or a tuple ``(body, status, headers)``, ``(body, status)``
     or ``(body, headers)``.
     """
     # Taken apart by its run-time shape below, which the union cannot follow.
@@ -47,11 +52,7 @@ def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
             else:
                 value, status = value
         else:
-            raise TypeError(
-                "The view function did not return a valid response tuple."
-                " The tuple must have the form (body, status, headers),"
-                " (body, status), or (body, headers)."
-            )
+            raise TypeError(_BAD_TUPLE)
 
     if value is None:
         raise TypeError(
@@ -81,9 +82,9 @@ def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
                     f"{e}\nThe view function did not return a valid response."
                     f" {_RETURN_TYPES}, but it was a {type(value).__name__}."
                 ).with_traceback(e.__traceback__) from None
-        elif isinstance(rv, AsyncIterator):
+        elif isinstance(value, AsyncIterator):
             # A streamed body for the ASGI path (flask.asgi iterates it).
-            rv = response_class(rv, status=status, headers=headers)
+            value = response_class(value, status=status, headers=headers)
             status = headers = None
         else:
             raise TypeError(

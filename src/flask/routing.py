@@ -40,16 +40,16 @@ def make_rule(
     methods from the arguments or the view (``methods``,
     ``required_methods``), plus OPTIONS when the rule itself decides to
     answer it automatically."""
-    methods = options.pop("methods", None)
-    if methods is None:
-        methods = getattr(view_func, "methods", None) or ("GET",)
-    if isinstance(methods, str):
+    given = options.pop("methods", None)
+    if given is None:
+        given = getattr(view_func, "methods", None) or ("GET",)
+    if isinstance(given, str):
         raise TypeError(
             "Allowed methods must be a list of strings, for"
             ' example: @app.route(..., methods=["POST"])'
         )
-    methods = {m.upper() for m in methods}
-    methods |= set(getattr(view_func, "required_methods", ()))
+    required = getattr(view_func, "required_methods", ())
+    methods = {m.upper() for m in given}.union(required)
 
     if provide_automatic_options is None:
         provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
@@ -82,6 +82,25 @@ def inject_url_defaults(app: Flask, endpoint: str, values: dict[str, t.Any]) -> 
                 func(endpoint, values)
 
 
+def _adapter_without_request(app: Flask) -> MapAdapter:
+    """The active app context's adapter when it is ``app``'s (built once
+    per context), else one made for this call."""
+    app_ctx = _cv_app.get(None)
+    adapter = (
+        app_ctx.url_adapter
+        if app_ctx is not None and app_ctx.app is app
+        else app.create_url_adapter(None)
+    )
+    if adapter is None:
+        raise RuntimeError(
+            "Unable to build URLs outside an active request"
+            " without 'SERVER_NAME' configured. Also configure"
+            " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
+            " needed."
+        )
+    return adapter
+
+
 def url_for(
     app: Flask,
     endpoint: str,
@@ -103,18 +122,7 @@ def url_for(
         if _external is None:
             _external = _scheme is not None
     else:
-        app_ctx = _cv_app.get(None)
-        if app_ctx is not None and app_ctx.app is app:
-            adapter = app_ctx.url_adapter
-        else:
-            adapter = app.create_url_adapter(None)
-        if adapter is None:
-            raise RuntimeError(
-                "Unable to build URLs outside an active request"
-                " without 'SERVER_NAME' configured. Also configure"
-                " 'APPLICATION_ROOT' and 'PREFERRED_URL_SCHEME' as"
-                " needed."
-            )
+        adapter = _adapter_without_request(app)
         if _external is None:
             _external = True
 
@@ -240,15 +248,17 @@ def handle_url_build_error(
     app: Flask, error: BuildError, endpoint: str, values: dict[str, t.Any]
 ) -> str:
     """Give ``url_build_error_handlers`` a chance, else re-raise ``error``."""
+    last = error
     for handler in app.url_build_error_handlers:
         try:
-            url = handler(error, endpoint, values)
+            url = handler(last, endpoint, values)
         except BuildError as e:
             # A handler may raise a more specific error for the next one.
-            error = e
-        else:
-            if url is not None:
-                return url
-    if error is sys.exc_info()[1]:
+            last = e
+            continue
+        if url is not None:
+            return url
+    # The error being handled is re-raised bare, keeping its traceback.
+    if last is sys.exc_info()[1]:
         raise
-    raise error
+    raise last

@@ -70,6 +70,19 @@ def _registering_decorator(
     return decorator
 
 
+def _late_setup(
+    f_name: str, target: str, kind: str, happened: str, doing: str
+) -> AssertionError:
+    """The error for a setup method called after the object went live: an
+    app that handled a request, a blueprint that was registered."""
+    return AssertionError(
+        f"The setup method '{f_name}' can no longer be called on the {target}."
+        f" It has already {happened}, any changes will not be applied"
+        " consistently.\nMake sure all imports, decorators, functions, etc."
+        f" needed to set up the {kind} are done before {doing} it."
+    )
+
+
 def _endpoint_from_view_func(view_func: t.Callable[..., t.Any] | None) -> str:
     assert view_func is not None, "expected view func if endpoint is not provided."
     return view_func.__name__
@@ -129,13 +142,12 @@ class Scaffold:
         template_folder: str | os.PathLike[str] | None = None,
         root_path: str | None = None,
     ) -> None:
+        # The folder the other paths are relative to comes first.
+        self.root_path = get_root_path(import_name) if root_path is None else root_path
         self.import_name = import_name
         self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
-        if root_path is None:
-            root_path = get_root_path(import_name)
-        self.root_path = root_path
 
         self.view_functions: dict[str, t.Callable[..., t.Any]] = {}
         #: scope -> status code or None -> exception class -> handler
@@ -226,9 +238,8 @@ class Scaffold:
 
     @static_url_path.setter
     def static_url_path(self, value: str | None) -> None:
-        if value is not None:
-            value = value.rstrip("/")
-        self._static_url_path = value
+        # Stored without a trailing slash: rules append "/<path:filename>".
+        self._static_url_path = None if value is None else value.rstrip("/")
 
     @cached_property
     def jinja_loader(self) -> BaseLoader | None:
@@ -257,8 +268,8 @@ class Scaffold:
         """Decorate a view function to register it for ``rule``."""
 
         def decorator(f: RouteT) -> RouteT:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, f, **options)
+            # "endpoint" is taken out before the rest become rule options.
+            self.add_url_rule(rule, options.pop("endpoint", None), f, **options)
             return f
 
         return decorator

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import typing as t
+from contextlib import closing
 from contextlib import contextmanager
 from contextlib import ExitStack
 from functools import lru_cache
@@ -124,13 +125,11 @@ class FlaskClient(Client):
     ) -> t.Iterator[SessionMixin]:
         """Open the session the next request would see, for reading or
         changing it; the changes are stored back in the client's cookies
-        when the block ends. Arguments go to :meth:`Flask.test_request_context`.
-        """
+        when the block ends. Arguments go to :meth:`Flask.test_request_context`."""
         if self._cookies is None:
             raise TypeError(
                 "Cookies are disabled. Create a client with 'use_cookies=True'."
             )
-
         app = self.application
         interface = app.session_interface
         ctx = app.test_request_context(*args, **kwargs)
@@ -175,11 +174,8 @@ class FlaskClient(Client):
         arguments, with this client's environ defaults. Flask-SocketIO's
         test client calls it to open a connection like a page request."""
         kwargs["environ_base"] = self._copy_environ(kwargs.get("environ_base") or {})
-        builder = EnvironBuilder(self.application, *args, **kwargs)
-        try:
+        with closing(EnvironBuilder(self.application, *args, **kwargs)) as builder:
             return builder.get_request()
-        finally:
-            builder.close()
 
     def _request_from(
         self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
@@ -191,13 +187,10 @@ class FlaskClient(Client):
                 builder.environ_base = self._copy_environ(builder.environ_base or {})
                 return builder.get_request()
             if isinstance(arg, dict):
-                builder = werkzeug.test.EnvironBuilder.from_environ(
-                    arg, environ_base=self._copy_environ({})
-                )
-                try:
+                from_environ = werkzeug.test.EnvironBuilder.from_environ
+                base = self._copy_environ({})
+                with closing(from_environ(arg, environ_base=base)) as builder:
                     return builder.get_request()
-                finally:
-                    builder.close()
             if isinstance(arg, BaseRequest):
                 if self.preserve_context:
                     arg.environ[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
@@ -251,14 +244,20 @@ class FlaskClient(Client):
         return WebSocketTestSession(self, path, **kwargs)
 
     def __enter__(self) -> FlaskClient:
-        if self.preserve_context:
+        # Setting the flag again when it is already set changes nothing, so
+        # a nested block can be refused after the assignment.
+        nested, self.preserve_context = self.preserve_context, True
+        if nested:
             raise RuntimeError("Cannot nest client invocations")
-        self.preserve_context = True
         return self
 
     def __exit__(self, exc_type: t.Any, exc_value: t.Any, tb: t.Any) -> None:
-        self.preserve_context = False
-        self._context_stack.close()
+        # Popping the kept contexts runs teardown functions, which may raise;
+        # the client is usable again either way.
+        try:
+            self._context_stack.close()
+        finally:
+            self.preserve_context = False
 
 
 class FlaskCliRunner(CliRunner):
@@ -275,11 +274,10 @@ class FlaskCliRunner(CliRunner):
         """Run ``cli`` (the app's ``flask`` command group by default) with
         ``args``; ``obj`` defaults to a :class:`~flask.cli.ScriptInfo` that
         loads this app."""
-        if cli is None:
-            cli = self.app.cli
+        command = self.app.cli if cli is None else cli
         if "obj" not in kwargs:
             # Imported here: the CLI module is heavy and only needed now.
             from .cli import ScriptInfo
 
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
-        return super().invoke(cli, args, **kwargs)
+        return super().invoke(command, args, **kwargs)

@@ -77,13 +77,12 @@ class View:
                 handler = current_app.ensure_sync(shared.dispatch_request)
                 return handler(**kwargs)  # type: ignore[no-any-return]  # ensure_sync returns the view's own return value
 
+        # Named before decorating: decorators often rely on the name.
+        view.__name__ = name
+        view.__module__ = cls.__module__
         outer: t.Any = view
-        if cls.decorators:
-            # Decorators often rely on the wrapped function's name.
-            view.__name__ = name
-            view.__module__ = cls.__module__
-            for decorator in cls.decorators:
-                outer = decorator(outer)
+        for decorator in cls.decorators:
+            outer = decorator(outer)
 
         outer.view_class = cls
         outer.__name__ = name

@@ -282,10 +282,8 @@ class Request(_WerkzeugRequest):
     @property
     def blueprint(self) -> str | None:
         """The dotted name of the blueprint the matched endpoint belongs to."""
-        endpoint = self.endpoint
-        if endpoint is not None and "." in endpoint:
-            return endpoint.rpartition(".")[0]
-        return None
+        name, dot, _ = (self.endpoint or "").rpartition(".")
+        return name if dot else None
 
     @property
     def blueprints(self) -> list[str]:

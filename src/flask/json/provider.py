@@ -51,13 +51,15 @@ class JSONProvider:
     ) -> t.Any:
         # One positional value is sent as-is, several become a list, and
         # keyword arguments become an object.
-        if args and kwargs:
-            raise TypeError("app.json.response() takes either args or kwargs, not both")
-        if not args and not kwargs:
-            return None
+        if kwargs:
+            if args:
+                raise TypeError(
+                    "app.json.response() takes either args or kwargs, not both"
+                )
+            return kwargs
         if len(args) == 1:
             return args[0]
-        return args or kwargs
+        return args or None
 
     def response(self, *args: t.Any, **kwargs: t.Any) -> Response:
         """Build an ``application/json`` response from the arguments.
@@ -125,10 +127,13 @@ class DefaultJSONProvider(JSONProvider):
         """Serialize with :func:`json.dumps`, defaulting ``default``,
         ``ensure_ascii`` and ``sort_keys`` to this provider's attributes.
         """
-        kwargs.setdefault("default", self.default)
-        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
-        kwargs.setdefault("sort_keys", self.sort_keys)
-        return json.dumps(obj, **kwargs)
+        options = {
+            "default": self.default,
+            "ensure_ascii": self.ensure_ascii,
+            "sort_keys": self.sort_keys,
+            **kwargs,
+        }
+        return json.dumps(obj, **options)
 
     def loads(self, s: str | bytes, **kwargs: t.Any) -> t.Any:
         """Deserialize with :func:`json.loads`; bytes are accepted."""

@@ -56,6 +56,18 @@ class JSONTag:
         return {self.key: self.to_json(value)}
 
 
+class _TypeTag(JSONTag):
+    """A tag for the instances of one Python type (and its subclasses)."""
+
+    __slots__ = ()
+
+    #: The type whose instances this tag handles.
+    python_type: t.ClassVar[type[t.Any]]
+
+    def check(self, value: t.Any) -> bool:
+        return isinstance(value, self.python_type)
+
+
 class TagDict(JSONTag):
     """A dict with a single key that is also a registered tag.
 
@@ -67,11 +79,10 @@ class TagDict(JSONTag):
     key = " di"
 
     def check(self, value: t.Any) -> bool:
-        return (
-            isinstance(value, dict)
-            and len(value) == 1
-            and next(iter(value)) in self.serializer.tags
-        )
+        if not isinstance(value, dict) or len(value) != 1:
+            return False
+        (only_key,) = value
+        return only_key in self.serializer.tags
 
     def to_json(self, value: t.Any) -> t.Any:
         ((name, item),) = value.items()
@@ -82,13 +93,11 @@ class TagDict(JSONTag):
         return {name[:-2]: item}
 
 
-class PassDict(JSONTag):
+class PassDict(_TypeTag):
     """Any other dict: kept as a dict, with its values tagged."""
 
     __slots__ = ()
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, dict)
+    python_type = dict
 
     def to_json(self, value: t.Any) -> t.Any:
         # JSON keys are always strings, so only the values need tagging.
@@ -99,14 +108,12 @@ class PassDict(JSONTag):
         return self.to_json(value)
 
 
-class TagTuple(JSONTag):
+class TagTuple(_TypeTag):
     """A tuple, stored as a tagged list."""
 
     __slots__ = ()
     key = " t"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, tuple)
+    python_type = tuple
 
     def to_json(self, value: t.Any) -> t.Any:
         return [self.serializer.tag(item) for item in value]
@@ -115,13 +122,11 @@ class TagTuple(JSONTag):
         return tuple(value)
 
 
-class PassList(JSONTag):
+class PassList(_TypeTag):
     """A list: kept as a list, with its items tagged."""
 
     __slots__ = ()
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, list)
+    python_type = list
 
     def to_json(self, value: t.Any) -> t.Any:
         return [self.serializer.tag(item) for item in value]
@@ -130,14 +135,12 @@ class PassList(JSONTag):
         return self.to_json(value)
 
 
-class TagBytes(JSONTag):
+class TagBytes(_TypeTag):
     """Bytes, stored base64 encoded."""
 
     __slots__ = ()
     key = " b"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, bytes)
+    python_type = bytes
 
     def to_json(self, value: t.Any) -> t.Any:
         return b64encode(value).decode("ascii")
@@ -164,14 +167,12 @@ class TagMarkup(JSONTag):
         return Markup(value)
 
 
-class TagUUID(JSONTag):
+class TagUUID(_TypeTag):
     """A UUID, stored as its 32 hex digits."""
 
     __slots__ = ()
     key = " u"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, UUID)
+    python_type = UUID
 
     def to_json(self, value: t.Any) -> t.Any:
         return value.hex
@@ -180,14 +181,12 @@ class TagUUID(JSONTag):
         return UUID(value)
 
 
-class TagDateTime(JSONTag):
+class TagDateTime(_TypeTag):
     """A datetime, stored as an HTTP date (second precision, UTC)."""
 
     __slots__ = ()
     key = " d"
-
-    def check(self, value: t.Any) -> bool:
-        return isinstance(value, datetime)
+    python_type = datetime
 
     def to_json(self, value: t.Any) -> t.Any:
         return http_date(value)
@@ -253,17 +252,12 @@ class TaggedJSONSerializer:
             if tag.key in self.tags and not force:
                 raise KeyError(f"Tag '{tag.key}' is already registered.")
             self.tags[tag.key] = tag
-        if index is None:
-            self.order.append(tag)
-        else:
-            self.order.insert(index, tag)
+        self.order.insert(len(self.order) if index is None else index, tag)
 
     def tag(self, value: t.Any) -> t.Any:
         """Convert ``value`` to its tagged JSON-compatible form."""
-        for tag in self.order:
-            if tag.check(value):
-                return tag.tag(value)
-        return value
+        chosen = next((tag for tag in self.order if tag.check(value)), None)
+        return value if chosen is None else chosen.tag(value)
 
     def untag(self, value: dict[str, t.Any]) -> t.Any:
         """Turn one tagged object back into its Python value; anything

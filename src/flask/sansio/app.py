@@ -35,6 +35,7 @@ from ..logging import create_logger
 from ..matching import LazyBuilderRule
 from ..matching import RuleMap
 from ..scaffold import _endpoint_from_view_func
+from ..scaffold import _late_setup
 from ..scaffold import _registering_decorator
 from ..scaffold import find_package
 from ..scaffold import Scaffold
@@ -106,23 +107,14 @@ class App(Scaffold):
         root_path: str | None = None,
     ) -> None:
         super().__init__(
-            import_name=import_name,
-            static_folder=static_folder,
-            static_url_path=static_url_path,
-            template_folder=template_folder,
-            root_path=root_path,
+            import_name, static_folder, static_url_path, template_folder, root_path
         )
-        if instance_path is None:
-            instance_path = self.auto_find_instance_path()
-        elif not os.path.isabs(instance_path):
-            raise ValueError(
-                "If an instance path is provided it must be absolute."
-                " A relative path was given instead."
-            )
-        self.instance_path = instance_path
+        self.instance_path = self._checked_instance_path(instance_path)
         self.config = self.make_config(instance_relative_config)
         self.aborter = self.make_aborter()
         self.json: JSONProvider = self.json_provider_class(self)  # type: ignore[arg-type]
+        self.url_map = self.url_map_class(host_matching=host_matching)
+        self.subdomain_matching = subdomain_matching
         self.url_build_error_handlers: list[
             t.Callable[[Exception, str, dict[str, t.Any]], str]
         ] = []
@@ -139,15 +131,8 @@ class App(Scaffold):
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_first_request:
-            raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called"
-                " on the application. It has already handled its first"
-                " request, any changes will not be applied"
-                " consistently.\n"
-                "Make sure all imports, decorators, functions, etc."
-                " needed to set up the application are done before"
-                " running it."
-            )
+            happened = "handled its first request"
+            raise _late_setup(f_name, "application", "application", happened, "running")
 
     # -- identity and configuration ------------------------------------------
 
@@ -188,6 +173,17 @@ class App(Scaffold):
     def make_aborter(self) -> Aborter:
         """The object :func:`flask.abort` calls."""
         return self.aborter_class()
+
+    def _checked_instance_path(self, given: str | None) -> str:
+        """The instance folder: found when not given, else an absolute path."""
+        if given is None:
+            return self.auto_find_instance_path()
+        if os.path.isabs(given):
+            return given
+        raise ValueError(
+            "If an instance path is provided it must be absolute."
+            " A relative path was given instead."
+        )
 
     def auto_find_instance_path(self) -> str:
         """``instance`` beside the package, or ``<prefix>/var/<name>-instance``

@@ -14,6 +14,7 @@ from collections import defaultdict
 from functools import update_wrapper
 
 from ..scaffold import _endpoint_from_view_func
+from ..scaffold import _late_setup
 from ..scaffold import _registering_decorator
 from ..scaffold import Scaffold
 from ..scaffold import setupmethod
@@ -25,7 +26,15 @@ if t.TYPE_CHECKING:  # pragma: no cover
 DeferredSetupFunction = t.Callable[["BlueprintSetupState"], None]
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
 
-_sentinel = object()
+# The default of ``cli_group``: "a group named after the blueprint", which
+# None (commands at the top level) cannot stand for.
+_sentinel: t.Any = object()
+
+
+def _refuse_dot(value: str, what: str) -> None:
+    """Dots separate blueprint names in endpoints, so names may not hold one."""
+    if "." in value:
+        raise ValueError(f"{what} may not contain a dot '.' character.")
 
 # The hook registries a blueprint copies into the app under its own name.
 _HOOK_REGISTRIES = (
@@ -70,10 +79,11 @@ class BlueprintSetupState:
     ) -> None:
         self.app = app
         self.blueprint = blueprint
-        self.options = options
         #: Whether this blueprint has not been registered on the app before.
         self.first_registration = first_registration
 
+        # The options given to ``register_blueprint``, and what they decide.
+        self.options = options
         subdomain = options.get("subdomain")
         self.subdomain: str | None = (
             blueprint.subdomain if subdomain is None else subdomain
@@ -119,8 +129,7 @@ class Blueprint(Scaffold):
     Takes :class:`~flask.scaffold.Scaffold`'s arguments plus ``url_prefix``,
     ``subdomain``, ``url_defaults`` (default view arguments for its routes) and
     ``cli_group`` (the CLI group its commands appear under; ``None`` puts them
-    at the top level).
-    """
+    at the top level)."""
 
     _got_registered_once = False
 
@@ -135,36 +144,29 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, t.Any] | None = None,
         root_path: str | None = None,
-        cli_group: str | None = _sentinel,  # type: ignore[assignment]
+        cli_group: str | None = _sentinel,
     ) -> None:
         super().__init__(
-            import_name=import_name,
-            static_folder=static_folder,
-            static_url_path=static_url_path,
-            template_folder=template_folder,
-            root_path=root_path,
+            import_name, static_folder, static_url_path, template_folder, root_path
         )
         if not name:
             raise ValueError("'name' may not be empty.")
-        if "." in name:
-            raise ValueError("'name' may not contain a dot '.' character.")
+        _refuse_dot(name, "'name'")
         self.name = name
         self.url_prefix = url_prefix
         self.subdomain = subdomain
-        self.deferred_functions: list[DeferredSetupFunction] = []
         self.url_values_defaults = url_defaults or {}
         self.cli_group = cli_group
+        # What registering replays: the recorded setup calls, then the
+        # nested blueprints with their options.
+        self.deferred_functions: list[DeferredSetupFunction] = []
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
 
     def _check_setup_finished(self, f_name: str) -> None:
         if self._got_registered_once:
-            raise AssertionError(
-                f"The setup method '{f_name}' can no longer be called on the blueprint"
-                f" '{self.name}'. It has already been registered at least once, any"
-                " changes will not be applied consistently.\n"
-                "Make sure all imports, decorators, functions, etc. needed to set up"
-                " the blueprint are done before registering it."
-            )
+            target = f"blueprint '{self.name}'"
+            happened = "been registered at least once"
+            raise _late_setup(f_name, target, "blueprint", happened, "registering")
 
     @setupmethod
     def record(self, func: DeferredSetupFunction) -> None:
@@ -215,13 +217,10 @@ class Blueprint(Scaffold):
         state = self.make_setup_state(app, options, first_registration)
 
         if self.has_static_folder:
-            state.add_url_rule(
-                f"{self.static_url_path}/<path:filename>",
-                # The subclass serves files (flask.Blueprint); this base
-                # only knows where they are.
-                view_func=self.send_static_file,  # type: ignore[attr-defined]
-                endpoint="static",
-            )
+            # The subclass serves files (flask.Blueprint); this base only
+            # knows where they are.
+            serve = self.send_static_file  # type: ignore[attr-defined]
+            state.add_url_rule(f"{self.static_url_path}/<path:filename>", "static", serve)
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
@@ -277,19 +276,16 @@ class Blueprint(Scaffold):
         **options: t.Any,
     ) -> None:
         """Record a URL rule, added to the app when registered."""
-        if endpoint and "." in endpoint:
-            raise ValueError("'endpoint' may not contain a dot '.' character.")
-        if view_func is not None and "." in getattr(view_func, "__name__", ""):
-            raise ValueError("'view_func' name may not contain a dot '.' character.")
-        self.record(
-            lambda s: s.add_url_rule(
-                rule,
-                endpoint,
-                view_func,
-                provide_automatic_options=provide_automatic_options,
-                **options,
-            )
-        )
+        if endpoint:
+            _refuse_dot(endpoint, "'endpoint'")
+        if view_func is not None:
+            _refuse_dot(getattr(view_func, "__name__", ""), "'view_func' name")
+        options["provide_automatic_options"] = provide_automatic_options
+
+        def add(state: BlueprintSetupState) -> None:
+            state.add_url_rule(rule, endpoint, view_func, **options)
+
+        self.record(add)
 
     @setupmethod
     def endpoint(self, endpoint: str) -> t.Callable[[T], T]:
