@@ -116,6 +116,20 @@ KNOWN.append(
 )
 
 
+KNOWN.append(
+    Known(
+        "asgi-server-rejects",
+        "Over ASGI only: a request whose body framing an HTTP server refuses"
+        " (a Content-Length that is not digits, a transfer coding other than"
+        " chunked, or both headers) never reaches the app: uvicorn, hypercorn"
+        " and granian answer 400 (or 501) themselves. Under WSGI Werkzeug"
+        " reads such a request leniently, so the two transports cannot be"
+        " compared on it; the fuzzer's ASGI transport models the server.",
+        lambda environ, ours, pallets: bool(ours.get("undeliverable")),
+    )
+)
+
+
 def classify(environ: Environ, ours: Answer, pallets: Answer) -> str | None:
     """The id of the documented difference this is, or ``None``."""
     for known in KNOWN:

@@ -111,7 +111,35 @@ def asgi_scope(environ: dict[str, t.Any]) -> dict[str, t.Any]:
     }
 
 
+def server_framing(environ: dict[str, t.Any], body: bytes) -> bytes | str:
+    """The body an ASGI server would hand the app, or why it would refuse
+    the request itself (an HTTP server frames the body; the app never sees
+    what h11, httptools or hyper reject). Content-Length must be digits
+    (RFC 9110 8.6) and the only transfer coding servers accept is chunked,
+    never together with a Content-Length (RFC 9112 6.3)."""
+    length = environ.get("CONTENT_LENGTH")
+    coding = environ.get("HTTP_TRANSFER_ENCODING")
+    if coding is not None:
+        if coding.strip().lower() != "chunked":
+            return f"Transfer-Encoding {coding!r}"
+        if length is not None:
+            return "Content-Length with Transfer-Encoding"
+        return body
+    if length is not None:
+        if not length.isdigit() or not length.isascii():
+            return f"Content-Length {length!r}"
+        return body[: int(length)]
+    return body
+
+
 def call_asgi(app: t.Any, environ: dict[str, t.Any], body: bytes) -> Answer:
+    framed = server_framing(environ, body)
+    # A request a server would refuse is still sent (with its body as
+    # given), so that state the kitchen app keeps across requests stays in
+    # step with the Pallets side; the answer is marked, not compared.
+    undeliverable = framed if isinstance(framed, str) else None
+    if isinstance(framed, bytes):
+        body = framed
     scope = asgi_scope(environ)
     # The body in two messages, as a server reading a socket may deliver it.
     half = len(body) // 2
@@ -144,7 +172,10 @@ def call_asgi(app: t.Any, environ: dict[str, t.Any], body: bytes) -> Answer:
     start = next(m for m in sent if m["type"] == "http.response.start")
     chunks = [m.get("body", b"") for m in sent if m["type"] == "http.response.body"]
     headers = [[k.decode("latin-1"), v.decode("latin-1")] for k, v in start.get("headers", [])]
-    return {"status": str(start["status"]), "headers": headers, "body": b"".join(chunks)}
+    answer: Answer = {"status": str(start["status"]), "headers": headers, "body": b"".join(chunks)}
+    if undeliverable is not None:
+        answer["undeliverable"] = undeliverable
+    return answer
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ import sys
 import traceback
 import typing as t
 
+from werkzeug.wsgi import get_content_length
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ._asgi_response import encode_headers
@@ -218,9 +219,16 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     just past it. Werkzeug then raises 413 (through the app's error
     handlers) when the app reads the body, as under WSGI.
     """
-    declared = environ.get("CONTENT_LENGTH")
+    # Werkzeug's reading of the headers (lenient, as under WSGI): the body
+    # the app sees must be the one a WSGI server would have given it.
+    length = get_content_length(environ)
+    # Read to its end only a body whose length the headers do not give:
+    # chunked, or HTTP/2 and later (framed by the protocol).
+    open_ended = length is None and (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        or environ["SERVER_PROTOCOL"] >= "HTTP/2"
+    )
     limit: int | None = app.config["MAX_CONTENT_LENGTH"]
-    length = int(declared) if declared and declared.isdigit() else None
     if limit is not None and length is not None and length > limit:
         environ["wsgi.input"] = io.BytesIO()
         return True
@@ -230,7 +238,7 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     chunk: bytes = message.get("body", b"")
     if not message.get("more_body", False):
         # The common case: the whole body in one message.
-        if length is None and chunk:
+        if open_ended and chunk:
             environ["wsgi.input_terminated"] = True
             if limit is not None and len(chunk) > limit:
                 environ["wsgi.input"] = _TooLarge()
@@ -274,7 +282,7 @@ async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive)
     else:
         spool.seek(0)
         environ["wsgi.input"] = spool
-    if length is None:
+    if open_ended:
         environ["wsgi.input_terminated"] = True
     return True
 
