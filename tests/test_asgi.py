@@ -385,6 +385,39 @@ def test_body_within_the_limit_is_read_as_under_wsgi(app):
     assert serve(app, scope, Exchange([body])).body == b"hello world"
 
 
+@pytest.mark.parametrize(
+    ("headers", "body"),
+    [
+        ([(b"content-length", b"5 ")], b"0123456789"),
+        ([(b"content-length", b"-1")], b"0123456789"),
+        ([(b"content-length", b"abc")], b"0123456789"),
+        ([(b"transfer-encoding", b"identity")], b"0123456789"),
+        ([(b"transfer-encoding", b"chunked")], b"0123456789"),
+    ],
+)
+def test_body_length_is_read_from_the_headers_as_werkzeug_does(app, headers, body):
+    """Found by ``make fuzz --transport asgi``: the ASGI path read the whole
+    received body where Werkzeug, under WSGI, reads what the headers say
+    (lenient ``Content-Length``, no body without a length or chunking).
+    The independent answer is Werkzeug's test client over WSGI."""
+    _echo_app(app)
+    exchange = serve(app, make_scope(method="POST", headers=headers), Exchange([body]))
+    # The same request as a WSGI server hands it over: the raw headers in
+    # the environ, and a chunked body de-chunked with wsgi.input_terminated.
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.test import run_wsgi_app
+
+    environ = EnvironBuilder(path="/", method="POST", data=body).get_environ()
+    del environ["CONTENT_LENGTH"]
+    for name, value in headers:
+        key = name.decode().upper().replace("-", "_")
+        environ[key if key == "CONTENT_LENGTH" else f"HTTP_{key}"] = value.decode()
+    if (b"transfer-encoding", b"chunked") in headers:
+        environ["wsgi.input_terminated"] = True
+    app_iter, _, _ = run_wsgi_app(app.wsgi_app, environ, buffered=True)
+    assert exchange.body == b"".join(app_iter)
+
+
 def test_request_without_length_or_chunks_has_no_body_to_wait_for(app):
     _echo_app(app)
     exchange = Exchange([b"never read"])
