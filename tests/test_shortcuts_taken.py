@@ -643,3 +643,65 @@ def test_output_of_two_or_more_pieces_is_joined(source: str, joined: bool) -> No
     assert env.from_string(source).render(context) == jinja2.Environment(
         autoescape=True
     ).from_string(source).render(context)
+
+
+def test_decorated_plain_functions_take_the_direct_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    from jinja2.runtime import Context
+
+    def plain(x: t.Any) -> str:
+        return f"p{x}"
+
+    @functools.wraps(plain)
+    def wrapped(x: t.Any) -> str:  # a __dict__ with __wrapped__, no marker
+        return plain(x)
+
+    slow: list[t.Any] = []
+    real = Context.call
+
+    def spy(self: Context, obj: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        slow.append(obj)
+        return real(self, obj, *args, **kwargs)
+
+    monkeypatch.setattr(Context, "call", spy)
+    app = flask.Flask(__name__)
+    app.jinja_env.globals["wrapped"] = wrapped
+    with app.app_context():
+        out = flask.render_template_string("{{ wrapped(1) }}{% for i in [2] %}{{ wrapped(i) }}{% endfor %}")
+    assert out == "p1p2"
+    assert slow == []
+
+
+def test_the_direct_call_stays_out_of_the_debuggers_traceback() -> None:
+    # Werkzeug's debugger hides frames that set __traceback_hide__, as
+    # Jinja's own Context.call does.
+    from werkzeug.debug.tbtools import DebugTraceback
+
+    def fails() -> str:
+        raise LookupError("from the template")
+
+    def frames(env: jinja2.Environment) -> list[str]:
+        env.globals["fails"] = fails
+        with pytest.raises(LookupError) as info:
+            env.from_string("{{ fails() }}").render()
+        return [
+            frame.name for frame in DebugTraceback(info.value).all_frames
+            if "jinja2" in frame.filename or frame.filename.endswith("templating.py")
+        ]
+
+    app = flask.Flask(__name__)
+    ours, stock = frames(app.jinja_env), frames(jinja2.Environment())
+    assert ours == stock
+    assert "call" not in ours
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_autoescape_decided_at_render_time_matches_jinja(flag: bool) -> None:
+    source = "{% autoescape flag %}<{{ x }}|{{ y }}>{% endautoescape %}"
+    app = flask.Flask(__name__)
+    context = {"flag": flag, "x": "<b>", "y": 3}
+    ours = app.jinja_env.from_string(source)
+    stock = jinja2.Environment(autoescape=True).from_string(source)
+    assert ours.render(context) == stock.render(context)
+    assert list(ours.generate(context)) == list(stock.generate(context))
