@@ -705,3 +705,27 @@ def test_autoescape_decided_at_render_time_matches_jinja(flag: bool) -> None:
     stock = jinja2.Environment(autoescape=True).from_string(source)
     assert ours.render(context) == stock.render(context)
     assert list(ours.generate(context)) == list(stock.generate(context))
+
+
+def test_streamed_templates_get_the_same_context_and_signals_as_rendered_ones() -> None:
+    app = flask.Flask(__name__)
+
+    @app.context_processor
+    def extra() -> dict[str, str]:
+        return {"extra": "from a context processor"}
+
+    seen: list[tuple[str, str]] = []
+
+    def before(sender: flask.Flask, template: t.Any, context: dict[str, t.Any], **kw: t.Any) -> None:
+        seen.append(("before", context["extra"]))
+
+    def after(sender: flask.Flask, template: t.Any, context: dict[str, t.Any], **kw: t.Any) -> None:
+        seen.append(("after", context["extra"]))
+
+    source = "{{ extra }}|{{ request.path }}|{{ v }}"
+    with flask.before_render_template.connected_to(before, app), flask.template_rendered.connected_to(after, app):
+        with app.test_request_context("/here"):
+            rendered = flask.render_template_string(source, v=1)
+            streamed = "".join(flask.stream_template_string(source, v=1))
+    assert rendered == streamed == "from a context processor|/here|1"
+    assert seen == [("before", "from a context processor"), ("after", "from a context processor")] * 2
