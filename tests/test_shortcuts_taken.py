@@ -729,3 +729,76 @@ def test_streamed_templates_get_the_same_context_and_signals_as_rendered_ones() 
             streamed = "".join(flask.stream_template_string(source, v=1))
     assert rendered == streamed == "from a context processor|/here|1"
     assert seen == [("before", "from a context processor"), ("after", "from a context processor")] * 2
+
+
+class PathDescription(NotFound):
+    def get_description(self, environ: t.Any = None, scope: t.Any = None) -> str:
+        return f"<p>nothing at {environ['PATH_INFO'] if environ else '?'}</p>"
+
+
+class PathBody(NotFound):
+    def get_body(self, environ: t.Any = None, scope: t.Any = None) -> str:
+        return f"<h1>gone: {environ['PATH_INFO'] if environ else '?'}</h1>"
+
+
+LANGUAGE = {"now": "en"}
+
+
+class Named(NotFound):
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return {"en": "Not Found", "fr": "Introuvable"}[LANGUAGE["now"]]
+
+
+class LazyText:
+    """A translated string in the style of lazy_gettext: equal and hashed
+    alike whatever the language, rendered in the current one."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LazyText)
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __str__(self) -> str:
+        return {"en": "Nothing here.", "fr": "Rien ici."}[LANGUAGE["now"]]
+
+    __html__ = __str__
+
+
+@pytest.mark.parametrize("make", [PathDescription, PathBody, Named, lambda: NotFound(LazyText())])  # type: ignore[arg-type]
+def test_error_pages_that_render_per_request_are_never_reused(
+    make: t.Callable[[], NotFound], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline, "_error_pages", {})
+    monkeypatch.setitem(LANGUAGE, "now", "en")
+    app = flask.Flask(__name__)
+
+    @app.route("/<word>")
+    def view(word: str) -> str:
+        raise make()
+
+    for path, language in [("/one", "en"), ("/two", "fr"), ("/one", "en")]:
+        LANGUAGE["now"] = language
+        environ = EnvironBuilder(path=path).get_environ()
+        expected = make().get_response(environ)
+        assert call(app, path) == werkzeug_answer(expected, path)
+
+
+@pytest.mark.parametrize("code", [404, 418, 599, 799])
+def test_error_status_lines_are_werkzeugs(code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Werkzeug's response names the status by its code, whatever the
+    # exception class calls itself.
+    monkeypatch.setattr(pipeline, "_error_pages", {})
+
+    class Custom(HTTPException):
+        pass
+
+    Custom.code = code
+    app = flask.Flask(__name__)
+
+    @app.route("/")
+    def view() -> str:
+        raise Custom()
+
+    assert call(app, "/") == werkzeug_answer(Custom().get_response(EnvironBuilder().get_environ()))
