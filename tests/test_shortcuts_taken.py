@@ -802,3 +802,73 @@ def test_error_status_lines_are_werkzeugs(code: int, monkeypatch: pytest.MonkeyP
         raise Custom()
 
     assert call(app, "/") == werkzeug_answer(Custom().get_response(EnvironBuilder().get_environ()))
+
+
+# -- hooks, sessions and teardown on the request path -------------------------
+
+
+def test_hook_scopes_are_found_once_per_rule() -> None:
+    app = flask.Flask(__name__)
+    bp = flask.Blueprint("bp", __name__)
+    ran: list[str] = []
+    bp.before_request(lambda: ran.append("bp") and None)
+    app.before_request(lambda: ran.append("app") and None)
+    bp.add_url_rule("/b", "b", lambda: "b")
+    app.register_blueprint(bp)
+    assert call(app, "/b")[2] == b"b"
+    assert ran == ["app", "bp"]
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == "bp.b")
+    assert rule.__dict__["_flask_scopes"] == (None, "bp")
+    # The remembered scopes are what the next request uses.
+    rule._flask_scopes = (None,)  # type: ignore[attr-defined]
+    ran.clear()
+    call(app, "/b")
+    assert ran == ["app"]
+
+
+def spy_open_session(app: flask.Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    opened: list[str] = []
+    interface = app.session_interface
+    real = interface.open_session
+
+    def spy(app: flask.Flask, request: flask.Request) -> t.Any:
+        opened.append(request.path)
+        return real(app, request)
+
+    monkeypatch.setattr(interface, "open_session", spy)
+    return opened
+
+
+@pytest.mark.parametrize(
+    ("cookie", "opened"),
+    [(None, False), ("other=1", False), ("session=junk", True)],
+)
+def test_an_untouched_session_is_opened_only_for_a_session_cookie(
+    cookie: str | None, opened: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_session_app()
+    app.add_url_rule("/plain", "plain", lambda: "plain")
+    seen = spy_open_session(app, monkeypatch)
+    headers = {"Cookie": cookie} if cookie else {}
+    status, sent, body = call(app, "/plain", headers=headers)
+    assert (status, body) == ("200 OK", b"plain")
+    assert not any(k in ("Set-Cookie", "Vary") for k, _ in sent)
+    assert seen == (["/plain"] if opened else [])
+
+
+def test_teardown_is_skipped_when_nothing_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+    torn: list[t.Any] = []
+    real = pipeline._teardown
+
+    def spy(app: t.Any, funcs: t.Any, signal: t.Any, exc: t.Any) -> None:
+        torn.append(signal.name)
+        real(app, funcs, signal, exc)
+
+    monkeypatch.setattr(pipeline, "_teardown", spy)
+    call(make_app(), "/text")
+    assert torn == []
+    app = make_app()
+    app.teardown_request(lambda exc: None)
+    app.teardown_appcontext(lambda exc: None)
+    call(app, "/text")
+    assert torn == ["request-tearing-down", "appcontext-tearing-down"]
