@@ -872,3 +872,29 @@ def test_teardown_is_skipped_when_nothing_listens(monkeypatch: pytest.MonkeyPatc
     app.teardown_appcontext(lambda exc: None)
     call(app, "/text")
     assert torn == ["request-tearing-down", "appcontext-tearing-down"]
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt, SystemExit, GeneratorExit])
+def test_base_exceptions_from_a_view_propagate_unchanged(error: type[BaseException]) -> None:
+    app = flask.Flask(__name__)
+    torn: list[t.Any] = []
+    app.teardown_request(lambda exc: torn.append(type(exc)))
+
+    @app.route("/")
+    def view() -> str:
+        raise error("stop")
+
+    environ = EnvironBuilder().get_environ()
+    with pytest.raises(error):
+        app(environ, lambda s, h, e=None: None)
+    # The contexts are still torn down, told of the error.
+    assert torn == [error]
+
+
+def test_the_test_client_keeps_the_last_requests_contexts() -> None:
+    app = make_app()
+    with app.test_client() as client:
+        assert client.get("/text?x=1").status_code == 200
+        assert flask.request.args["x"] == "1"
+        assert flask.current_app._get_current_object() is app  # type: ignore[attr-defined]
+    assert not flask.has_request_context()
