@@ -898,3 +898,22 @@ def test_the_test_client_keeps_the_last_requests_contexts() -> None:
         assert flask.request.args["x"] == "1"
         assert flask.current_app._get_current_object() is app  # type: ignore[attr-defined]
     assert not flask.has_request_context()
+
+
+@pytest.mark.parametrize("ignore", [True, False])
+def test_ignored_errors_are_not_passed_to_teardown(ignore: bool) -> None:
+    class App(flask.Flask):
+        def should_ignore_error(self, error: BaseException | None) -> bool:
+            return ignore
+
+    app = App(__name__)
+    torn: list[t.Any] = []
+    app.teardown_request(lambda exc: torn.append(exc))
+    app.teardown_appcontext(lambda exc: torn.append(exc))
+
+    @app.route("/")
+    def view() -> str:
+        raise LookupError("failed")
+
+    assert call(app, "/")[0] == "500 INTERNAL SERVER ERROR"
+    assert [type(exc) for exc in torn] == ([type(None)] * 2 if ignore else [LookupError] * 2)
