@@ -902,11 +902,15 @@ def test_the_test_client_keeps_the_last_requests_contexts() -> None:
 
 @pytest.mark.parametrize("ignore", [True, False])
 def test_ignored_errors_are_not_passed_to_teardown(ignore: bool) -> None:
+    asked: list[t.Any] = []
+
     class App(flask.Flask):
         def should_ignore_error(self, error: BaseException | None) -> bool:
+            asked.append(type(error))
             return ignore
 
     app = App(__name__)
+    app.add_url_rule("/fine", "fine", lambda: "fine")
     torn: list[t.Any] = []
     app.teardown_request(lambda exc: torn.append(exc))
     app.teardown_appcontext(lambda exc: torn.append(exc))
@@ -915,5 +919,9 @@ def test_ignored_errors_are_not_passed_to_teardown(ignore: bool) -> None:
     def view() -> str:
         raise LookupError("failed")
 
+    assert call(app, "/fine")[0] == "200 OK"
+    torn.clear()
     assert call(app, "/")[0] == "500 INTERNAL SERVER ERROR"
     assert [type(exc) for exc in torn] == ([type(None)] * 2 if ignore else [LookupError] * 2)
+    # Asked only about a real error, as Flask does.
+    assert asked == [LookupError]
