@@ -925,3 +925,19 @@ def test_ignored_errors_are_not_passed_to_teardown(ignore: bool) -> None:
     assert [type(exc) for exc in torn] == ([type(None)] * 2 if ignore else [LookupError] * 2)
     # Asked only about a real error, as Flask does.
     assert asked == [LookupError]
+
+
+def test_a_json_provider_subclass_makes_dict_responses() -> None:
+    from flask.json.provider import DefaultJSONProvider
+
+    class Stamped(DefaultJSONProvider):
+        def response(self, *args: t.Any, **kwargs: t.Any) -> flask.Response:
+            response = super().response(*args, **kwargs)
+            response.headers["X-Provider"] = "stamped"
+            return response
+
+    app = make_app()
+    app.json = Stamped(app)
+    status, headers, body = call(app, "/data/2")
+    assert ("X-Provider", "stamped") in headers
+    assert json.loads(body) == {"n": 2, "z": [1, 2], "a": "ü"}
