@@ -941,3 +941,22 @@ def test_a_json_provider_subclass_makes_dict_responses() -> None:
     status, headers, body = call(app, "/data/2")
     assert ("X-Provider", "stamped") in headers
     assert json.loads(body) == {"n": 2, "z": [1, 2], "a": "ü"}
+
+
+def test_a_custom_session_interface_saves_on_plain_answers() -> None:
+    saved: list[dict[str, t.Any]] = []
+
+    class Memory(sessions.SessionInterface):
+        def open_session(self, app: flask.Flask, request: flask.Request) -> t.Any:
+            return sessions.SecureCookieSession({"seen": request.path})
+
+        def save_session(self, app: flask.Flask, session: t.Any, response: flask.Response) -> None:
+            saved.append(dict(session))
+            response.headers["X-Saved"] = "1"
+
+    app = make_app()
+    app.session_interface = Memory()
+    for path in ("/text", "/data/1", "/missing"):
+        _, headers, _ = call(app, path)
+        assert ("X-Saved", "1") in headers, path
+    assert saved == [{"seen": "/text"}, {"seen": "/data/1"}, {"seen": "/missing"}]
