@@ -51,8 +51,9 @@ DOC = ROOT / "docs" / "mutation.md"
 # stops at the first failure, so a killed mutant costs little).
 TESTS: dict[str, list[str]] = {
     "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
-    "_matcher": ["tests/test_matcher_edges.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
+    "_matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
     "matching": [
+        "tests/test_matching_differential.py",
         "tests/test_matching.py",
         "tests/test_shortcuts.py",
         "tests/test_shortcuts_taken.py",

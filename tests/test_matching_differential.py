@@ -1,0 +1,103 @@
+"""Requests matched by flask.matching (directly, or by the adapter it falls
+back to) end where Werkzeug's own ``MapAdapter.match`` sends them, on a map
+with every kind of rule and a seeded mix of paths, methods and headers."""
+
+from __future__ import annotations
+
+import random
+import typing as t
+
+import pytest
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
+from werkzeug.routing import RequestRedirect
+from werkzeug.routing import Rule
+from werkzeug.test import EnvironBuilder
+
+import flask
+
+RULES: list[dict[str, t.Any]] = [
+    {"string": "/", "endpoint": "index"},
+    {"string": "/a", "endpoint": "a"},
+    {"string": "/dir/", "endpoint": "dir"},
+    {"string": "/items/new", "endpoint": "new", "methods": ["POST"]},
+    {"string": "/items/<name>", "endpoint": "item"},
+    {"string": "/int/<int:n>", "endpoint": "int"},
+    {"string": "/path/<path:p>", "endpoint": "path"},
+    {"string": "/page", "endpoint": "page", "defaults": {"n": 1}},
+    {"string": "/page/<int:n>", "endpoint": "page"},
+    {"string": "/old", "endpoint": "old", "redirect_to": "/a"},
+    {"string": "/ws", "endpoint": "ws", "websocket": True},
+    {"string": "/ws", "endpoint": "ws_http"},
+    {"string": "/only-ws", "endpoint": "only_ws", "websocket": True},
+    {"string": "/strict", "endpoint": "strict", "strict_slashes": False},
+    {"string": "/café/<x>", "endpoint": "cafe"},
+    {"string": "/put", "endpoint": "put", "methods": ["PUT", "DELETE"]},
+    {"string": "/static-or/<x>", "endpoint": "dyn"},
+    {"string": "/static-or/fixed", "endpoint": "fixed", "methods": ["GET"]},
+]
+
+PATHS = [
+    "", "/", "/a", "/a/", "//a", "/dir", "/dir/", "/dir//", "/items/new", "/items/x",
+    "/items/", "/int/5", "/int/x", "/int/-1", "/path/a/b/c", "/path/", "/page", "/page/1",
+    "/page/2", "/old", "/ws", "/only-ws", "/strict", "/strict/", "/caf\xc3\xa9/1",
+    "/café/1", "/put", "/static-or/fixed", "/static-or/other", "/missing", "/a/../a",
+    "/%61", "///", "/items//x",
+]
+METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH", "get"]
+UPGRADES: list[dict[str, str]] = [
+    {}, {"Upgrade": "websocket", "Connection": "Upgrade"}, {"Upgrade": "h2c", "Connection": "Upgrade"},
+]
+
+
+def make_map(**options: t.Any) -> list[Rule]:
+    return [Rule(**spec) for spec in RULES]
+
+
+def werkzeug_answer(url_map: Map, environ: dict[str, t.Any]) -> t.Any:
+    adapter = url_map.bind_to_environ(environ)
+    try:
+        rule, args = adapter.match(return_rule=True)
+    except RequestRedirect as e:
+        return ("redirect", e.new_url)
+    except HTTPException as e:
+        return ("error", e.code)
+    return ("ok", rule.endpoint, args)
+
+
+def make_app(redirect_defaults: bool, merge_slashes: bool) -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.url_map.redirect_defaults = redirect_defaults
+    app.url_map.merge_slashes = merge_slashes
+    for rule in make_map():
+        app.url_map.add(rule)
+        app.view_functions.setdefault(rule.endpoint, lambda **kw: "")
+    return app
+
+
+def flask_answer(app: flask.Flask, environ: dict[str, t.Any]) -> t.Any:
+    with app.request_context(environ):
+        request = flask.request
+        error = request.routing_exception
+        if isinstance(error, RequestRedirect):
+            return ("redirect", error.new_url)
+        if error is not None:
+            return ("error", t.cast(HTTPException, error).code)
+        assert request.url_rule is not None
+        return ("ok", request.url_rule.endpoint, request.view_args)
+
+
+@pytest.mark.parametrize("redirect_defaults", [True, False])
+@pytest.mark.parametrize("merge_slashes", [True, False])
+def test_requests_end_where_werkzeug_sends_them(redirect_defaults: bool, merge_slashes: bool) -> None:
+    app = make_app(redirect_defaults, merge_slashes)
+    reference = Map(make_map(), redirect_defaults=redirect_defaults, merge_slashes=merge_slashes)
+    rng = random.Random(10)
+    cases = [(p, m, u) for p in PATHS for m in ("GET", "POST") for u in UPGRADES[:2]]
+    cases += [(rng.choice(PATHS), rng.choice(METHODS), rng.choice(UPGRADES)) for _ in range(300)]
+    for path, method, upgrade in cases:
+        environ = EnvironBuilder(method=method, headers=upgrade).get_environ()
+        environ["PATH_INFO"] = path
+        theirs = werkzeug_answer(reference, dict(environ))
+        ours = flask_answer(app, dict(environ))
+        assert ours == theirs, (path, method, upgrade)
