@@ -960,3 +960,23 @@ def test_a_custom_session_interface_saves_on_plain_answers() -> None:
         _, headers, _ = call(app, path)
         assert ("X-Saved", "1") in headers, path
     assert saved == [{"seen": "/text"}, {"seen": "/data/1"}, {"seen": "/missing"}]
+
+
+def test_a_before_request_hook_that_returns_ends_the_request() -> None:
+    app = make_app()
+    ran: list[str] = []
+
+    @app.before_request
+    def first() -> str | None:
+        ran.append("first")
+        return "stopped" if flask.request.args.get("stop") else None
+
+    @app.before_request
+    def second() -> None:
+        ran.append("second")
+
+    assert call(app, "/text?stop=1")[0::2] == ("200 OK", b"stopped")
+    assert ran == ["first"]
+    ran.clear()
+    assert call(app, "/text")[2] == "héllo <b>".encode()
+    assert ran == ["first", "second"]
