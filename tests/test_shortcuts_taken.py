@@ -980,3 +980,46 @@ def test_a_before_request_hook_that_returns_ends_the_request() -> None:
     ran.clear()
     assert call(app, "/text")[2] == "héllo <b>".encode()
     assert ran == ["first", "second"]
+
+
+def test_without_a_cookie_header_cookies_are_never_parsed(monkeypatch: pytest.MonkeyPatch) -> None:
+    def forbidden(self: flask.Request) -> t.NoReturn:
+        raise AssertionError("request.cookies was built")
+
+    app = make_session_app()
+    app.add_url_rule("/plain", "plain", lambda: "plain")
+    monkeypatch.setattr(flask.Request, "cookies", property(forbidden))
+    assert call(app, "/plain")[0::2] == ("200 OK", b"plain")
+
+
+def test_automatic_options_only_for_rules_that_want_them() -> None:
+    app = flask.Flask(__name__)
+
+    @app.route("/own", methods=["GET", "OPTIONS"], provide_automatic_options=False)
+    def own() -> str:
+        return f"own {flask.request.method}"
+
+    app.add_url_rule("/auto", "auto", lambda: "auto")
+    assert call(app, "/own", "OPTIONS")[0::2] == ("200 OK", b"own OPTIONS")
+    status, headers, body = call(app, "/auto", "OPTIONS")
+    assert (status, body) == ("200 OK", b"")
+    assert sorted(dict(headers)["Allow"].split(", ")) == ["GET", "HEAD", "OPTIONS"]
+
+
+def test_a_failing_after_request_hook_ends_in_a_logged_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from werkzeug.exceptions import InternalServerError
+
+    app = make_app()
+
+    @app.after_request
+    def broken(response: flask.Response) -> flask.Response:
+        raise RuntimeError("hook failed")
+
+    with caplog.at_level("ERROR"):
+        answer = call(app, "/text")
+    assert answer == werkzeug_answer(InternalServerError().get_response())
+    messages = [record.getMessage() for record in caplog.records]
+    # Once as the request's error, once while finalizing its error page.
+    assert "Request finalizing failed with an error while handling an error" in messages
