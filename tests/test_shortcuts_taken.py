@@ -1023,3 +1023,18 @@ def test_a_failing_after_request_hook_ends_in_a_logged_500(
     messages = [record.getMessage() for record in caplog.records]
     # Once as the request's error, once while finalizing its error page.
     assert "Request finalizing failed with an error while handling an error" in messages
+
+
+def test_teardown_signals_are_sent_without_teardown_functions() -> None:
+    app = make_app()
+    sent: list[str] = []
+
+    def request_down(sender: flask.Flask, exc: t.Any = None, **kw: t.Any) -> None:
+        sent.append("request")
+
+    def app_down(sender: flask.Flask, exc: t.Any = None, **kw: t.Any) -> None:
+        sent.append("app")
+
+    with flask.request_tearing_down.connected_to(request_down, app), flask.appcontext_tearing_down.connected_to(app_down, app):
+        call(app, "/text")
+    assert sent == ["request", "app"]
