@@ -1038,3 +1038,34 @@ def test_teardown_signals_are_sent_without_teardown_functions() -> None:
     with flask.request_tearing_down.connected_to(request_down, app), flask.appcontext_tearing_down.connected_to(app_down, app):
         call(app, "/text")
     assert sent == ["request", "app"]
+
+
+class FromTeardown(Exception):
+    pass
+
+
+class FromSignal(Exception):
+    pass
+
+
+@pytest.mark.parametrize("failing", [("func",), ("signal",), ("func", "signal")])
+def test_a_failing_teardown_runs_the_rest_and_raises_the_first_error(failing: tuple[str, ...]) -> None:
+    app = make_app()
+    ran: list[str] = []
+
+    @app.teardown_request
+    def teardown(exc: t.Any) -> None:
+        ran.append("func")
+        if "func" in failing:
+            raise FromTeardown()
+
+    def receiver(sender: flask.Flask, exc: t.Any = None, **kw: t.Any) -> None:
+        ran.append("signal")
+        if "signal" in failing:
+            raise FromSignal()
+
+    expected = FromTeardown if "func" in failing else FromSignal
+    with flask.request_tearing_down.connected_to(receiver, app):
+        with pytest.raises(expected):
+            call(app, "/text")
+    assert ran == ["func", "signal"]
