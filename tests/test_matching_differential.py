@@ -101,3 +101,48 @@ def test_requests_end_where_werkzeug_sends_them(redirect_defaults: bool, merge_s
         theirs = werkzeug_answer(reference, dict(environ))
         ours = flask_answer(app, dict(environ))
         assert ours == theirs, (path, method, upgrade)
+
+
+def test_rules_added_after_serving_started_match_as_in_werkzeug() -> None:
+    app = make_app(True, True)
+    reference = Map(make_map())
+    paths = ["/late", "/late/1", "/items/new", "/a", "/zz/top"]
+    for round_ in range(3):
+        for path in paths:
+            for method in ("GET", "POST"):
+                environ = EnvironBuilder(path=path, method=method).get_environ()
+                assert flask_answer(app, dict(environ)) == werkzeug_answer(reference, dict(environ))
+        # Werkzeug sorts rules by weight, whatever the order they came in.
+        late = [Rule("/late", endpoint=f"late{round_}"), Rule("/<a>/<b>", endpoint=f"two{round_}"),
+                Rule("/late/<int:n>", endpoint=f"n{round_}", methods=["POST"])]
+        for rule in late:
+            app.url_map.add(rule)
+            app.view_functions[rule.endpoint] = lambda **kw: ""
+        for rule in late:
+            reference.add(Rule(rule.rule, endpoint=rule.endpoint, methods=rule.methods))
+
+
+def test_a_request_without_path_info_matches_the_root() -> None:
+    app = make_app(True, True)
+    reference = Map(make_map())
+    environ = EnvironBuilder(path="/").get_environ()
+    del environ["PATH_INFO"]
+    assert flask_answer(app, dict(environ)) == werkzeug_answer(reference, dict(environ)) == ("ok", "index", {})
+
+
+def test_a_map_that_binds_its_own_way_is_asked_every_time() -> None:
+    bound: list[str] = []
+
+    class Counting(Map):
+        def bind_to_environ(self, environ: t.Any, **kwargs: t.Any) -> t.Any:
+            bound.append(environ["PATH_INFO"])
+            return super().bind_to_environ(environ, **kwargs)
+
+    class App(flask.Flask):
+        url_map_class = Counting
+
+    app = App(__name__)
+    app.add_url_rule("/u/<int:n>", "u", lambda n: flask.url_for("u", n=n + 1))
+    client = app.test_client()
+    assert [client.get(f"/u/{n}").data for n in (1, 2)] == [b"/u/2", b"/u/3"]
+    assert bound == ["/u/1", "/u/2"]
