@@ -26,6 +26,8 @@ RULES: list[dict[str, t.Any]] = [
     {"string": "/path/<path:p>", "endpoint": "path"},
     {"string": "/page", "endpoint": "page", "defaults": {"n": 1}},
     {"string": "/page/<int:n>", "endpoint": "page"},
+    {"string": "/home", "endpoint": "index", "alias": True},
+    {"string": "/start", "endpoint": "index"},
     {"string": "/old", "endpoint": "old", "redirect_to": "/a"},
     {"string": "/ws", "endpoint": "ws", "websocket": True},
     {"string": "/ws", "endpoint": "ws_http"},
@@ -40,7 +42,7 @@ RULES: list[dict[str, t.Any]] = [
 PATHS = [
     "", "/", "/a", "/a/", "//a", "/dir", "/dir/", "/dir//", "/items/new", "/items/x",
     "/items/", "/int/5", "/int/x", "/int/-1", "/path/a/b/c", "/path/", "/page", "/page/1",
-    "/page/2", "/old", "/ws", "/only-ws", "/strict", "/strict/", "/caf\xc3\xa9/1",
+    "/page/2", "/home", "/start", "/old", "/ws", "/only-ws", "/strict", "/strict/", "/caf\xc3\xa9/1",
     "/café/1", "/put", "/static-or/fixed", "/static-or/other", "/missing", "/a/../a",
     "/%61", "///", "/items//x",
 ]
@@ -146,3 +148,58 @@ def test_a_map_that_binds_its_own_way_is_asked_every_time() -> None:
     client = app.test_client()
     assert [client.get(f"/u/{n}").data for n in (1, 2)] == [b"/u/2", b"/u/3"]
     assert bound == ["/u/1", "/u/2"]
+
+
+def test_a_default_subdomain_is_the_domain_matched() -> None:
+    app = flask.Flask(__name__)
+    app.url_map.default_subdomain = "www"
+    app.add_url_rule("/", "index", lambda: "index")
+    app.add_url_rule("/u/<int:n>", "u", lambda n: str(n))
+    reference = Map([Rule("/", endpoint="index"), Rule("/u/<int:n>", endpoint="u")], default_subdomain="www")
+    for path in ("/", "/u/3", "/nothing"):
+        environ = EnvironBuilder(path=path).get_environ()
+        adapter = reference.bind_to_environ(dict(environ), subdomain="www")
+        try:
+            rule, args = adapter.match(return_rule=True)
+            theirs: t.Any = ("ok", rule.endpoint, args)
+        except HTTPException as e:
+            theirs = ("error", e.code)
+        assert flask_answer(app, dict(environ)) == theirs
+
+
+@pytest.mark.parametrize("url_map_class", [Map, flask.Flask.url_map_class])
+def test_the_static_index_is_built_once_per_set_of_rules(url_map_class: type[Map]) -> None:
+    class App(flask.Flask):
+        pass
+
+    App.url_map_class = url_map_class
+    app = App(__name__)
+    app.add_url_rule("/one", "one", lambda: "one")
+    client = app.test_client()
+    assert client.get("/one").data == b"one"
+    index = app.url_map.__dict__["_flask_static_rules"]
+    assert client.get("/one").data == b"one"
+    assert app.url_map.__dict__["_flask_static_rules"] is index
+    app.url_map.add(Rule("/two", endpoint="two"))
+    app.view_functions["two"] = lambda: "two"
+    assert client.get("/two").data == b"two"
+    rebuilt = app.url_map.__dict__["_flask_static_rules"]
+    assert rebuilt is not index and "/two" in rebuilt[2]
+
+
+def test_endpoints_with_several_rules_match_directly_without_redirect_defaults(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    bound: list[str] = []
+    real = Map.bind_to_environ
+
+    def spy(self: Map, environ: t.Any, **kwargs: t.Any) -> t.Any:
+        bound.append(environ["PATH_INFO"])
+        return real(self, environ, **kwargs)
+
+    monkeypatch.setattr(Map, "bind_to_environ", spy)
+    app = make_app(redirect_defaults=False, merge_slashes=True)
+    for path in ("/page", "/page/2", "/home", "/start"):
+        environ = EnvironBuilder(path=path).get_environ()
+        assert flask_answer(app, dict(environ))[0] == "ok"
+    assert bound == []
