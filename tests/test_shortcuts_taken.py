@@ -956,9 +956,10 @@ def test_a_custom_session_interface_saves_on_plain_answers() -> None:
 
     app = make_app()
     app.session_interface = Memory()
-    for path in ("/text", "/data/1", "/missing"):
-        _, headers, _ = call(app, path)
-        assert ("X-Saved", "1") in headers, path
+    for path, status in (("/text", "200 OK"), ("/data/1", "200 OK"), ("/missing", "404 NOT FOUND")):
+        answer = call(app, path)
+        assert answer[0] == status
+        assert ("X-Saved", "1") in answer[1], path
     assert saved == [{"seen": "/text"}, {"seen": "/data/1"}, {"seen": "/missing"}]
 
 
