@@ -29,6 +29,8 @@ RULES: list[dict[str, t.Any]] = [
     {"string": "/home", "endpoint": "index", "alias": True},
     {"string": "/start", "endpoint": "index"},
     {"string": "/sub", "endpoint": "sub", "subdomain": "api"},
+    # The only rule of its endpoint: Werkzeug redirects it to itself.
+    {"string": "/lonely", "endpoint": "lonely", "alias": True},
     {"string": "/old", "endpoint": "old", "redirect_to": "/a"},
     {"string": "/ws", "endpoint": "ws", "websocket": True},
     {"string": "/ws", "endpoint": "ws_http"},
@@ -43,7 +45,7 @@ RULES: list[dict[str, t.Any]] = [
 PATHS = [
     "", "/", "/a", "/a/", "//a", "/dir", "/dir/", "/dir//", "/items/new", "/items/x",
     "/items/", "/int/5", "/int/x", "/int/-1", "/path/a/b/c", "/path/", "/page", "/page/1",
-    "/page/2", "/home", "/start", "/sub", "/items/<name>", "/int/<int:n>", "/old", "/ws", "/only-ws", "/strict", "/strict/", "/caf\xc3\xa9/1",
+    "/page/2", "/home", "/start", "/sub", "/lonely", "/items/<name>", "/int/<int:n>", "/old", "/ws", "/only-ws", "/strict", "/strict/", "/caf\xc3\xa9/1",
     "/café/1", "/put", "/static-or/fixed", "/static-or/other", "/missing", "/a/../a",
     "/%61", "///", "/items//x",
 ]
