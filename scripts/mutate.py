@@ -34,6 +34,7 @@ import ast
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -49,8 +50,9 @@ DOC = ROOT / "docs" / "mutation.md"
 # stops at the first failure, so a killed mutant costs little).
 TESTS: dict[str, list[str]] = {
     "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
-    "_matcher": ["tests/test_matcher_edges.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
+    "_matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
     "matching": [
+        "tests/test_matching_differential.py",
         "tests/test_matching.py",
         "tests/test_shortcuts.py",
         "tests/test_shortcuts_taken.py",
@@ -65,6 +67,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_signals.py",
         "tests/test_errors.py",
         "tests/test_ctx.py",
+        "tests/test_testing.py",
         "tests/test_blueprints.py",
     ],
     "sessions": [
@@ -451,6 +454,8 @@ def main() -> int:
         return 0
 
     os.chdir(ROOT)
+    # Stopped from outside (make, a CI timeout): clean up as on Ctrl-C.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     workspaces = [Workspace() for _ in range(max(1, args.jobs))]
     try:
         workspaces[0].check_import()
@@ -488,6 +493,9 @@ def main() -> int:
                     print(f"[{len(results)}/{total}] {kind}: {mutant.module}.py:{mutant.line}: {mutant.ident}", flush=True)
     finally:
         for ws in workspaces:
+            if ws.pid:  # interrupted: stop the run still going
+                os.kill(ws.pid, 9)
+                os.waitpid(ws.pid, 0)
             ws.close()
 
     survivors = [m for m, o in results if o == "survived"]

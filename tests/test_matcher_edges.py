@@ -78,3 +78,22 @@ def test_nodes_of_static_chains_step_without_recursing(monkeypatch: pytest.Monke
     # One call from match, the static chain /a/b/c walked in its loop,
     # then the dynamic edge below /d.
     assert len(calls) <= 3
+
+
+class Anything(BaseConverter):
+    """A converter spanning slashes that may match a lone "/"."""
+
+    regex = ".*"
+    part_isolating = False
+
+
+@pytest.mark.parametrize("path", ["/x/", "/x//", "/x///", "/x/a/", "/x/a//b", "/y//", "/y/a/"])
+def test_converters_matching_a_lone_slash_match_as_werkzeug(path: str) -> None:
+    rules = lambda: [  # noqa: E731
+        Rule("/x/<any_:a>", endpoint="x"),
+        Rule("/y/<any_:a>/", endpoint="y"),
+        Rule("/y/<any_:a>/end", endpoint="y_end"),
+    ]
+    ours = RuleMap(rules(), converters={"any_": Anything})
+    theirs = Map(rules(), converters={"any_": Anything})
+    assert outcome(ours, path) == outcome(theirs, path)

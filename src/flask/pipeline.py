@@ -33,6 +33,7 @@ from __future__ import annotations
 import typing as t
 
 from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
 from .globals import _cv_app
@@ -202,7 +203,11 @@ def _error_page(rv: HTTPException, environ: WSGIEnvironment) -> tuple[str, bytes
     key = (cls, rv.code, rv.description)
     page = _error_pages.get(key)
     if page is None:
-        page = (f"{rv.code} {rv.name.upper()}", rv.get_body(environ).encode())
+        # The status line is Werkzeug's for the code (get_response builds
+        # Response(status=code)), not the exception's own name.
+        name = HTTP_STATUS_CODES.get(rv.code)  # type: ignore[arg-type]
+        status = f"{rv.code} {name.upper()}" if name is not None else f"{rv.code} UNKNOWN"
+        page = (status, rv.get_body(environ).encode())
         if (
             cls.get_body is HTTPException.get_body
             and cls.get_description is HTTPException.get_description
