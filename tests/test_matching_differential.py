@@ -55,6 +55,9 @@ UPGRADES: list[dict[str, str]] = [
 ]
 
 
+WEBSOCKET_ENDPOINTS = {spec["endpoint"] for spec in RULES if spec.get("websocket")}
+
+
 def make_map(**options: t.Any) -> list[Rule]:
     return [Rule(**spec) for spec in RULES]
 
@@ -104,6 +107,11 @@ def test_requests_end_where_werkzeug_sends_them(redirect_defaults: bool, merge_s
         environ = EnvironBuilder(method=method, headers=upgrade).get_environ()
         environ["PATH_INFO"] = path
         theirs = werkzeug_answer(reference, dict(environ))
+        if theirs[0] == "ok" and theirs[1] in WEBSOCKET_ENDPOINTS:
+            # A handshake that reaches a WSGI app gets 400 saying the route
+            # needs an ASGI server (docs/websockets.md), where Werkzeug's
+            # matcher alone would hand it to the handler.
+            theirs = ("error", 400)
         ours = flask_answer(app, dict(environ))
         assert ours == theirs, (path, method, upgrade)
 
