@@ -710,3 +710,62 @@ def test_overridden_pipeline_methods_are_served_through_them(app, pool):
     assert exchange.body == b"async view, custom dispatch"
     assert calls == ["full_dispatch_request"]
     assert pool.calls == 1
+
+
+# -- shortcuts of the async path ---------------------------------------------------
+
+
+def _werkzeug_answer(app: flask.Flask, path: str) -> tuple[int, bytes]:
+    from werkzeug.test import Client
+
+    response = Client(app.wsgi_app).get(path)
+    return response.status_code, response.get_data()
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_no_registered_hooks_skips_the_per_scope_lookups(app, monkeypatch, hooked):
+    """Without any before/after-request hook or URL value preprocessor, the
+    async path does not look hooks up per scope (flask.asgi._scopes is not
+    called); with one, it does. Both answer as Werkzeug's client over WSGI."""
+    from flask import asgi
+
+    calls: list[int] = []
+    real = asgi._scopes
+
+    def spy(ctx: t.Any) -> t.Any:
+        calls.append(1)
+        return real(ctx)
+
+    monkeypatch.setattr(asgi, "_scopes", spy)
+    bp = flask.Blueprint("bp", __name__)
+
+    @bp.route("/x/<int:n>")
+    async def view(n: int) -> dict[str, t.Any]:
+        return {"n": n, "hooked": flask.g.get("hooked", False)}
+
+    if hooked:
+
+        @bp.before_request
+        async def mark() -> None:
+            flask.g.hooked = True
+
+    app.register_blueprint(bp)
+    assert asgi._hooks_registered(app) is hooked
+    exchange = serve(app, make_scope("/x/7"))
+    assert (exchange.status, exchange.body) == _werkzeug_answer(app, "/x/7")
+    assert exchange.body == (b'{"hooked":true,"n":7}\n' if hooked else b'{"hooked":false,"n":7}\n')
+    assert bool(calls) is hooked
+
+
+def test_hook_added_while_serving_is_seen_by_the_next_request(app):
+    """The shortcut reads the live registries: a hook an extension adds
+    after the first request runs on the next one."""
+
+    @app.route("/")
+    async def index() -> str:
+        return flask.g.get("seen", "none")
+
+    assert serve(app, make_scope()).body == b"none"
+    # Extensions append to the registry directly (no setup-method check).
+    app.before_request_funcs.setdefault(None, []).append(lambda: setattr(flask.g, "seen", "hook"))
+    assert serve(app, make_scope()).body == b"hook"

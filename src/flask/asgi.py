@@ -321,6 +321,8 @@ def _needs_loop(app: Flask, ctx: RequestContext) -> bool:
         view = app.view_functions.get(rule.endpoint)
         if view is not None and is_async(view):
             return True
+    if not _hooks_registered(app):
+        return False
     scopes = _scopes(ctx)
     for registry in (
         app.before_request_funcs,
@@ -411,9 +413,19 @@ async def _on_loop(app: Flask, ctx: RequestContext) -> Answer:
     return await _finalize(app, ctx, rv)
 
 
+def _hooks_registered(app: Flask) -> bool:
+    """Whether any before/after-request hook or URL value preprocessor is
+    registered, for the app or a blueprint. Most apps have none; then the
+    per-scope lookups for this request can be skipped (the registries are
+    read live, so this is asked per request, in three truth tests)."""
+    return bool(app.before_request_funcs or app.after_request_funcs or app.url_value_preprocessors)
+
+
 def _has_preprocess(app: Flask, ctx: RequestContext) -> bool:
     preprocessors = app.url_value_preprocessors
     befores = app.before_request_funcs
+    if not (preprocessors or befores):
+        return False
     for scope in _scopes(ctx):
         if preprocessors.get(scope) or befores.get(scope):
             return True
