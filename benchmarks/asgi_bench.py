@@ -6,7 +6,7 @@ Usage: python benchmarks/asgi_bench.py [--quick] [--no-e2e]
 section of BENCHMARKS.md, between ``<!-- asgi -->`` markers.)
 
 Each framework lives in its own virtualenv under .cache/bench/asgi-*:
-  asgi-ours       pip install -e <repo>, uvicorn, granian
+  asgi-ours       pip install -e <repo>, uvicorn, granian, gunicorn, asgiref
   asgi-starlette  starlette, fastapi, uvicorn
   asgi-quart      quart, uvicorn
   asgi-pallets    flask==3.1.3, a2wsgi, asgiref, uvicorn, gunicorn, granian
@@ -60,7 +60,7 @@ granian==2.8.9
 """
 
 VENVS: dict[str, list[str]] = {
-    "asgi-ours": ["-e", str(ROOT), "uvicorn", "granian"],
+    "asgi-ours": ["-e", str(ROOT), "uvicorn", "granian", "gunicorn", "asgiref"],
     "asgi-starlette": ["starlette", "fastapi", "uvicorn"],
     "asgi-quart": ["quart", "uvicorn"],
     "asgi-pallets": ["flask==3.1.3", "a2wsgi", "asgiref", "uvicorn", "gunicorn", "granian"],
@@ -508,6 +508,10 @@ E2E = [
     ("sync_hello", "uvicorn", "asgi-pallets", "pallets-a2wsgi", "/sync"),
     ("async_view", "uvicorn", "asgi-ours", "ours", "/"),
     ("async_view", "gunicorn", "asgi-pallets", "pallets-gunicorn", "/"),
+    # For scale: our same app object under gunicorn over WSGI, where an
+    # async view runs through asgiref as Pallets' does. Same server, same
+    # view: what is left between it and pallets-gunicorn is the framework.
+    ("async_view", "gunicorn", "asgi-ours", "ours-gunicorn", "/"),
     ("wsgi_hello", "granian-wsgi", "asgi-ours", "ours-granian", "/sync"),
     ("wsgi_hello", "granian-wsgi", "asgi-pallets", "pallets-granian", "/sync"),
 ]

@@ -769,3 +769,86 @@ def test_hook_added_while_serving_is_seen_by_the_next_request(app):
     # Extensions append to the registry directly (no setup-method check).
     app.before_request_funcs.setdefault(None, []).append(lambda: setattr(flask.g, "seen", "hook"))
     assert serve(app, make_scope()).body == b"hook"
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/ok", "GET"), ("/abort", "GET"), ("/handled", "GET"), ("/ok", "OPTIONS"), ("/ok", "HEAD"), ("/nope", "GET")],
+)
+def test_lone_async_view_is_awaited_directly_and_answers_as_wsgi(app, monkeypatch, path, method):
+    """An async view with no hook before it skips _on_loop; the answer
+    (status, body, headers) is Werkzeug's client's over WSGI, errors and
+    their handlers included. Automatic OPTIONS and unmatched URLs keep
+    the general path."""
+    from werkzeug.test import Client
+
+    from flask import asgi
+
+    lone: list[int] = []
+    general: list[int] = []
+    real_lone, real_on_loop = asgi._lone_view, asgi._on_loop
+
+    async def spy_lone(*args: t.Any) -> t.Any:
+        lone.append(1)
+        return await real_lone(*args)
+
+    async def spy_on_loop(*args: t.Any) -> t.Any:
+        general.append(1)
+        return await real_on_loop(*args)
+
+    monkeypatch.setattr(asgi, "_lone_view", spy_lone)
+    monkeypatch.setattr(asgi, "_on_loop", spy_on_loop)
+
+    class Teapot(Exception):
+        pass
+
+    @app.errorhandler(Teapot)
+    async def teapot(e: Exception) -> tuple[str, int]:
+        return "short and stout", 418
+
+    @app.route("/ok")
+    async def ok() -> str:
+        return "fine"
+
+    @app.route("/abort")
+    async def aborted() -> str:
+        flask.abort(404)
+
+    @app.route("/handled")
+    async def handled() -> str:
+        raise Teapot()
+
+    exchange = serve(app, make_scope(path, method=method))
+    expected = Client(app.wsgi_app).open(path, method=method)
+    assert exchange.status == expected.status_code
+    assert exchange.body == expected.get_data()
+    assert exchange.headers[b"content-type"] == expected.headers["Content-Type"].encode()
+    taken = method in ("GET", "HEAD") and path != "/nope"
+    assert bool(lone) is taken
+    # An automatic OPTIONS of an async view's URL takes the general path.
+    assert bool(general) is (method == "OPTIONS")
+
+
+def test_lone_async_view_lane_is_left_when_a_receiver_listens(app, monkeypatch):
+    from flask import asgi
+
+    lone: list[int] = []
+    real_lone = asgi._lone_view
+
+    async def spy_lone(*args: t.Any) -> t.Any:
+        lone.append(1)
+        return await real_lone(*args)
+
+    monkeypatch.setattr(asgi, "_lone_view", spy_lone)
+    started: list[str] = []
+
+    @app.route("/")
+    async def index() -> str:
+        return "hi"
+
+    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+        started.append(flask.request.path)
+
+    with flask.request_started.connected_to(receiver, app):
+        assert serve(app, make_scope()).body == b"hi"
+    assert started == ["/"] and not lone

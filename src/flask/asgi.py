@@ -130,7 +130,11 @@ _bases: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
 def _base_environ(scope: Scope) -> dict[str, t.Any]:
     """The part of the environ that is the same for every request on one
     server: built once, copied per request."""
-    key = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
+    try:
+        # Servers send all four; indexing is cheaper than four get() calls.
+        key = (scope["server"], scope["scheme"], scope["http_version"], scope["root_path"])
+    except KeyError:
+        key = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
     base = _bases.get(key)
     if base is None:
         server = key[0] or ("localhost", 80)
@@ -401,16 +405,53 @@ async def _on_loop(app: Flask, ctx: RequestContext) -> Answer:
                 else:
                     rv = await run_sync(view, **request.view_args)  # type: ignore[arg-type]
     except Exception as e:
-        if any(app.error_handler_spec.values()):
-            rv = await run_sync(_in_except, app.handle_user_exception, e)
-        else:
-            rv = app.handle_user_exception(e)
+        rv = await _handle_user_exception(app, e)
+    return _plain(app, ctx, rv) or await _finalize(app, ctx, rv)
+
+
+def _lone_async_view(app: Flask, ctx: RequestContext) -> t.Any:
+    """The matched view when it is async and nothing runs before it (no
+    hook, URL value preprocessor or ``request_started`` receiver, not an
+    automatic OPTIONS): it is then awaited directly, without
+    :func:`_on_loop`'s checks. ``None`` otherwise."""
+    request = ctx.request
+    rule = request.url_rule
+    if (
+        rule is None
+        or request.routing_exception is not None
+        or request_started.receivers
+        or _hooks_registered(app)
+        or (request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False))
+    ):
+        return None
+    view = app.view_functions.get(rule.endpoint)
+    return view if view is not None and is_async(view) else None
+
+
+async def _lone_view(app: Flask, ctx: RequestContext, view: t.Any) -> Answer:
+    """What :func:`_on_loop` does for a :func:`_lone_async_view`."""
+    app._got_first_request = True
+    try:
+        rv = await view(**ctx.request.view_args)  # type: ignore[arg-type]
+    except Exception as e:
+        rv = await _handle_user_exception(app, e)
+    return _plain(app, ctx, rv) or await _finalize(app, ctx, rv)
+
+
+async def _handle_user_exception(app: Flask, e: Exception) -> t.Any:
+    if any(app.error_handler_spec.values()):
+        # A sync handler may block: in the pool.
+        return await run_sync(_in_except, app.handle_user_exception, e)
+    return app.handle_user_exception(e)
+
+
+def _plain(app: Flask, ctx: RequestContext, rv: t.Any) -> Answer | None:
+    """The plain answer (:func:`~flask.pipeline._plain_answer`) when the
+    session allows one to be decided on the loop."""
     if ctx.session_loaded or getattr(app.session_interface, "_cookie_based", False):
         # Opening a cookie session is CPU work; others may do I/O.
-        plain = _plain_answer(app, ctx, rv, request.environ)
-        if plain is not None:
-            return plain
-    return await _finalize(app, ctx, rv)
+        return _plain_answer(app, ctx, rv, ctx.request.environ)
+    return None
 
 
 def _hooks_registered(app: Flask) -> bool:
@@ -501,7 +542,10 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     try:
         try:
             ctx.push()
-            if plain and _needs_loop(app, ctx):
+            view = _lone_async_view(app, ctx) if plain else None
+            if view is not None:
+                answer = await _lone_view(app, ctx, view)
+            elif plain and _needs_loop(app, ctx):
                 answer = await _on_loop(app, ctx)
             else:
                 # Errors are handled inside; one escaping is meant to.
