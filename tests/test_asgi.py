@@ -852,3 +852,53 @@ def test_lone_async_view_lane_is_left_when_a_receiver_listens(app, monkeypatch):
     with flask.request_started.connected_to(receiver, app):
         assert serve(app, make_scope()).body == b"hi"
     assert started == ["/"] and not lone
+
+
+@pytest.mark.parametrize("registered", [False, True])
+def test_nothing_to_tear_down_pops_without_the_teardown_calls(app, monkeypatch, registered):
+    """With no teardown function or receiver registered, the request's
+    contexts are popped without RequestContext.pop() and its calls into
+    the teardown registries; the request is still closed (its form files
+    too) and both contexts are gone afterwards. With a teardown function
+    registered it runs and sees the request, as under WSGI."""
+    from flask.ctx import RequestContext
+
+    pops: list[int] = []
+    real_pop = RequestContext.pop
+
+    def spy(self: RequestContext, exc: t.Any = None) -> None:
+        pops.append(1)
+        real_pop(self, exc)
+
+    monkeypatch.setattr(RequestContext, "pop", spy)
+    closed: list[bool] = []
+    torn: list[str] = []
+
+    @app.route("/", methods=["POST"])
+    async def index() -> str:
+        upload = flask.request.files["f"]
+        real_close = upload.close
+
+        def close() -> None:
+            closed.append(True)
+            real_close()
+
+        upload.close = close  # type: ignore[method-assign]
+        return "ok"
+
+    if registered:
+
+        @app.teardown_request
+        def down(exc: BaseException | None) -> None:
+            torn.append(flask.request.path)
+
+    builder = EnvironBuilder(method="POST", data={"f": (io.BytesIO(b"data"), "f.txt")})
+    environ = builder.get_environ()
+    body = environ["wsgi.input"].read()
+    headers = [(b"content-type", environ["CONTENT_TYPE"].encode()), (b"content-length", str(len(body)).encode())]
+    exchange = serve(app, make_scope(method="POST", headers=headers), Exchange([body]))
+    assert exchange.body == b"ok"
+    assert closed == [True]
+    assert torn == (["/"] if registered else [])
+    assert not pops
+    assert not flask.has_request_context() and not flask.has_app_context()

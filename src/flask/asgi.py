@@ -32,6 +32,7 @@ from .concurrency import call
 from .concurrency import is_async
 from .concurrency import run_sync
 from .concurrency import to_async
+from .ctx import RequestContext
 from .globals import _cv_app
 from .globals import _cv_request
 from .pipeline import _plain_answer
@@ -50,7 +51,6 @@ from .signals import request_tearing_down
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
-    from .ctx import RequestContext
     from .wrappers import Response
 
 Scope = t.Mapping[str, t.Any]
@@ -579,8 +579,13 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
         if torn_down:
             ctx._pop_after_teardown()
-        elif plain and _no_teardown(app):
-            ctx.pop(_reported(app, error))
+        elif plain and _no_teardown(app) and type(ctx) is RequestContext:
+            # Nothing registered to tear down: pop() less its calls into
+            # the empty teardown registries.
+            try:
+                ctx.request.close()
+            finally:
+                ctx._pop_after_teardown()
         else:
             try:
                 await run_sync(ctx._teardown, _reported(app, error))
