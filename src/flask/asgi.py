@@ -24,8 +24,9 @@ import sys
 import traceback
 import typing as t
 
-from werkzeug.exceptions import RequestEntityTooLarge
-
+from ._asgi_body import receive_body
+from ._asgi_body import SPOOL_CONFIG_KEY as SPOOL_CONFIG_KEY
+from ._asgi_body import SPOOL_THRESHOLD as SPOOL_THRESHOLD
 from ._asgi_response import encode_headers
 from ._asgi_response import respond
 from .concurrency import call
@@ -60,10 +61,6 @@ Send = t.Callable[[Message], t.Awaitable[None]]
 # (status line, headers, body) from pipeline._plain_answer, or a response.
 Answer = t.Union[tuple[str, list[tuple[str, str]], bytes], "Response"]
 
-#: Config key: request bodies larger than this many bytes are spooled to a
-#: temporary file while they are received; smaller ones stay in memory.
-SPOOL_CONFIG_KEY = "ASGI_SPOOL_THRESHOLD"
-SPOOL_THRESHOLD = 1024 * 1024
 
 _SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -205,91 +202,6 @@ def environ_from_scope(scope: Scope, body: t.IO[bytes]) -> dict[str, t.Any]:
     if extra:
         environ.update(extra)
     return environ
-
-
-# -- the body ----------------------------------------------------------------
-
-
-async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive) -> bool:
-    """Receive the whole body into ``wsgi.input`` before dispatch; ``False``
-    when the client disconnected first.
-
-    ``MAX_CONTENT_LENGTH`` is enforced while receiving: a declared length
-    over it is not received at all, and a chunked body stops being received
-    just past it. Werkzeug then raises 413 (through the app's error
-    handlers) when the app reads the body, as under WSGI.
-    """
-    declared = environ.get("CONTENT_LENGTH")
-    limit: int | None = app.config["MAX_CONTENT_LENGTH"]
-    length = int(declared) if declared and declared.isdigit() else None
-    if limit is not None and length is not None and length > limit:
-        environ["wsgi.input"] = io.BytesIO()
-        return True
-    message = await receive()
-    if message["type"] != "http.request":
-        return False
-    chunk: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        # The common case: the whole body in one message.
-        if length is None and chunk:
-            environ["wsgi.input_terminated"] = True
-            if limit is not None and len(chunk) > limit:
-                environ["wsgi.input"] = _TooLarge()
-                return True
-        environ["wsgi.input"] = io.BytesIO(chunk)
-        return True
-    threshold: int = app.config.get(SPOOL_CONFIG_KEY, SPOOL_THRESHOLD)
-    chunks = [chunk]
-    size = len(chunk)
-    spool: t.IO[bytes] | None = None
-    more = True
-    while True:
-        if spool is None and size > threshold:
-            import tempfile
-
-            spool = tempfile.TemporaryFile()
-            spool.writelines(chunks)
-            chunks = []
-        if not more or (limit is not None and size > limit):
-            break
-        message = await receive()
-        if message["type"] != "http.request":
-            if spool is not None:
-                spool.close()
-            return False
-        chunk = message.get("body", b"")
-        more = message.get("more_body", False)
-        size += len(chunk)
-        if spool is None:
-            chunks.append(chunk)
-        else:
-            spool.write(chunk)
-    if limit is not None and size > limit:
-        # Werkzeug's limited stream would silently cut the body at the
-        # limit; this one makes reading it a 413.
-        if spool is not None:
-            spool.close()
-        environ["wsgi.input"] = _TooLarge()
-    elif spool is None:
-        environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
-    else:
-        spool.seek(0)
-        environ["wsgi.input"] = spool
-    if length is None:
-        environ["wsgi.input_terminated"] = True
-    return True
-
-
-class _TooLarge(io.RawIOBase):
-    """The body of a request that went over ``MAX_CONTENT_LENGTH`` while
-    it was received: reading it raises 413, as Werkzeug does for a
-    declared length over the limit."""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: t.Any) -> int:
-        raise RequestEntityTooLarge()
 
 
 # -- one HTTP request -----------------------------------------------------------
@@ -533,7 +445,7 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
         # HTTP/1 without Content-Length or Transfer-Encoding: no body (RFC
         # 9112 6.3), nothing to wait for.
         environ["wsgi.input"] = io.BytesIO()
-    elif not await _receive_body(app, environ, receive):
+    elif not await receive_body(app, environ, receive):
         return
     ctx = app.request_context(environ)
     plain = _plain_methods(app)
