@@ -902,3 +902,21 @@ def test_nothing_to_tear_down_pops_without_the_teardown_calls(app, monkeypatch, 
     assert torn == (["/"] if registered else [])
     assert not pops
     assert not flask.has_request_context() and not flask.has_app_context()
+
+
+@pytest.mark.parametrize("declared", [b"5 ", b"", b" 3", b"x", b"-1"])
+def test_odd_declared_length_reads_the_body_werkzeug_reads(app, declared):
+    """A Content-Length Werkzeug reads leniently ("5 " is 5, an invalid one
+    0) gives the app the same bytes over ASGI as Werkzeug's own request
+    over WSGI for that environ (found by the differential fuzzer)."""
+
+    @app.post("/")
+    def data() -> bytes:
+        return flask.request.get_data()
+
+    body = b"0123456789"
+    environ = EnvironBuilder(method="POST", data=body).get_environ()
+    environ["CONTENT_LENGTH"] = declared.decode()
+    expected = WerkzeugRequest(environ).get_data()
+    scope = make_scope(method="POST", headers=[(b"content-length", declared)])
+    assert serve(app, scope, Exchange([body])).body == expected

@@ -10,6 +10,7 @@ import io
 import typing as t
 
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.sansio.utils import get_content_length
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
@@ -34,7 +35,10 @@ async def receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive) 
     """
     declared = environ.get("CONTENT_LENGTH")
     limit: int | None = app.config["MAX_CONTENT_LENGTH"]
-    length = int(declared) if declared and declared.isdigit() else None
+    # A declared length is read as Werkzeug reads it ("5 " is 5, an invalid
+    # one 0), so the app sees the body it would under WSGI; only a request
+    # without one is read to its end (wsgi.input_terminated).
+    length = None if declared is None else get_content_length(declared)
     if limit is not None and length is not None and length > limit:
         environ["wsgi.input"] = io.BytesIO()
         return True
