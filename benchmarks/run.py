@@ -375,7 +375,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-startup", action="store_true",
                     help="time only start-up (ours and Pallets); prints, leaves BENCHMARKS.md alone")
     ap.add_argument("--output", type=Path, default=OUTPUT, help="report file (default BENCHMARKS.md)")
+    ap.add_argument("--asgi-only", action="store_true",
+                    help="run only the ASGI part (asgi_bench.py), rewriting its section of BENCHMARKS.md")
     args = ap.parse_args(argv)
+    if args.asgi_only:
+        import asgi_bench
+        return asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
 
     scenarios = SCENARIOS
     if args.scenarios:

@@ -743,3 +743,213 @@ def test_overridden_pipeline_methods_are_served_through_them(app, pool):
     assert exchange.body == b"async view, custom dispatch"
     assert calls == ["full_dispatch_request"]
     assert pool.calls == 1
+
+
+# -- shortcuts of the async path ---------------------------------------------------
+
+
+def _werkzeug_answer(app: flask.Flask, path: str) -> tuple[int, bytes]:
+    from werkzeug.test import Client
+
+    response = Client(app.wsgi_app).get(path)
+    return response.status_code, response.get_data()
+
+
+@pytest.mark.parametrize("hooked", [False, True])
+def test_no_registered_hooks_skips_the_per_scope_lookups(app, monkeypatch, hooked):
+    """Without any before/after-request hook or URL value preprocessor, the
+    async path does not look hooks up per scope (flask.asgi._scopes is not
+    called); with one, it does. Both answer as Werkzeug's client over WSGI."""
+    from flask import asgi
+
+    calls: list[int] = []
+    real = asgi._scopes
+
+    def spy(ctx: t.Any) -> t.Any:
+        calls.append(1)
+        return real(ctx)
+
+    monkeypatch.setattr(asgi, "_scopes", spy)
+    bp = flask.Blueprint("bp", __name__)
+
+    @bp.route("/x/<int:n>")
+    async def view(n: int) -> dict[str, t.Any]:
+        return {"n": n, "hooked": flask.g.get("hooked", False)}
+
+    if hooked:
+
+        @bp.before_request
+        async def mark() -> None:
+            flask.g.hooked = True
+
+    app.register_blueprint(bp)
+    assert asgi._hooks_registered(app) is hooked
+    exchange = serve(app, make_scope("/x/7"))
+    assert (exchange.status, exchange.body) == _werkzeug_answer(app, "/x/7")
+    assert exchange.body == (b'{"hooked":true,"n":7}\n' if hooked else b'{"hooked":false,"n":7}\n')
+    assert bool(calls) is hooked
+
+
+def test_hook_added_while_serving_is_seen_by_the_next_request(app):
+    """The shortcut reads the live registries: a hook an extension adds
+    after the first request runs on the next one."""
+
+    @app.route("/")
+    async def index() -> str:
+        return flask.g.get("seen", "none")
+
+    assert serve(app, make_scope()).body == b"none"
+    # Extensions append to the registry directly (no setup-method check).
+    app.before_request_funcs.setdefault(None, []).append(lambda: setattr(flask.g, "seen", "hook"))
+    assert serve(app, make_scope()).body == b"hook"
+
+
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [("/ok", "GET"), ("/abort", "GET"), ("/handled", "GET"), ("/ok", "OPTIONS"), ("/ok", "HEAD"), ("/nope", "GET")],
+)
+def test_lone_async_view_is_awaited_directly_and_answers_as_wsgi(app, monkeypatch, path, method):
+    """An async view with no hook before it skips _on_loop; the answer
+    (status, body, headers) is Werkzeug's client's over WSGI, errors and
+    their handlers included. Automatic OPTIONS and unmatched URLs keep
+    the general path."""
+    from werkzeug.test import Client
+
+    from flask import asgi
+
+    lone: list[int] = []
+    general: list[int] = []
+    real_lone, real_on_loop = asgi._lone_view, asgi._on_loop
+
+    async def spy_lone(*args: t.Any) -> t.Any:
+        lone.append(1)
+        return await real_lone(*args)
+
+    async def spy_on_loop(*args: t.Any) -> t.Any:
+        general.append(1)
+        return await real_on_loop(*args)
+
+    monkeypatch.setattr(asgi, "_lone_view", spy_lone)
+    monkeypatch.setattr(asgi, "_on_loop", spy_on_loop)
+
+    class Teapot(Exception):
+        pass
+
+    @app.errorhandler(Teapot)
+    async def teapot(e: Exception) -> tuple[str, int]:
+        return "short and stout", 418
+
+    @app.route("/ok")
+    async def ok() -> str:
+        return "fine"
+
+    @app.route("/abort")
+    async def aborted() -> str:
+        flask.abort(404)
+
+    @app.route("/handled")
+    async def handled() -> str:
+        raise Teapot()
+
+    exchange = serve(app, make_scope(path, method=method))
+    expected = Client(app.wsgi_app).open(path, method=method)
+    assert exchange.status == expected.status_code
+    assert exchange.body == expected.get_data()
+    assert exchange.headers[b"content-type"] == expected.headers["Content-Type"].encode()
+    taken = method in ("GET", "HEAD") and path != "/nope"
+    assert bool(lone) is taken
+    # An automatic OPTIONS of an async view's URL takes the general path.
+    assert bool(general) is (method == "OPTIONS")
+
+
+def test_lone_async_view_lane_is_left_when_a_receiver_listens(app, monkeypatch):
+    from flask import asgi
+
+    lone: list[int] = []
+    real_lone = asgi._lone_view
+
+    async def spy_lone(*args: t.Any) -> t.Any:
+        lone.append(1)
+        return await real_lone(*args)
+
+    monkeypatch.setattr(asgi, "_lone_view", spy_lone)
+    started: list[str] = []
+
+    @app.route("/")
+    async def index() -> str:
+        return "hi"
+
+    def receiver(sender: t.Any, **kwargs: t.Any) -> None:
+        started.append(flask.request.path)
+
+    with flask.request_started.connected_to(receiver, app):
+        assert serve(app, make_scope()).body == b"hi"
+    assert started == ["/"] and not lone
+
+
+@pytest.mark.parametrize("registered", [False, True])
+def test_nothing_to_tear_down_pops_without_the_teardown_calls(app, monkeypatch, registered):
+    """With no teardown function or receiver registered, the request's
+    contexts are popped without RequestContext.pop() and its calls into
+    the teardown registries; the request is still closed (its form files
+    too) and both contexts are gone afterwards. With a teardown function
+    registered it runs and sees the request, as under WSGI."""
+    from flask.ctx import RequestContext
+
+    pops: list[int] = []
+    real_pop = RequestContext.pop
+
+    def spy(self: RequestContext, exc: t.Any = None) -> None:
+        pops.append(1)
+        real_pop(self, exc)
+
+    monkeypatch.setattr(RequestContext, "pop", spy)
+    closed: list[bool] = []
+    torn: list[str] = []
+
+    @app.route("/", methods=["POST"])
+    async def index() -> str:
+        upload = flask.request.files["f"]
+        real_close = upload.close
+
+        def close() -> None:
+            closed.append(True)
+            real_close()
+
+        upload.close = close  # type: ignore[method-assign]
+        return "ok"
+
+    if registered:
+
+        @app.teardown_request
+        def down(exc: BaseException | None) -> None:
+            torn.append(flask.request.path)
+
+    builder = EnvironBuilder(method="POST", data={"f": (io.BytesIO(b"data"), "f.txt")})
+    environ = builder.get_environ()
+    body = environ["wsgi.input"].read()
+    headers = [(b"content-type", environ["CONTENT_TYPE"].encode()), (b"content-length", str(len(body)).encode())]
+    exchange = serve(app, make_scope(method="POST", headers=headers), Exchange([body]))
+    assert exchange.body == b"ok"
+    assert closed == [True]
+    assert torn == (["/"] if registered else [])
+    assert not pops
+    assert not flask.has_request_context() and not flask.has_app_context()
+
+
+@pytest.mark.parametrize("declared", [b"5 ", b"", b" 3", b"x", b"-1"])
+def test_odd_declared_length_reads_the_body_werkzeug_reads(app, declared):
+    """A Content-Length Werkzeug reads leniently ("5 " is 5, an invalid one
+    0) gives the app the same bytes over ASGI as Werkzeug's own request
+    over WSGI for that environ (found by the differential fuzzer)."""
+
+    @app.post("/")
+    def data() -> bytes:
+        return flask.request.get_data()
+
+    body = b"0123456789"
+    environ = EnvironBuilder(method="POST", data=body).get_environ()
+    environ["CONTENT_LENGTH"] = declared.decode()
+    expected = WerkzeugRequest(environ).get_data()
+    scope = make_scope(method="POST", headers=[(b"content-length", declared)])
+    assert serve(app, scope, Exchange([body])).body == expected

@@ -24,15 +24,16 @@ import sys
 import traceback
 import typing as t
 
-from werkzeug.wsgi import get_content_length
-from werkzeug.exceptions import RequestEntityTooLarge
-
+from ._asgi_body import receive_body
+from ._asgi_body import SPOOL_CONFIG_KEY as SPOOL_CONFIG_KEY
+from ._asgi_body import SPOOL_THRESHOLD as SPOOL_THRESHOLD
 from ._asgi_response import encode_headers
 from ._asgi_response import respond
 from .concurrency import call
 from .concurrency import is_async
 from .concurrency import run_sync
 from .concurrency import to_async
+from .ctx import RequestContext
 from .globals import _cv_app
 from .globals import _cv_request
 from .pipeline import _plain_answer
@@ -51,7 +52,6 @@ from .signals import request_tearing_down
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
-    from .ctx import RequestContext
     from .wrappers import Response
 
 Scope = t.Mapping[str, t.Any]
@@ -61,10 +61,6 @@ Send = t.Callable[[Message], t.Awaitable[None]]
 # (status line, headers, body) from pipeline._plain_answer, or a response.
 Answer = t.Union[tuple[str, list[tuple[str, str]], bytes], "Response"]
 
-#: Config key: request bodies larger than this many bytes are spooled to a
-#: temporary file while they are received; smaller ones stay in memory.
-SPOOL_CONFIG_KEY = "ASGI_SPOOL_THRESHOLD"
-SPOOL_THRESHOLD = 1024 * 1024
 
 _SCHEMES = {"ws": "http", "wss": "https"}
 
@@ -134,7 +130,11 @@ _bases: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
 def _base_environ(scope: Scope) -> dict[str, t.Any]:
     """The part of the environ that is the same for every request on one
     server: built once, copied per request."""
-    key = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
+    try:
+        # Servers send all four; indexing is cheaper than four get() calls.
+        key = (scope["server"], scope["scheme"], scope["http_version"], scope["root_path"])
+    except KeyError:
+        key = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
     base = _bases.get(key)
     if base is None:
         server = key[0] or ("localhost", 80)
@@ -207,98 +207,6 @@ def environ_from_scope(scope: Scope, body: t.IO[bytes]) -> dict[str, t.Any]:
     return environ
 
 
-# -- the body ----------------------------------------------------------------
-
-
-async def _receive_body(app: Flask, environ: dict[str, t.Any], receive: Receive) -> bool:
-    """Receive the whole body into ``wsgi.input`` before dispatch; ``False``
-    when the client disconnected first.
-
-    ``MAX_CONTENT_LENGTH`` is enforced while receiving: a declared length
-    over it is not received at all, and a chunked body stops being received
-    just past it. Werkzeug then raises 413 (through the app's error
-    handlers) when the app reads the body, as under WSGI.
-    """
-    # Werkzeug's reading of the headers (lenient, as under WSGI): the body
-    # the app sees must be the one a WSGI server would have given it.
-    length = get_content_length(environ)
-    # Read to its end only a body whose length the headers do not give:
-    # chunked, or HTTP/2 and later (framed by the protocol).
-    open_ended = length is None and (
-        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
-        or environ["SERVER_PROTOCOL"] >= "HTTP/2"
-    )
-    limit: int | None = app.config["MAX_CONTENT_LENGTH"]
-    if limit is not None and length is not None and length > limit:
-        environ["wsgi.input"] = io.BytesIO()
-        return True
-    message = await receive()
-    if message["type"] != "http.request":
-        return False
-    chunk: bytes = message.get("body", b"")
-    if not message.get("more_body", False):
-        # The common case: the whole body in one message.
-        if open_ended and chunk:
-            environ["wsgi.input_terminated"] = True
-            if limit is not None and len(chunk) > limit:
-                environ["wsgi.input"] = _TooLarge()
-                return True
-        environ["wsgi.input"] = io.BytesIO(chunk)
-        return True
-    threshold: int = app.config.get(SPOOL_CONFIG_KEY, SPOOL_THRESHOLD)
-    chunks = [chunk]
-    size = len(chunk)
-    spool: t.IO[bytes] | None = None
-    more = True
-    while True:
-        if spool is None and size > threshold:
-            import tempfile
-
-            spool = tempfile.TemporaryFile()
-            spool.writelines(chunks)
-            chunks = []
-        if not more or (limit is not None and size > limit):
-            break
-        message = await receive()
-        if message["type"] != "http.request":
-            if spool is not None:
-                spool.close()
-            return False
-        chunk = message.get("body", b"")
-        more = message.get("more_body", False)
-        size += len(chunk)
-        if spool is None:
-            chunks.append(chunk)
-        else:
-            spool.write(chunk)
-    if limit is not None and size > limit:
-        # Werkzeug's limited stream would silently cut the body at the
-        # limit; this one makes reading it a 413.
-        if spool is not None:
-            spool.close()
-        environ["wsgi.input"] = _TooLarge()
-    elif spool is None:
-        environ["wsgi.input"] = io.BytesIO(b"".join(chunks))
-    else:
-        spool.seek(0)
-        environ["wsgi.input"] = spool
-    if open_ended:
-        environ["wsgi.input_terminated"] = True
-    return True
-
-
-class _TooLarge(io.RawIOBase):
-    """The body of a request that went over ``MAX_CONTENT_LENGTH`` while
-    it was received: reading it raises 413, as Werkzeug does for a
-    declared length over the limit."""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: t.Any) -> int:
-        raise RequestEntityTooLarge()
-
-
 # -- one HTTP request -----------------------------------------------------------
 
 
@@ -332,6 +240,8 @@ def _needs_loop(app: Flask, ctx: RequestContext) -> bool:
         view = app.view_functions.get(rule.endpoint)
         if view is not None and is_async(view):
             return True
+    if not _hooks_registered(app):
+        return False
     scopes = _scopes(ctx)
     for registry in (
         app.before_request_funcs,
@@ -410,21 +320,68 @@ async def _on_loop(app: Flask, ctx: RequestContext) -> Answer:
                 else:
                     rv = await run_sync(view, **request.view_args)  # type: ignore[arg-type]
     except Exception as e:
-        if any(app.error_handler_spec.values()):
-            rv = await run_sync(_in_except, app.handle_user_exception, e)
-        else:
-            rv = app.handle_user_exception(e)
+        rv = await _handle_user_exception(app, e)
+    return _plain(app, ctx, rv) or await _finalize(app, ctx, rv)
+
+
+def _lone_async_view(app: Flask, ctx: RequestContext) -> t.Any:
+    """The matched view when it is async and nothing runs before it (no
+    hook, URL value preprocessor or ``request_started`` receiver, not an
+    automatic OPTIONS): it is then awaited directly, without
+    :func:`_on_loop`'s checks. ``None`` otherwise."""
+    request = ctx.request
+    rule = request.url_rule
+    if (
+        rule is None
+        or request.routing_exception is not None
+        or request_started.receivers
+        or _hooks_registered(app)
+        or (request.method == "OPTIONS" and getattr(rule, "provide_automatic_options", False))
+    ):
+        return None
+    view = app.view_functions.get(rule.endpoint)
+    return view if view is not None and is_async(view) else None
+
+
+async def _lone_view(app: Flask, ctx: RequestContext, view: t.Any) -> Answer:
+    """What :func:`_on_loop` does for a :func:`_lone_async_view`."""
+    app._got_first_request = True
+    try:
+        rv = await view(**ctx.request.view_args)  # type: ignore[arg-type]
+    except Exception as e:
+        rv = await _handle_user_exception(app, e)
+    return _plain(app, ctx, rv) or await _finalize(app, ctx, rv)
+
+
+async def _handle_user_exception(app: Flask, e: Exception) -> t.Any:
+    if any(app.error_handler_spec.values()):
+        # A sync handler may block: in the pool.
+        return await run_sync(_in_except, app.handle_user_exception, e)
+    return app.handle_user_exception(e)
+
+
+def _plain(app: Flask, ctx: RequestContext, rv: t.Any) -> Answer | None:
+    """The plain answer (:func:`~flask.pipeline._plain_answer`) when the
+    session allows one to be decided on the loop."""
     if ctx.session_loaded or getattr(app.session_interface, "_cookie_based", False):
         # Opening a cookie session is CPU work; others may do I/O.
-        plain = _plain_answer(app, ctx, rv, request.environ)
-        if plain is not None:
-            return plain
-    return await _finalize(app, ctx, rv)
+        return _plain_answer(app, ctx, rv, ctx.request.environ)
+    return None
+
+
+def _hooks_registered(app: Flask) -> bool:
+    """Whether any before/after-request hook or URL value preprocessor is
+    registered, for the app or a blueprint. Most apps have none; then the
+    per-scope lookups for this request can be skipped (the registries are
+    read live, so this is asked per request, in three truth tests)."""
+    return bool(app.before_request_funcs or app.after_request_funcs or app.url_value_preprocessors)
 
 
 def _has_preprocess(app: Flask, ctx: RequestContext) -> bool:
     preprocessors = app.url_value_preprocessors
     befores = app.before_request_funcs
+    if not (preprocessors or befores):
+        return False
     for scope in _scopes(ctx):
         if preprocessors.get(scope) or befores.get(scope):
             return True
@@ -491,7 +448,7 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
         # HTTP/1 without Content-Length or Transfer-Encoding: no body (RFC
         # 9112 6.3), nothing to wait for.
         environ["wsgi.input"] = io.BytesIO()
-    elif not await _receive_body(app, environ, receive):
+    elif not await receive_body(app, environ, receive):
         return
     ctx = app.request_context(environ)
     plain = _plain_methods(app)
@@ -500,7 +457,10 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
     try:
         try:
             ctx.push()
-            if plain and _needs_loop(app, ctx):
+            view = _lone_async_view(app, ctx) if plain else None
+            if view is not None:
+                answer = await _lone_view(app, ctx, view)
+            elif plain and _needs_loop(app, ctx):
                 answer = await _on_loop(app, ctx)
             else:
                 # Errors are handled inside; one escaping is meant to.
@@ -534,8 +494,13 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
         if torn_down:
             ctx._pop_after_teardown()
-        elif plain and _no_teardown(app):
-            ctx.pop(_reported(app, error))
+        elif plain and _no_teardown(app) and type(ctx) is RequestContext:
+            # Nothing registered to tear down: pop() less its calls into
+            # the empty teardown registries.
+            try:
+                ctx.request.close()
+            finally:
+                ctx._pop_after_teardown()
         else:
             try:
                 await run_sync(ctx._teardown, _reported(app, error))
