@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import typing as t
+from pathlib import Path
 
 import ws_bench
 
@@ -165,8 +166,22 @@ def render(data: dict[str, t.Any]) -> str:
     out += _import(data)
     out += _e2e(data)
     out += ws_bench.section(data)
+    out += _deployment_runs()
     out += _method(data)
     return "\n".join(out).rstrip() + "\n"
+
+
+def _deployment_runs() -> list[str]:
+    """The soak (`make soak`) and failover (`make test-deploy`) figures,
+    which their own runs write beside this script, as they were measured."""
+    out: list[str] = []
+    here = Path(__file__).resolve().parent
+    for name in ("soak.md", "failover.md"):
+        path = here / name
+        if path.is_file():
+            text = path.read_text().strip()
+            out += [text.replace("\n# ", "\n## ", 1), ""]
+    return out
 
 
 def _problem_lines(data: dict[str, t.Any]) -> list[str]:

@@ -130,6 +130,19 @@ KNOWN.append(
 )
 
 
+KNOWN.append(
+    Known(
+        "asgi-chunked-body-delivered",
+        "Over ASGI only: a chunked request body is always de-chunked and"
+        " delivered by the server. Under WSGI, a server that passes it on"
+        " without setting wsgi.input_terminated (the fuzzer's WSGI side models"
+        " one) leaves Werkzeug reading an empty body, with Pallets Flask and"
+        " here alike. Over ASGI the app gets the body the client sent.",
+        lambda environ, ours, pallets: bool(ours.get("dechunked")),
+    )
+)
+
+
 def classify(environ: Environ, ours: Answer, pallets: Answer) -> str | None:
     """The id of the documented difference this is, or ``None``."""
     for known in KNOWN:

@@ -175,6 +175,12 @@ def call_asgi(app: t.Any, environ: dict[str, t.Any], body: bytes) -> Answer:
     answer: Answer = {"status": str(start["status"]), "headers": headers, "body": b"".join(chunks)}
     if undeliverable is not None:
         answer["undeliverable"] = undeliverable
+    elif environ.get("HTTP_TRANSFER_ENCODING", "").strip().lower() == "chunked" and not environ.get(
+        "wsgi.input_terminated"
+    ):
+        # The WSGI side models a server that passes a chunked body on
+        # without wsgi.input_terminated, which Werkzeug then reads as empty.
+        answer["dechunked"] = True
     return answer
 
 
