@@ -145,17 +145,21 @@ def comment_texts(driver: WebDriver) -> list[str]:
     return [el.text for el in driver.find_elements(By.CSS_SELECTOR, "#comments .text")]
 
 
-def write_comment(browser: WebDriver, text: str, timeout: float = 15) -> str:
-    """Comment through the post page's form and wait until the comment is
-    on the page. Returns how it went: ``"socket"`` when the page sent it
-    over its open WebSocket (no page load), ``"form"`` when it POSTed."""
-    # A page load drops this mark, so its survival tells the two apart.
+def submit_comment(browser: WebDriver, text: str) -> None:
+    """Type a comment into the post page's form and send it, not waiting."""
+    # A page load drops this mark, so its survival tells the two ways apart.
     browser.execute_script("window.blogTestMark = true;")
     form = browser.find_element(By.ID, "comment-form")
     box = form.find_element(By.ID, "body")
     box.clear()
     box.send_keys(text)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+
+
+def comment_sent(browser: WebDriver, text: str, timeout: float = 15) -> str:
+    """Wait until a submitted comment is on the page. Returns how it went:
+    ``"socket"`` when the page sent it over its open WebSocket (no page
+    load), ``"form"`` when it POSTed the form."""
 
     def done(driver: WebDriver) -> bool:
         try:
@@ -174,6 +178,12 @@ def write_comment(browser: WebDriver, text: str, timeout: float = 15) -> str:
         return "socket"
     assert "Comment added." in flashes(browser)
     return "form"
+
+
+def write_comment(browser: WebDriver, text: str) -> str:
+    """Comment through the post page's form; returns how (``comment_sent``)."""
+    submit_comment(browser, text)
+    return comment_sent(browser, text)
 
 
 def log_out(browser: WebDriver) -> None:
