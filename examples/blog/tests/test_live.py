@@ -7,7 +7,6 @@ import json
 import threading
 import uuid
 
-from flask import Blueprint
 
 from blog import live
 from services import REDIS, need

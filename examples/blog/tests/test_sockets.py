@@ -12,7 +12,6 @@ from flask.testing import WebSocketRejected
 from flask.websockets import WebSocketDisconnect
 
 from blog.extensions import db
-from blog.models import Comment
 
 if t.TYPE_CHECKING:
     from flask import Flask
