@@ -90,8 +90,8 @@ async def stream(channel: str, on_message: OnMessage) -> None:
     answers with close code 1011, and the page reconnects.
     """
     async with live.broker().subscribe(channel) as events:
-        # Accepted here rather than implicitly by whichever task below sends
-        # or receives first: they start together.
+        # Accepted once subscribed, so the page misses nothing published
+        # after its socket opens.
         await websocket.accept()
 
         async def forward() -> None:
