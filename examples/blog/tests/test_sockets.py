@@ -4,6 +4,7 @@ comments sent, checked, stored and pushed on a post's socket."""
 from __future__ import annotations
 
 import contextlib
+import json
 import typing as t
 
 import pytest
@@ -175,3 +176,18 @@ def test_a_broker_failure_closes_with_1011(app, client):
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive(timeout=5)
             assert closed.value.code == 1011
+
+
+def test_the_longest_comment_fits_a_socket_message_and_more_does_not(app):
+    bob = logged_in(app, "bob")
+    longest = "é" * 5000
+    message = json.dumps({"type": "comment", "body": longest})
+    assert len(message) > 30_000  # each é escaped to 6 bytes
+    with bob.websocket("/live/posts/1") as ws:
+        ws.send(message)
+        assert receive_until(ws, "saved")
+        ws.send(b"x" * (64 * 1024 + 1))
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive(timeout=5)
+    assert closed.value.code == 1009
+    assert comments(app) == [(1, "bob", longest)]
