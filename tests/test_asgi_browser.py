@@ -39,8 +39,17 @@ def live_server(tmp_path: Path) -> t.Iterator[str]:
     """The blog under uvicorn (in a thread) on a free loopback port."""
     from blog import create_app
 
+    # A throwaway SQLite file (migrated on creation) and no environment, so
+    # a developer's DATABASE_URL or REDIS_URL is never used; CSRF on, as
+    # deployed.
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "browser", "DATABASE": os.fspath(tmp_path / "e2e.sqlite3")}
+        {
+            "SECRET_KEY": "browser",
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + os.fspath(tmp_path / "e2e.sqlite3"),
+            "WTF_CSRF_ENABLED": True,
+            "MAIL_OUTBOX_DIR": os.fspath(tmp_path / "outbox"),
+        },
+        environ={},
     )
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

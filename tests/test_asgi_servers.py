@@ -35,16 +35,28 @@ APP_MODULE = textwrap.dedent(
     from werkzeug.security import generate_password_hash
     import flask
     from blog import create_app
-    from blog.db import get_db
+    from blog.extensions import db
+    from blog.models import User
 
-    app = create_app({{"SECRET_KEY": "served", "DATABASE": {db!r}}})
+    # A throwaway SQLite file, migrated on creation; no environment, so a
+    # developer's DATABASE_URL or REDIS_URL is never used.
+    app = create_app(
+        {{
+            "SECRET_KEY": "served",
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + {db!r},
+            "WTF_CSRF_ENABLED": False,
+            "MAIL_OUTBOX_DIR": {db!r} + ".outbox",
+        }},
+        environ={{}},
+    )
     with app.app_context():
-        db = get_db()
-        db.execute(
-            "INSERT INTO users (username, password_hash) VALUES (?, ?)",
-            ("alice", generate_password_hash("wonderland", method="pbkdf2:sha256:1000")),
+        db.session.add(
+            User(
+                username="alice",
+                password_hash=generate_password_hash("wonderland", method="pbkdf2:sha256:1000"),
+            )
         )
-        db.commit()
+        db.session.commit()
 
     # A test app's routes on the same app object: streams, sessions, and
     # views of both kinds for the load test.

@@ -13,7 +13,7 @@ import os
 import typing as t
 from pathlib import Path
 
-from flask import Flask
+from flask import Blueprint, Flask
 
 # Next to the package, where Flask-Migrate's `flask db` commands expect it.
 MIGRATIONS_DIR = os.fspath(Path(__file__).resolve().parent.parent / "migrations")
@@ -58,7 +58,11 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(api.bp)
-    app.register_blueprint(live.bp)
+    if hasattr(Blueprint, "websocket"):
+        # The live sockets, where the framework has WebSocket routes.
+        from . import sockets
+
+        app.register_blueprint(sockets.bp)
     # Bearer tokens authenticate the API, not cookies, so a forged
     # cross-site request carries no credentials and needs no CSRF token.
     csrf.exempt(api.bp)

@@ -5,9 +5,10 @@ subscribers' asyncio queues. With ``REDIS_URL`` set, ``RedisBroker`` goes
 through Redis pub/sub, so an event published by one worker reaches the
 browsers connected to every other worker.
 
-The WebSocket route is registered only where the framework has
-``Blueprint.websocket``; without it the pages work as before, without the
-live part (``live_url`` returns ``None`` and the page opens no socket).
+The WebSocket routes that stream the channels to pages are in
+``blog.sockets``, registered only where the framework has WebSocket routes;
+without them the pages work as before, without the live part (``live_url``
+returns ``None`` and the page opens no socket).
 """
 
 from __future__ import annotations
@@ -20,10 +21,9 @@ import threading
 import typing as t
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, url_for
+from flask import Flask, current_app, url_for
 
 log = logging.getLogger(__name__)
-bp = Blueprint("live", __name__)
 
 Event = dict[str, t.Any]
 
@@ -126,50 +126,15 @@ def publish(channel: str, event: Event) -> None:
 
 
 def enabled() -> bool:
+    """Whether this app serves the live sockets (``blog.sockets``)."""
     return "live.post_events" in current_app.view_functions
 
 
-def live_url(post_id: int) -> str | None:
-    """Where a post's page opens its socket, or None without WebSockets."""
+def live_url(endpoint: str, **values: t.Any) -> str | None:
+    """Where a page opens its socket, or None without WebSockets."""
     if not enabled():
         return None
     # WebSocket rules build as absolute ws:// URLs (Werkzeug); the page
     # wants the path, and takes scheme and host from where it was loaded,
     # which stays right behind a proxy that terminates TLS.
-    return urlsplit(url_for("live.post_events", post_id=post_id)).path
-
-
-# Looked up rather than referenced, so this module type-checks and imports
-# the same with and without the framework's WebSocket support.
-_websocket_route = getattr(bp, "websocket", None)
-
-if _websocket_route is not None:
-
-    @_websocket_route("/live/posts/<int:post_id>")
-    async def post_events(post_id: int) -> None:
-        """Send the post's new comments to the page as JSON, until it leaves."""
-        import flask
-
-        websocket = getattr(flask, "websocket")
-
-        async with broker().subscribe(f"post:{post_id}") as events:
-
-            async def forward() -> None:
-                async for event in events:
-                    await websocket.send_json(event)
-
-            sender = asyncio.ensure_future(forward())
-            try:
-                # The page sends nothing; receive() raises (or returns None)
-                # when it goes away, which ends the subscription.
-                while True:
-                    try:
-                        message = await websocket.receive()
-                    except Exception:
-                        break
-                    if message is None:
-                        break
-            finally:
-                sender.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await sender
+    return urlsplit(url_for(endpoint, **values)).path

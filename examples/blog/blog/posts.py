@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user, login_required
+from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from . import live
@@ -98,13 +99,26 @@ def announce_post(post: Post) -> None:
                 post.id,
                 result.result,
             )
-    live.publish("posts", {"type": "post", **post_summary(post)})
+    live.publish(
+        "posts",
+        {
+            "type": "post",
+            **post_summary(post),
+            # Where the index page's links go, so the page's script builds
+            # no URLs of its own.
+            "url": url_for("blog.detail", post_id=post.id),
+            "author_url": url_for("blog.profile", username=post.author.username),
+            "edit_url": url_for("blog.update", post_id=post.id),
+        },
+    )
 
 
 @bp.route("/")
 def index() -> str:
     """Show the newest posts first."""
-    return render_template("blog/index.html", posts=latest_posts())
+    return render_template(
+        "blog/index.html", posts=latest_posts(), live_url=live.live_url("live.new_posts")
+    )
 
 
 @bp.route("/posts/<int:post_id>")
@@ -119,7 +133,7 @@ def detail(post_id: int) -> str:
         "blog/detail.html",
         post=post,
         form=CommentForm(),
-        live_url=live.live_url(post_id),
+        live_url=live.live_url("live.post_events", post_id=post_id),
     )
 
 
@@ -169,27 +183,57 @@ def delete(post_id: int) -> Response:
     return redirect(url_for("blog.index"))
 
 
+def save_comment(post: Post, body: str) -> Comment:
+    """Store the current user's comment and push it to the post's open pages."""
+    item = Comment(post_id=post.id, author_id=current_user.id, body=body)
+    db.session.add(item)
+    db.session.commit()
+    live.publish(
+        f"post:{post.id}",
+        {
+            "type": "comment",
+            "id": item.id,
+            "post_id": post.id,
+            "author": current_user.username,
+            "body": item.body,
+            "created": item.created.isoformat(sep=" ", timespec="seconds"),
+        },
+    )
+    return item
+
+
+def comment_from_socket(post_id: int, body: object) -> dict[str, t.Any]:
+    """A comment sent over the post page's WebSocket: the same checks and
+    storage as the form below, answered as an event for the sender.
+
+    Sync code (the database), so the socket handler runs it in a thread.
+    """
+    if not current_user.is_authenticated:
+        return {"type": "error", "message": "Log in to comment."}
+    post = db.session.get(Post, post_id) if 0 < post_id <= MAX_ID else None
+    if post is None:
+        return {"type": "error", "message": f"There is no post with id {post_id}."}
+    # No CSRF token here: the socket is only reachable from this site's own
+    # pages (see blog.sockets), and the token is a form field.
+    form = CommentForm(
+        formdata=MultiDict({"body": body if isinstance(body, str) else ""}),
+        meta={"csrf": False},
+    )
+    if not form.validate():
+        messages = [m for errors in form.errors.values() for m in errors]
+        return {"type": "error", "message": " ".join(messages)}
+    item = save_comment(post, form.body.data or "")
+    return {"type": "saved", "id": item.id}
+
+
 @bp.post("/posts/<int:post_id>/comments")
 @login_required
 def comment(post_id: int) -> Response:
-    """Add a comment to a post."""
+    """Add a comment to a post (the page's fallback when its socket is not open)."""
     post = fetch_post(post_id)
     form = CommentForm()
     if form.validate_on_submit():
-        item = Comment(post_id=post.id, author_id=current_user.id, body=form.body.data or "")
-        db.session.add(item)
-        db.session.commit()
-        live.publish(
-            f"post:{post.id}",
-            {
-                "type": "comment",
-                "id": item.id,
-                "post_id": post.id,
-                "author": current_user.username,
-                "body": item.body,
-                "created": item.created.isoformat(sep=" ", timespec="seconds"),
-            },
-        )
+        item = save_comment(post, form.body.data or "")
         flash("Comment added.", "success")
         return redirect(url_for("blog.detail", post_id=post.id, _anchor=f"comment-{item.id}"))
     flash_errors(form)

@@ -74,5 +74,8 @@ def from_environ(environ: t.Mapping[str, str], instance_path: str) -> dict[str, 
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SAMESITE": "Lax",
         "API_TOKEN_MAX_AGE": 30 * 24 * 3600,
+        # The largest thing a page sends over its socket is a comment: 5000
+        # characters, at most 6 bytes each once JSON-escaped.
+        "WEBSOCKET_MAX_MESSAGE_SIZE": 64 * 1024,
     }
     return config
