@@ -51,7 +51,17 @@ def test_converter_groups_are_found_once_when_compiling() -> None:
     )
     url_map.update()
     found = list(edges(url_map._matcher._compiled))
-    assert found and all(isinstance(edge.groups, tuple) for edge in found)
+    # Patterns compile when a request first reaches their edge (start-up);
+    # the groups are found then, once, not on every match.
+    assert found and all(edge.groups is None for edge in found)
+    for path in ("/u/1", "/u/a/b/c", "/f/x.y"):
+        assert outcome(url_map, path)[0] == "ok"
+    assert all(isinstance(edge.groups, tuple) for edge in found)
+    first = [edge.groups for edge in found]
+    for path in ("/u/2", "/u/b/c", "/f/y.z"):
+        outcome(url_map, path)
+    assert [edge.groups for edge in found] == first
+    assert all(a is b for a, b in zip(first, (edge.groups for edge in found)))
     assert sorted(len(edge.groups) for edge in found) == [1, 1, 1, 2]
 
 
