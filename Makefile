@@ -56,7 +56,7 @@ test-own: $(VENV)/.installed-test
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests scripts benchmarks
 	$(BIN)/mypy
-	$(BIN)/pyright --pythonpath $(BIN)/python
+	$(BIN)/pyright --project pyproject.toml --pythonpath $(BIN)/python
 
 compat: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
