@@ -62,6 +62,7 @@ TESTS: dict[str, list[str]] = {
     ],
     "_signing": ["tests/test_signing.py", "tests/test_signing_identical.py", "tests/test_shortcuts_taken.py"],
     "pipeline": [
+        "tests/test_session_placeholder.py",
         "tests/test_shortcuts.py",
         "tests/test_shortcuts_taken.py",
         "tests/test_app.py",
