@@ -21,16 +21,6 @@ ASGIApp = t.Callable[
 ]
 
 
-def asgi_entry(app: Flask) -> ASGIApp:
-    """``app.asgi_app``: the app's ASGI callable."""
-    entry = app.asgi_app
-
-    async def serve(scope: t.MutableMapping[str, t.Any], receive: t.Any, send: t.Any) -> None:
-        await entry(scope, receive, send)
-
-    return serve
-
-
 def has_websocket_routes(app: t.Any) -> bool:
     """Whether ``app`` (a Flask app, or any WSGI callable) has WebSocket rules."""
     url_map = getattr(app, "url_map", None)
@@ -73,7 +63,7 @@ def run_asgi(
     import uvicorn
     from werkzeug.serving import is_running_from_reloader
 
-    entry = asgi_entry(app)
+    entry: ASGIApp = app.asgi_app
     note = ""
     if debugger:
         entry, bridged = with_http_debugger(app, entry)
