@@ -13,7 +13,6 @@ import typing as t
 def make_ours() -> t.Any:
     from flask import Flask
     from flask import websocket
-    from flask._ws_serve import asgi_entry
 
     app = Flask(__name__)
     clients: set[t.Any] = set()
@@ -36,7 +35,7 @@ def make_ours() -> t.Any:
         finally:
             clients.discard(me)
 
-    return asgi_entry(app)
+    return app.asgi_app
 
 
 def make_starlette() -> t.Any:

@@ -13,7 +13,6 @@ from flask import abort
 from flask import request
 from flask import session
 from flask import websocket
-from flask._ws_serve import asgi_entry
 
 app = Flask(__name__)
 app.config.update(SECRET_KEY="server test key", WEBSOCKET_MAX_MESSAGE_SIZE=1000)
@@ -93,4 +92,4 @@ def teardown(exc: BaseException | None) -> None:
         _track(f"teardown {exc!r}")
 
 
-asgi = asgi_entry(app)
+asgi = app.asgi_app
