@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak
+.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak test-matrix test-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,25 @@ lint: $(VENV)/.installed-test
 compat: $(VENV)/.installed-test
 	$(BIN)/python scripts/compat.py
 
+# The dependency matrix (noxfile.py): pyproject.toml's lower bounds, the
+# newest releases, and those with every shortcut off (FLASK_NO_SHORTCUTS=1).
+# Each runs scripts/compat.py over WSGI and ASGI and tests/; the venvs are
+# kept in .nox/ between runs.
+test-matrix: $(VENV)/.installed-test
+	$(BIN)/python -m nox -s min latest off
+
+# The dependencies' main branches, from local checkouts or sdists: e.g.
+# make test-dev WERKZEUG=/tmp/werkzeug-main (CI has no git access, and
+# gives none, so there it only says it skipped).
+DEV_DEPS = $(strip $(WERKZEUG) $(JINJA2) $(MARKUPSAFE) $(ITSDANGEROUS) $(CLICK) $(BLINKER))
+test-dev:
+ifeq ($(DEV_DEPS),)
+	@echo "test-dev: skipped, no dependency path given (e.g. make test-dev WERKZEUG=/path/to/werkzeug)"
+else
+	$(MAKE) --no-print-directory $(VENV)/.installed-test
+	$(BIN)/python -m nox -s dev -- $(DEV_DEPS)
+endif
+
 # The example deployed as in production (PostgreSQL, Redis, RabbitMQ, Celery,
 # gunicorn and nginx on loopback), a worker killed under wrk load; make test
 # runs it too, with the rest of the example's tests. Writes the failover
@@ -95,7 +114,7 @@ bench-startup: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py --only-startup
 
 clean:
-	rm -rf $(VENV) .cache
+	rm -rf $(VENV) .cache .nox
 
 # Mutation testing of the request path's modules (on demand, not in test):
 # fails when a mutant survives that docs/mutation.md does not list as
