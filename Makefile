@@ -64,8 +64,9 @@ compat: $(VENV)/.installed-test
 # The dependency matrix (noxfile.py): pyproject.toml's lower bounds, the
 # newest releases, and those with every shortcut off (FLASK_NO_SHORTCUTS=1).
 # Each runs scripts/compat.py over WSGI and ASGI and tests/; the venvs are
-# kept in .nox/ between runs.
-test-matrix: $(VENV)/.installed-test
+# kept in .nox/ between runs. The docs are built first: tests/test_docs.py
+# reads the site, and under CI=true it may not skip.
+test-matrix: $(VENV)/.installed-test docs
 	$(BIN)/python -m nox -s min latest off
 
 # The dependencies' main branches, from local checkouts or sdists: e.g.

@@ -67,18 +67,28 @@ def install_latest(session: nox.Session) -> None:
 
 
 def run_tests(session: nox.Session, deps: str, **env: str) -> None:
-    """The compat gate over WSGI and ASGI, then the project's own tests."""
+    """The compat gate over WSGI and ASGI, then the project's own tests.
+
+    Every run goes ahead when one fails, so that one session shows all of
+    them; the session fails at the end, naming those that failed.
+    """
     session.run("python", "-c", "import flask; print('flask from', flask.__file__)")
-    for warnings in ("error", "default") if deps == "dev" else ("error",):
-        for mode in ([], ["--asgi"]):
-            session.run(
-                "python", "scripts/compat.py", "--deps", deps,
-                "--warnings", warnings, *mode, env=env,
-            )
-    session.run(
-        "python", "-m", "pytest", "-p", "ci_strict", "-q", "tests",
-        *session.posargs if deps != "dev" else (), env={"PYTHONPATH": "scripts", **env},
-    )
+    runs: list[tuple[list[str], dict[str, str]]] = [
+        (["scripts/compat.py", "--deps", deps, "--warnings", warnings, *mode], env)
+        for warnings in (("error", "default") if deps == "dev" else ("error",))
+        for mode in ([], ["--asgi"])
+    ]
+    tests = ["-m", "pytest", "-p", "ci_strict", "-q", "tests"]
+    posargs = session.posargs if deps != "dev" else []  # dev's are its paths
+    runs.append(([*tests, *posargs], {"PYTHONPATH": "scripts", **env}))
+    failed = []
+    for args, run_env in runs:
+        try:
+            session.run("python", *args, env=run_env)
+        except nox.command.CommandFailed:
+            failed.append(" ".join(args))
+    if failed:
+        session.error("failed: " + "; ".join(failed))
 
 
 @nox.session(name="min")
