@@ -50,7 +50,7 @@ DOC = ROOT / "docs" / "mutation.md"
 # stops at the first failure, so a killed mutant costs little).
 TESTS: dict[str, list[str]] = {
     "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
-    "_matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
+    "_accel/matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
     "matching": [
         "tests/test_hosts.py",
         "tests/test_matching_differential.py",
