@@ -39,6 +39,7 @@ from ._ws_conn import WebSocketDisconnect as WebSocketDisconnect
 from ._ws_conn import _CONNECTING
 from ._ws_conn import _CLOSED
 from ._ws_conn import _OPEN
+from .asgi import _reported
 from .asgi import environ_from_scope
 from .concurrency import run_sync
 from .ctx import RequestContext
@@ -98,9 +99,19 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
     finally:
         try:
             if ctx._cv_tokens:
-                ctx.pop(error)
+                await _tear_down(app, conn, ctx, error)
         finally:
             _cv_websocket.reset(token)
+
+
+async def _tear_down(app: Flask, conn: WebSocket, ctx: RequestContext, error: BaseException | None) -> None:
+    """Teardown as for HTTP over ASGI: the functions run in one pool hop
+    (sync ones may block), where ``ensure_sync`` runs async ones on this
+    loop; the contexts are popped back here, where they were pushed."""
+    try:
+        await _call(conn, ctx._teardown, _reported(app, error))
+    finally:
+        ctx._pop_after_teardown()
 
 
 async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception | None:
@@ -207,9 +218,8 @@ def _hooks(
 async def _before(app: Flask, conn: WebSocket, request: Request) -> t.Any:
     """URL value preprocessors, then ``before_websocket`` hooks; the first
     hook returning a value refuses the handshake with it."""
-    for scope in _scopes(_cv_request.get()):
-        for func in app.url_value_preprocessors.get(scope, ()):
-            func(request.endpoint, request.view_args)
+    for func in _hooks(app.url_value_preprocessors):
+        await _call(conn, func, request.endpoint, request.view_args)
     for func in _hooks(app.before_websocket_funcs):
         rv = await _call(conn, func)
         if rv is not None:
@@ -268,29 +278,39 @@ async def _fail_handshake(app: Flask, conn: WebSocket, e: Exception) -> t.Any:
     """An error before accept: what its error handler makes of it, or the
     500 answer; propagated (after refusing) in debug and testing mode."""
     try:
-        return app.handle_user_exception(e)
-    except Exception as unhandled:
-        try:
-            return app.handle_exception(unhandled)
-        except Exception:
-            await _refuse(conn, _as_response(app, "Internal Server Error", conn.request, 500))
-            raise
+        return await _call(conn, _handled, app, e)
+    except Exception:
+        await _refuse(conn, _as_response(app, "Internal Server Error", conn.request, 500))
+        raise
 
 
 async def _fail_open(app: Flask, conn: WebSocket, e: Exception) -> Exception | None:
     """An error after accept: error handlers and logging, then close with
     1011 (an error handler's return value has nowhere to go). Returns the
     error if no handler took it."""
+    unhandled: list[Exception] = []
     try:
-        try:
-            app.handle_user_exception(e)
-            return None
-        except Exception as unhandled:
-            app.handle_exception(unhandled)
-            return unhandled
+        await _call(conn, _handled, app, e, unhandled)
+        return unhandled[0] if unhandled else None
     finally:
         if conn._state == _OPEN:
             await conn.close(1011, "Internal error")
+
+
+def _handled(app: Flask, e: Exception, unhandled: list[Exception] | None = None) -> t.Any:
+    """``handle_user_exception``, then ``handle_exception`` for an error no
+    handler took (recorded in ``unhandled``). Called in the pool, since
+    error handlers may block; raising ``e`` first makes it the exception
+    being handled there, for the handlers' bare ``raise``."""
+    try:
+        raise e
+    except Exception:
+        try:
+            return app.handle_user_exception(e)
+        except Exception as other:
+            if unhandled is not None:
+                unhandled.append(other)
+            return app.handle_exception(other)
 
 
 def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
