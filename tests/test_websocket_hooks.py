@@ -333,3 +333,93 @@ def test_after_websocket_async_on_the_loop_sync_in_the_pool(app):
         assert c.receive() == "hi"
     assert seen["async"] is seen["loop"]
     assert seen["sync"] is not seen["loop"]
+
+
+# -- a handler's return value (issue 24) ------------------------------------------------
+
+
+def test_return_value_after_accept_is_logged_once_per_endpoint(app, caplog):
+    @app.websocket("/ws")
+    async def chat() -> str:
+        await websocket.send("hi")
+        return "lost"
+
+    @app.websocket("/other")
+    def other() -> dict[str, int]:
+        websocket.accept()
+        return {"n": 1}
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        for _ in range(2):
+            with client.websocket("/ws") as c:
+                assert c.receive() == "hi"
+        with client.websocket("/other"):
+            pass
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "'chat'" in warnings[0] and "str" in warnings[0]
+    assert "'other'" in warnings[1] and "dict" in warnings[1]
+
+
+def test_no_warning_for_none_after_accept(app, caplog):
+    @app.websocket("/ws")
+    async def chat() -> None:
+        await websocket.send("hi")
+
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        with app.test_client().websocket("/ws") as c:
+            assert c.receive() == "hi"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "body"),
+    [
+        ("not today", 403, b"not today"),
+        ({"error": "no"}, 403, b'{"error":"no"}\n'),
+        (("not today", {"X-Why": "auth"}), 403, b"not today"),
+        (("no", 401), 401, b"no"),
+        (("no", 429, {"Retry-After": "5"}), 429, b"no"),
+        (flask.Response("teapot", status=418), 418, b"teapot"),
+    ],
+)
+def test_refusal_without_a_status_is_403(app, value, status, body):
+    @app.websocket("/ws")
+    async def handler() -> t.Any:
+        return value
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert (info.value.status, info.value.body) == (status, body)
+
+
+def test_before_hook_refusal_without_a_status_is_403(app):
+    @app.before_websocket
+    def check() -> str:
+        return "login first"
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.accept()
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert (info.value.status, info.value.body) == (403, b"login first")
+
+
+def test_error_handler_refusal_without_a_status_keeps_the_error_code(app):
+    @app.errorhandler(404)
+    def missing(e) -> str:
+        return "no such room"
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        flask.abort(404)
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert (info.value.status, info.value.body) == (404, b"no such room")

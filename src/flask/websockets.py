@@ -29,9 +29,11 @@ import io
 import typing as t
 from urllib.parse import urlsplit
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from ._ws_conn import SyncWebSocket as SyncWebSocket
 from ._ws_conn import WebSocket as WebSocket
@@ -57,6 +59,15 @@ if t.TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SyncWebSocket", "WebSocket", "WebSocketDisconnect", "serve_websocket"]
 
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+#: The status of a handshake refused with a value that names none (``return
+#: "no"`` before accepting). make_response's 200 is no refusal a client can
+#: understand (it reports "server rejected WebSocket connection: HTTP 200");
+#: 403 says the server understood the request and declines it (RFC 9110
+#: 15.5.4), and is what ASGI servers answer when an app closes before
+#: accepting, so a refusal reads the same with or without the denial
+#: response extension.
+REFUSAL_STATUS = 403
 
 
 class WebSocketContext(RequestContext):
@@ -118,6 +129,7 @@ async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception
     """Run the connection; return the error teardown functions should see
     (like a request's, one that was handled by a 500 answer)."""
     rv: t.Any = None
+    status = REFUSAL_STATUS
     try:
         rv = _refusal(app, request)
         if rv is None:
@@ -129,10 +141,15 @@ async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception
     except Exception as e:
         if conn._state != _CONNECTING:
             return await _fail_open(app, conn, e)
+        if isinstance(e, HTTPException) and e.code is not None:
+            status = e.code  # an error handler's bare value answers for the error
         rv = await _fail_handshake(app, conn, e)
     response = None
-    if rv is not None and conn._state == _CONNECTING:
-        response = _as_response(app, rv, request)
+    if rv is not None:
+        if conn._state == _CONNECTING:
+            response = _as_response(app, rv, request, None if _has_status(rv) else status)
+        else:
+            _warn_ignored(app, request, rv)
     for func in _hooks(app.after_websocket_funcs, reverse=True):
         result = await _call(conn, func, response)
         if response is not None and result is not None:
@@ -314,10 +331,42 @@ def _handled(app: Flask, e: Exception, unhandled: list[Exception] | None = None)
 
 
 def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
+    """The refusal ``rv`` makes, with ``status`` unless it is None."""
     if isinstance(rv, HTTPException):
         return rv.get_response(request.environ)  # type: ignore[return-value]
-    response = app.make_response(rv if status is None else (rv, status))
+    response = app.make_response(rv)
+    if status is not None:
+        response.status_code = status
     return response
+
+
+def _has_status(rv: t.Any) -> bool:
+    """Whether a return value names its status, as ``make_response`` reads
+    it: a response or HTTP error, ``(body, status)`` or ``(body, status,
+    headers)``; ``(body, headers)`` and a bare body do not."""
+    if isinstance(rv, (BaseResponse, HTTPException)):
+        return True
+    if isinstance(rv, tuple):
+        return len(rv) == 3 or (len(rv) == 2 and not isinstance(rv[1], (Headers, dict, tuple, list)))
+    return False
+
+
+def _warn_ignored(app: Flask, request: Request, rv: t.Any) -> None:
+    """Log, once per endpoint, that a return value came too late to refuse
+    the handshake; dropping it silently hid handlers written as HTTP views."""
+    warned: set[str | None] = app.__dict__.setdefault("_ws_ignored_returns", set())
+    endpoint = request.endpoint
+    if endpoint in warned:
+        return
+    warned.add(endpoint)
+    app.logger.warning(
+        "WebSocket handler %r returned a %s after the connection was accepted"
+        " or closed; the value is ignored. Only a value returned before"
+        " accepting refuses the handshake; send data with websocket.send()."
+        " (Logged once per endpoint.)",
+        endpoint,
+        type(rv).__name__,
+    )
 
 
 async def _refuse(conn: WebSocket, response: Response) -> None:
