@@ -11,7 +11,12 @@
       after_websocket hooks            (response or None)
       refusal or close                 HTTP denial response or close 1008;
                                        close 1000 after a normal return
-      RequestContext.pop()             teardown_request, teardown_appcontext
+      asgi.tear_down()                 teardown_request, teardown_appcontext
+                                       (in the pool, as for HTTP), pop
+
+Every user function here (hooks, preprocessors, the handler, error
+handlers, teardown) goes through ``_call``: a coroutine function is
+awaited on the loop, anything else runs in the thread pool.
 
 An error before accept becomes the handshake's HTTP answer (error handlers
 apply); an error after accept closes with 1011 after the error handlers and
@@ -24,6 +29,7 @@ for the first websocket scope.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import io
 import typing as t
@@ -41,8 +47,10 @@ from ._ws_conn import WebSocketDisconnect as WebSocketDisconnect
 from ._ws_conn import _CONNECTING
 from ._ws_conn import _CLOSED
 from ._ws_conn import _OPEN
-from .asgi import _reported
+from .asgi import _in_except
 from .asgi import environ_from_scope
+from .asgi import tear_down
+from .concurrency import is_async
 from .concurrency import run_sync
 from .ctx import RequestContext
 from .globals import _cv_request
@@ -110,19 +118,9 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
     finally:
         try:
             if ctx._cv_tokens:
-                await _tear_down(app, conn, ctx, error)
+                await tear_down(app, ctx, error, functools.partial(_call, conn))
         finally:
             _cv_websocket.reset(token)
-
-
-async def _tear_down(app: Flask, conn: WebSocket, ctx: RequestContext, error: BaseException | None) -> None:
-    """Teardown as for HTTP over ASGI: the functions run in one pool hop
-    (sync ones may block), where ``ensure_sync`` runs async ones on this
-    loop; the contexts are popped back here, where they were pushed."""
-    try:
-        await _call(conn, ctx._teardown, _reported(app, error))
-    finally:
-        ctx._pop_after_teardown()
 
 
 async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception | None:
@@ -274,7 +272,7 @@ def _takes_connection(handler: t.Callable[..., t.Any], rule: t.Any) -> bool:
 async def _call(conn: WebSocket, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
     """Await an async function; run a sync one in the thread pool, where
     ``websocket`` (and a connection argument) is the blocking flavour."""
-    if inspect.iscoroutinefunction(func):
+    if is_async(func):
         return await func(*args, **kwargs)
     sync = conn.blocking(asyncio.get_running_loop())
     if args and args[0] is conn:
@@ -316,18 +314,14 @@ async def _fail_open(app: Flask, conn: WebSocket, e: Exception) -> Exception | N
 
 def _handled(app: Flask, e: Exception, unhandled: list[Exception] | None = None) -> t.Any:
     """``handle_user_exception``, then ``handle_exception`` for an error no
-    handler took (recorded in ``unhandled``). Called in the pool, since
-    error handlers may block; raising ``e`` first makes it the exception
-    being handled there, for the handlers' bare ``raise``."""
+    handler took (recorded in ``unhandled``); in the pool, as for HTTP over
+    ASGI, since error handlers may block."""
     try:
-        raise e
-    except Exception:
-        try:
-            return app.handle_user_exception(e)
-        except Exception as other:
-            if unhandled is not None:
-                unhandled.append(other)
-            return app.handle_exception(other)
+        return _in_except(app.handle_user_exception, e)
+    except Exception as other:
+        if unhandled is not None:
+            unhandled.append(other)
+        return app.handle_exception(other)
 
 
 def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
