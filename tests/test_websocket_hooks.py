@@ -382,6 +382,7 @@ def test_no_warning_for_none_after_accept(app, caplog):
         (("no", 401), 401, b"no"),
         (("no", 429, {"Retry-After": "5"}), 429, b"no"),
         (flask.Response("teapot", status=418), 418, b"teapot"),
+        ((flask.Response("teapot", status=418), {"X-Why": "tea"}), 418, b"teapot"),
     ],
 )
 def test_refusal_without_a_status_is_403(app, value, status, body):

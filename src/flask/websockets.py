@@ -336,13 +336,14 @@ def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = N
 
 def _has_status(rv: t.Any) -> bool:
     """Whether a return value names its status, as ``make_response`` reads
-    it: a response or HTTP error, ``(body, status)`` or ``(body, status,
-    headers)``; ``(body, headers)`` and a bare body do not."""
-    if isinstance(rv, (BaseResponse, HTTPException)):
-        return True
-    if isinstance(rv, tuple):
-        return len(rv) == 3 or (len(rv) == 2 and not isinstance(rv[1], (Headers, dict, tuple, list)))
-    return False
+    it: a response or HTTP error (alone or with headers), ``(body,
+    status)`` or ``(body, status, headers)``; ``(body, headers)`` and a
+    bare body do not."""
+    if isinstance(rv, tuple) and rv:
+        if len(rv) == 3 or isinstance(rv[0], BaseResponse):
+            return True
+        return len(rv) == 2 and not isinstance(rv[1], (Headers, dict, tuple, list))
+    return isinstance(rv, (BaseResponse, HTTPException))
 
 
 def _warn_ignored(app: Flask, request: Request, rv: t.Any) -> None:
