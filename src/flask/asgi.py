@@ -502,10 +502,24 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             finally:
                 ctx._pop_after_teardown()
         else:
-            try:
-                await run_sync(ctx._teardown, _reported(app, error))
-            finally:
-                ctx._pop_after_teardown()
+            await tear_down(app, ctx, error)
+
+
+async def tear_down(
+    app: Flask,
+    ctx: RequestContext,
+    error: BaseException | None,
+    run: t.Callable[..., t.Awaitable[t.Any]] = run_sync,
+) -> None:
+    """The last pop of a context pushed on the loop, for HTTP and WebSocket
+    connections alike: the teardown functions in one hop through ``run``
+    (the pool: sync ones may block; ``ensure_sync`` there runs async ones
+    back on the loop), then the pop itself here, where the context
+    variables were set."""
+    try:
+        await run(ctx._teardown, _reported(app, error))
+    finally:
+        ctx._pop_after_teardown()
 
 
 class _Propagate(BaseException):
