@@ -280,6 +280,19 @@ def test_no_version_marker_claims_a_flask_release_for_our_features() -> None:
     assert not offenders, offenders
 
 
+def test_pages_speak_of_the_project_not_of_work_items() -> None:
+    """A reader has no access to the project's work items: "issue 13"
+    says nothing to them. (Another project's issue is cited by its URL.)"""
+    pages = [ROOT / "README.md", ROOT / "BENCHMARKS.md", ROOT / "CHANGES.md",
+             *(p for p in DOCS.rglob("*") if p.suffix in (".md", ".rst")
+               and "_build" not in p.parts)]
+    found = [f"{page.relative_to(ROOT)}:{n}: {line.strip()}"
+             for page in pages
+             for n, line in enumerate(page.read_text().splitlines(), 1)
+             if re.search(r"\bissues? #?[0-9]+", line, re.I)]
+    assert not found, "\n".join(found)
+
+
 def test_switching_page_lists_every_feature_beyond_flask(site: Path) -> None:
     markers = _beyond_flask_markers()
     owners = {owner for owner, _ in markers}
