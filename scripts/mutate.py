@@ -8,7 +8,7 @@ path, a bound that only limits memory). The second kind is listed in
 ``docs/mutation.md`` with the reason; this script fails when any survivor
 is not listed there.
 
-Mutations (chosen after the one-line mutations issue 10 found unguarded):
+Mutations (chosen after one-line mutations of these kinds were found unguarded):
 
 - ``cmp``: a comparison operator swapped (``<`` and ``<=``, ``is`` and
   ``is not``, ``in`` and ``not in``, ...);

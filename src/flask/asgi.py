@@ -71,8 +71,7 @@ class ASGIApp:
     An object with an ``async def __call__`` rather than a bound method, so
     servers that look for a coroutine ``__call__`` (uvicorn does) see ASGI 3.
 
-    .. versionadded:: 3.1.3
-       Beyond Flask 3.1: the same app served natively over ASGI.
+    .. beyond-flask:: The same app served natively over ASGI.
     """
 
     __slots__ = ("app",)

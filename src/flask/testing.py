@@ -242,8 +242,7 @@ class FlaskClient(Client):
         """A WebSocket connection to ``path`` for a ``with`` block, sending
         this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: the WebSocket test session.
+        .. beyond-flask:: The WebSocket test session.
         """
         return WebSocketTestSession(self, path, **kwargs)
 
