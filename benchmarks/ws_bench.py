@@ -35,7 +35,7 @@ VENVS: dict[str, list[str]] = {
 TARGETS = {"ours": "ws_ours", "starlette": "ws_others", "quart": "ws_others"}
 SCENARIOS = ("echo", "broadcast")
 HARNESS = BENCH / "ws_harness.py"
-# Goals from issue 13 (echo rate).
+# The project's goals for the echo rate, as ratios to the others.
 GOALS = {"starlette": 1.0, "quart": 1.5}
 
 
@@ -201,5 +201,5 @@ def section(data: dict[str, t.Any]) -> list[str]:
                 mark = "" if x is None or goal is None else (" ✅" if x >= goal else " ❌")
                 ratios.append("-" if x is None else f"{x:.2f}x{mark}")
             out.append(f"| {label} | {scenario} | " + " | ".join(cells + ratios) + " |")
-    out += ["", "Goals (issue 13, echo): at least 1.0x Starlette and 1.5x Quart.", ""]
+    out += ["", "The project's goals for the echo rate: at least 1.0x Starlette and 1.5x Quart.", ""]
     return out

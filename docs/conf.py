@@ -23,6 +23,7 @@ extensions = [
     "sphinx_copybutton",
     "myst_parser",
     "offline_inventories",
+    "beyond_flask",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

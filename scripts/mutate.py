@@ -8,7 +8,7 @@ path, a bound that only limits memory). The second kind is listed in
 ``docs/mutation.md`` with the reason; this script fails when any survivor
 is not listed there.
 
-Mutations (chosen after the one-line mutations issue 10 found unguarded):
+Mutations (chosen after one-line mutations of these kinds were found unguarded):
 
 - ``cmp``: a comparison operator swapped (``<`` and ``<=``, ``is`` and
   ``is not``, ``in`` and ``not in``, ...);
@@ -50,7 +50,7 @@ DOC = ROOT / "docs" / "mutation.md"
 # stops at the first failure, so a killed mutant costs little).
 TESTS: dict[str, list[str]] = {
     "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
-    "_matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
+    "_accel/matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
     "matching": [
         "tests/test_hosts.py",
         "tests/test_matching_differential.py",

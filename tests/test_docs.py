@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import ast
+import html
 import html.parser
 import inspect
 import os
@@ -231,6 +233,85 @@ def test_switching_page_lists_every_documented_difference(site: Path) -> None:
         assert head in text, f"difference not on the Switching page: {head!r}"
 
 
+BEYOND = re.compile(r"(?:\.\. |\{)beyond-flask(?:::|\}) *(.+)")
+
+
+def _beyond_flask_markers() -> list[tuple[str, str]]:
+    """(owner, description) of every "Beyond Flask 3.1" marker in the
+    sources, read without the docs extension: the owner is the function or
+    class whose docstring holds it, the attribute a ``#:`` comment
+    documents, or "" on a page."""
+    found: list[tuple[str, str]] = []
+    for path in sorted((ROOT / "src" / "flask").rglob("*.py")):
+        source = path.read_text()
+        lines = source.splitlines()
+        owners: dict[int, str] = {}
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                first = node.body[0]
+                if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                    for line in range(first.lineno, t.cast(int, first.end_lineno) + 1):
+                        owners[line] = node.name
+        for number, line in enumerate(lines, 1):
+            match = BEYOND.search(line)
+            if not match:
+                continue
+            owner = owners.get(number)
+            if owner is None:
+                assert line.lstrip().startswith("#:"), f"{path}:{number}: marker outside a docstring"
+                following = next(ln for ln in lines[number:] if not ln.lstrip().startswith("#"))
+                owner = re.match(r"\s*(\w+)\s*[:=]", following).group(1)  # type: ignore[union-attr]
+            found.append((owner, match.group(1).strip()))
+    for page in sorted([*DOCS.glob("*.rst"), *DOCS.glob("*.md")]):
+        for line in page.read_text().splitlines():
+            match = BEYOND.search(line)
+            if match and "beyond-flask-list" not in line:
+                found.append(("", match.group(1).strip()))
+    return found
+
+
+def test_no_version_marker_claims_a_flask_release_for_our_features() -> None:
+    """Flask's ``versionadded`` would read as a Pallets release that has
+    the feature; ``beyond-flask`` marks what goes beyond Flask 3.1."""
+    claim = re.compile(r"version(?:added|changed):: *(?:3\.1\.[1-9]|3\.[2-9]|[4-9]\.)")
+    offenders = [f"{path.relative_to(ROOT)}:{n}"
+                 for path in [*(ROOT / "src").rglob("*.py"), *DOCS.glob("*.rst"), *DOCS.glob("*.md")]
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if claim.search(line)]
+    assert not offenders, offenders
+
+
+def test_pages_speak_of_the_project_not_of_work_items() -> None:
+    """A reader has no access to the project's work items: "issue 13"
+    says nothing to them. (Another project's issue is cited by its URL.)"""
+    pages = [ROOT / "README.md", ROOT / "BENCHMARKS.md", ROOT / "CHANGES.md",
+             *(p for p in DOCS.rglob("*") if p.suffix in (".md", ".rst")
+               and "_build" not in p.parts)]
+    found = [f"{page.relative_to(ROOT)}:{n}: {line.strip()}"
+             for page in pages
+             for n, line in enumerate(page.read_text().splitlines(), 1)
+             if re.search(r"\bissues? #?[0-9]+", line, re.I)]
+    assert not found, "\n".join(found)
+
+
+def test_switching_page_lists_every_feature_beyond_flask(site: Path) -> None:
+    markers = _beyond_flask_markers()
+    owners = {owner for owner, _ in markers}
+    assert {"websocket", "before_serving", "asgi_app", "ASGIApp"} <= owners, owners
+    source = (site / "switching.html").read_text(encoding="utf-8")
+    listing = re.search(r'<ul class="beyond-flask-list[^"]*">(.*?)</ul>', source, re.S)
+    assert listing, "no generated list of features beyond Flask 3.1"
+    entries = [words(html.unescape(re.sub(r"<[^>]+>", "", item)))
+               for item in re.findall(r"<li>(.*?)</li>", listing.group(1), re.S)]
+    for owner, text in markers:
+        listed = [e for e in entries if e.endswith(": " + words(text))
+                  and (not owner or e.split(": ", 1)[0].endswith("." + owner))]
+        assert listed, f"not on the Switching page: {owner or 'page'}: {text!r}"
+    # Each marker is shown where it stands, as a note.
+    api = parse(site / "api.html")
+    assert "".join(api.text).count("Beyond Flask 3.1") >= len(markers)
+
+
+
 def test_internal_links_resolve(site: Path) -> None:
     pages = {p: parse(p) for p in site.rglob("*.html")}
     broken = []
@@ -293,3 +374,30 @@ def test_site_renders_in_headless_chromium(site: Path, tmp_path: Path) -> None:
             assert png.stat().st_size > 10_000, f"{page} rendered an empty screen"
     finally:
         driver.quit()
+
+
+# Core methods that the API page once left out (inherited from the shared
+# scaffold), named here so that a change to the autodoc options cannot drop
+# them unnoticed.
+CORE_METHODS = ("route", "websocket", "before_request", "errorhandler",
+                "register_blueprint", "teardown_request")
+
+
+@pytest.mark.parametrize("cls", [flask.Flask, flask.Blueprint], ids=lambda c: c.__name__)
+def test_api_page_documents_every_public_method_of_flask_and_blueprint(
+    site: Path, cls: type
+) -> None:
+    """Inherited methods included: each has its entry and its docstring."""
+    page = parse(site / "api.html")
+    text = re.sub(r"[^a-z0-9]", "", "".join(page.text).lower())
+    public = {name for name in dir(cls) if not name.startswith("_")
+              and inspect.isroutine(getattr(cls, name))}
+    assert set(CORE_METHODS) <= public
+    missing = sorted(name for name in public if f"flask.{cls.__name__}.{name}" not in page.ids)
+    assert not missing, f"{cls.__name__} methods not on the API page: {missing}"
+    for name in CORE_METHODS:
+        doc = inspect.getdoc(getattr(cls, name))
+        assert doc, f"{cls.__name__}.{name} has no docstring"
+        first = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc.split("\n\n")[0])
+        first = re.sub(r"[^a-z0-9]", "", first.lower())[:40]
+        assert first in text, f"docstring of {cls.__name__}.{name} not rendered"

@@ -26,7 +26,7 @@ from werkzeug.routing.exceptions import RequestPath
 from werkzeug.routing.exceptions import RequestRedirect
 from werkzeug.routing.matcher import StateMachineMatcher
 
-from flask._matcher import FastMatcher
+from flask._accel.matcher import FastMatcher
 from flask.matching import RuleMap
 from flask.matching import match_directly
 

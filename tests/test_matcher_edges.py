@@ -10,7 +10,7 @@ from werkzeug.routing import BaseConverter
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
 
-from flask import _matcher
+from flask._accel import matcher as _matcher
 from flask.matching import RuleMap
 
 

@@ -80,6 +80,47 @@ def test_generator_is_streamed(app, client):
     assert client.get("/stream").data == b"abc"
 
 
+@pytest.mark.parametrize("wrapped", [False, True], ids=["returned", "in_a_response"])
+def test_async_body_under_wsgi_says_it_needs_asgi(app, wrapped, caplog):
+    """Not Werkzeug's "'async_generator' object is not iterable" while
+    sending, but an error at the view that names ``app.asgi_app``."""
+
+    async def chunks():
+        yield "over "
+        yield "ASGI"
+
+    @app.get("/stream")
+    def stream():
+        return flask.Response(chunks(), mimetype="text/plain") if wrapped else chunks()
+
+    with pytest.raises(TypeError) as info:
+        app.test_client(asgi=False).get("/stream")
+    message = str(info.value)
+    assert "'stream'" in message and "ASGI server" in message
+    assert "app.asgi_app" in message
+    # Outside testing: a 500, with the reason in the log.
+    app.testing = False
+    assert app.test_client(asgi=False).get("/stream").status_code == 500
+    assert "app.asgi_app" in caplog.text
+    # Through ASGI the same view streams.
+    assert app.test_client(asgi=True).get("/stream").data == b"over ASGI"
+
+
+def test_plain_iterators_and_responses_are_not_taken_for_async_bodies(app):
+    class Lines:
+        """An iterable (not an iterator) of lines: a body Werkzeug sends."""
+
+        def __iter__(self):
+            return iter([b"a\n", b"b\n"])
+
+    @app.get("/lines")
+    def lines():
+        return flask.Response(Lines())
+
+    client = app.test_client(asgi=False)
+    assert client.get("/lines").data == b"a\nb\n"
+
+
 # -- tuples ----------------------------------------------------------------------
 
 

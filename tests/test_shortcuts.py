@@ -327,19 +327,6 @@ def test_make_response_patched_on_flask_itself_is_called(
     assert seen == ["héllo <b>"]
 
 
-def test_request_uses_werkzeugs_constructor_when_fields_differ(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    import flask.wrappers
-    from werkzeug.test import EnvironBuilder
-
-    assert flask.wrappers._LAZY_FIELDS_MATCH  # the Werkzeug we test with
-    monkeypatch.setattr(flask.wrappers, "_LAZY_FIELDS_MATCH", False)
-    request = flask.Request(EnvironBuilder(path="/a", method="PUT").get_environ())
-    assert {"method", "path", "headers"} <= set(vars(request))  # set eagerly
-    assert (request.method, request.path) == ("PUT", "/a")
-
-
 def make_session_app(observed: bool) -> flask.Flask:
     app = flask.Flask(__name__)
     app.secret_key = "shortcut tests"

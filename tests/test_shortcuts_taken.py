@@ -23,11 +23,11 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 import flask
-from flask import _matcher
+from flask._accel import matcher as _matcher
 from flask import matching
 from flask import pipeline
 from flask import sessions
-from flask import templating
+from flask._accel import jinja as accel_jinja
 
 Answer = tuple[str, list[tuple[str, str]], bytes]
 
@@ -511,7 +511,7 @@ def test_dict_keys_are_read_without_trying_attributes(monkeypatch: pytest.Monkey
 def test_contexts_are_set_up_from_plain_dicts(monkeypatch: pytest.MonkeyPatch) -> None:
     merged: list[int] = []
     keyed: list[int] = []
-    real_merge, real_keys = templating._merge_maps, templating._keys_of_maps
+    real_merge, real_keys = accel_jinja._merge_maps, accel_jinja._keys_of_maps
 
     def merge(maps: t.Any) -> t.Any:
         merged.append(len(maps))
@@ -521,8 +521,8 @@ def test_contexts_are_set_up_from_plain_dicts(monkeypatch: pytest.MonkeyPatch) -
         keyed.append(len(maps))
         return real_keys(maps)
 
-    monkeypatch.setattr(templating, "_merge_maps", merge)
-    monkeypatch.setattr(templating, "_keys_of_maps", keys)
+    monkeypatch.setattr(accel_jinja, "_merge_maps", merge)
+    monkeypatch.setattr(accel_jinja, "_keys_of_maps", keys)
     app = flask.Flask(__name__)
     app.jinja_env.globals["site"] = "S"
     with app.test_request_context("/"):
@@ -540,9 +540,9 @@ def test_merged_maps_equal_the_chainmap(n_maps: int) -> None:
 
     maps = [{"k": i, f"only{i}": i, "shared": i * 10} for i in range(n_maps)]
     chain = ChainMap(*maps)
-    assert templating._merge_maps(maps) == dict(chain)
-    assert list(templating._merge_maps(maps)) == list(dict(chain))
-    assert templating._keys_of_maps(maps) == set(chain)
+    assert accel_jinja._merge_maps(maps) == dict(chain)
+    assert list(accel_jinja._merge_maps(maps)) == list(dict(chain))
+    assert accel_jinja._keys_of_maps(maps) == set(chain)
 
 
 def test_other_mappings_keep_jinjas_context_setup() -> None:
@@ -551,10 +551,10 @@ def test_other_mappings_keep_jinjas_context_setup() -> None:
     class Mine(ChainMap):  # type: ignore[type-arg]
         pass
 
-    assert templating._dict_maps(ChainMap({}, {})) is not None
-    assert templating._dict_maps(Mine({}, {})) is None
-    assert templating._dict_maps(ChainMap({}, Mine())) is None
-    assert templating._dict_maps({"a": 1}) is None
+    assert accel_jinja._dict_maps(ChainMap({}, {})) is not None
+    assert accel_jinja._dict_maps(Mine({}, {})) is None
+    assert accel_jinja._dict_maps(ChainMap({}, Mine())) is None
+    assert accel_jinja._dict_maps({"a": 1}) is None
 
 
 def test_cookie_values_that_need_quoting_go_through_set_cookie() -> None:
@@ -588,16 +588,16 @@ def test_common_values_are_escaped_without_markupsafes_escape(
         slow.append(value)
         return escape(value)
 
-    monkeypatch.setattr(templating, "_stock_escape", spy)
+    monkeypatch.setattr(accel_jinja, "_stock_escape", spy)
     values: list[t.Any] = ["<a & 'b'>", "", 0, -12, 10**30, Markup("<b>"), 1.5, None]
     slow_escape, slow_text = [], []
     for value in values:
         slow.clear()
-        got = templating._escape(value)
+        got = accel_jinja._escape(value)
         slow_escape.append(bool(slow))
         assert got == escape(value) and type(got) is Markup
         slow.clear()
-        text = templating._escape_text(value)
+        text = accel_jinja._escape_text(value)
         slow_text.append(bool(slow))
         assert text == str(escape(value))
     # str, int and Markup are escaped directly; _escape_text leaves Markup
@@ -613,18 +613,18 @@ def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPat
         return "other"
 
     namespace: dict[str, t.Any] = {"escape": other}
-    templating._install_fast_escape(namespace)
+    accel_jinja._install_fast_escape(namespace)
     assert namespace == {"escape": other}
     namespace = {}
-    templating._install_fast_escape(namespace)
+    accel_jinja._install_fast_escape(namespace)
     assert namespace == {}
     namespace = {"escape": escape}
-    templating._install_fast_escape(namespace)
-    assert namespace == {"escape": templating._escape}
+    accel_jinja._install_fast_escape(namespace)
+    assert namespace == {"escape": accel_jinja._escape}
     # A MarkupSafe without the inner escaping function keeps its escape.
-    monkeypatch.setattr(templating, "_escape_inner", None)
+    monkeypatch.setattr(accel_jinja, "_inner", None)  # the markup-escape shortcut off
     namespace = {"escape": escape}
-    templating._install_fast_escape(namespace)
+    accel_jinja._install_fast_escape(namespace)
     assert namespace == {"escape": escape}
 
 
@@ -687,7 +687,7 @@ def test_the_direct_call_stays_out_of_the_debuggers_traceback() -> None:
             env.from_string("{{ fails() }}").render()
         return [
             frame.name for frame in DebugTraceback(info.value).all_frames
-            if "jinja2" in frame.filename or frame.filename.endswith("templating.py")
+            if "jinja2" in frame.filename or frame.filename.endswith(("templating.py", "_accel/jinja.py"))
         ]
 
     app = flask.Flask(__name__)

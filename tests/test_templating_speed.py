@@ -23,6 +23,7 @@ from markupsafe import escape
 
 import flask
 from flask import templating
+from flask._accel import jinja as accel_jinja
 
 # -- helpers ----------------------------------------------------------------
 
@@ -354,10 +355,10 @@ ESCAPE_VALUES = [
 @pytest.mark.parametrize("value", ESCAPE_VALUES, ids=repr)
 def test_escape_matches_markupsafe(value: object) -> None:
     expected = escape(value)
-    got = templating._escape(value)
+    got = accel_jinja._escape(value)
     assert got == expected
     assert type(got) is type(expected) is Markup
-    assert templating._escape_text(value) == str(expected)
+    assert accel_jinja._escape_text(value) == str(expected)
 
 
 def test_compiled_templates_use_fast_escape() -> None:
@@ -369,7 +370,7 @@ def test_compiled_templates_use_fast_escape() -> None:
             ours, ours.compile("{{ x }}"), ours.make_globals(None), None
         ),
     ):
-        assert template.root_render_func.__globals__["escape"] is templating._escape
+        assert template.root_render_func.__globals__["escape"] is accel_jinja._escape
     stock_globals = stock.from_string("{{ x }}").root_render_func.__globals__
     assert stock_globals["escape"] is escape
 
@@ -377,7 +378,7 @@ def test_compiled_templates_use_fast_escape() -> None:
 def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
-    class Recorder(templating._JoinedOutput):
+    class Recorder(accel_jinja._JoinedOutput):
         __slots__ = ()
 
         @staticmethod
@@ -385,7 +386,7 @@ def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
             calls.append(len(items))
             return "".join(items)
 
-    monkeypatch.setattr(templating, "_JOINED", Recorder())
+    monkeypatch.setattr(accel_jinja, "_JOINED", Recorder())
     ours, stock = make_pair()
     template = ours.get_template("child.html")
     assert template.render(CONTEXT) == stock.get_template("child.html").render(CONTEXT)
@@ -400,7 +401,7 @@ def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_context_call_fast_path_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     ours, _ = make_pair()
-    assert ours.context_class is templating._Context
+    assert ours.context_class is accel_jinja._Context
     slow = []
     original = Context.call
 

@@ -84,6 +84,66 @@ def test_without_uvicorn_it_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "uvicorn is not installed" in output
 
 
+# ``flask`` with some modules made unimportable: a ``None`` in sys.modules
+# is how the import system spells "not available" (importlib.util.find_spec
+# returns None for it and ``import`` raises ImportError).
+WITHOUT_MODULES = """
+import sys
+for name in sys.argv[1].split(","):
+    sys.modules[name] = None
+from flask.cli import main
+sys.argv = ["flask", *sys.argv[2:]]
+main()
+"""
+
+
+def _flask_without(tmp_path: Path, modules: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(flask.__file__).parents[1]), os.environ.get("PYTHONPATH", "")])}
+    # The timeout only bounds a hang (a server that started after all).
+    return subprocess.run([sys.executable, "-c", WITHOUT_MODULES, modules, *args], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_uvicorn_without_a_websocket_library_stops_with_what_to_install(tmp_path: Path) -> None:
+    """uvicorn alone answers every handshake with 400: ``flask run`` says so
+    and what to install, before it claims to serve WebSocket routes."""
+    if importlib.util.find_spec("uvicorn") is None:
+        pytest.skip("uvicorn not installed (pip install -e '.[dev]')")
+    (tmp_path / "wsapp.py").write_text(APP_SOURCE.format(version="v1"))
+    rv = _flask_without(tmp_path, "websockets,wsproto", "--app", "wsapp", "run",
+                        "--port", str(_free_port()))
+    assert rv.returncode == 2, rv.stdout + rv.stderr
+    assert 'pip install "flask[asgi]"' in rv.stderr
+    assert "no WebSocket library" in rv.stderr
+    assert "erving over ASGI" not in rv.stdout + rv.stderr
+
+
+@pytest.mark.parametrize(("blocked", "app", "flags"), [
+    ("websockets", "wsapp", ()),  # wsproto is enough
+    ("websockets,wsproto", "httpapp", ("--asgi",)),  # no WebSocket routes
+])
+def test_websocket_library_check_passes_when_uvicorn_can_serve(
+    tmp_path: Path, blocked: str, app: str, flags: tuple[str, ...]
+) -> None:
+    """Past the check, ``flask run`` starts uvicorn; it then fails on the
+    port taken here, so the test ends without a running server."""
+    for module in ("uvicorn", "wsproto"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+    (tmp_path / "wsapp.py").write_text(APP_SOURCE.format(version="v1"))
+    (tmp_path / "httpapp.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        rv = _flask_without(tmp_path, blocked, "--app", app, "run", *flags, "--port", str(port))
+    output = rv.stdout + rv.stderr
+    assert "erving over ASGI with uvicorn" in output, output
+    assert "no WebSocket library" not in output
+    assert rv.returncode != 0  # the port was taken
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

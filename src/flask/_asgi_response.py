@@ -12,6 +12,7 @@ from contextvars import copy_context
 
 from werkzeug.wsgi import FileWrapper
 
+from ._accel.wrappers import has_close_callbacks
 from .concurrency import run_in_context
 from .concurrency import run_sync
 
@@ -70,7 +71,7 @@ async def respond(ctx: RequestContext, response: Response, receive: Receive, sen
         else:
             await _stream_async(t.cast(t.AsyncIterator[t.Any], source), receive, send)
     finally:
-        if response._on_close or not isinstance(source, (list, tuple)):
+        if has_close_callbacks(response) or not isinstance(source, (list, tuple)):
             await run_sync(response.close)
 
 

@@ -18,8 +18,12 @@ import typing as t
 from urllib.parse import urlsplit
 
 from werkzeug.datastructures import Headers
-from werkzeug.http import HTTP_STATUS_CODES
+from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_current_url
+
+from ._accel.testclient import add_cookies
+from ._accel.testclient import has_jar
+from ._accel.testclient import update_cookies
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .testing import FlaskClient
@@ -154,7 +158,8 @@ def run_asgi_app(
     client: FlaskClient, environ: dict[str, t.Any]
 ) -> tuple[t.Iterable[bytes], str, Headers]:
     """What ``werkzeug.test.Client.run_wsgi_app`` returns, over ASGI."""
-    client._add_cookies_to_wsgi(environ)
+    if has_jar(client):
+        add_cookies(client, environ)
     stream = environ.get("wsgi.input")
     body = b""
     if stream is not None:
@@ -168,9 +173,11 @@ def run_asgi_app(
         call_asgi(client.application.asgi_app, scope, body)
     )
     headers = Headers([(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers])
-    reason = HTTP_STATUS_CODES.get(status, "UNKNOWN").upper()
+    # The status line Werkzeug would have sent for the code over WSGI.
+    status_line = Response(status=status).status
     url = urlsplit(get_current_url(environ))
-    client._update_cookies_from_response(
-        url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")
-    )
-    return chunks, f"{status} {reason}", headers
+    if has_jar(client):
+        update_cookies(
+            client, url.hostname or "localhost", url.path, headers.getlist("Set-Cookie")
+        )
+    return chunks, status_line, headers

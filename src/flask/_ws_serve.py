@@ -80,7 +80,7 @@ def run_asgi(
         uvicorn.run(entry, host=host, port=port, log_level="info")
 
     if reload:
-        from werkzeug._reloader import run_with_reloader
+        from ._accel.reloader import run_with_reloader
 
         run_with_reloader(serve, extra_files=extra_files, exclude_patterns=exclude_patterns)
     else:

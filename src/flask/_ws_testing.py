@@ -15,6 +15,8 @@ import threading
 import typing as t
 from urllib.parse import quote
 
+from ._accel.testclient import add_cookies
+from ._accel.testclient import has_jar
 from ._ws_conn import WebSocketDisconnect
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -242,8 +244,8 @@ def _scope(
     finally:
         builder.close()
     environ.update(client.environ_base)
-    if getattr(client, "_cookies", None) is not None:
-        client._add_cookies_to_wsgi(environ)
+    if has_jar(client):
+        add_cookies(client, environ)
     pairs = [
         (b"upgrade", b"websocket"),
         (b"connection", b"Upgrade"),

@@ -187,8 +187,7 @@ class Flask(App, _FileServing):
         """Run ``f()`` (sync or async, in an app context) at ASGI lifespan
         startup; if it raises, the server does not start. Not under WSGI.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: ASGI lifespan hooks.
+        .. beyond-flask:: ASGI lifespan hook, run when the server starts.
         """
         self.before_serving_funcs.append(f)
         return f
@@ -196,8 +195,7 @@ class Flask(App, _FileServing):
     def after_serving(self, f: T) -> T:
         """Run ``f()`` at ASGI lifespan shutdown.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: ASGI lifespan hooks.
+        .. beyond-flask:: ASGI lifespan hook, run when the server shuts down.
         """
         self.after_serving_funcs.append(f)
         return f
@@ -343,6 +341,8 @@ class Flask(App, _FileServing):
 
     #: The ASGI application (``uvicorn module:app.asgi_app``): awaited as
     #: ``asgi_app(scope, receive, send)``; see :mod:`flask.asgi`.
+    #:
+    #: .. beyond-flask:: The application's ASGI entry point.
     asgi_app: t.Callable[..., t.Awaitable[None]] = _AsgiEntry()  # type: ignore[assignment]
 
     full_dispatch_request = pipeline.full_dispatch_request

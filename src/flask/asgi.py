@@ -71,8 +71,7 @@ class ASGIApp:
     An object with an ``async def __call__`` rather than a bound method, so
     servers that look for a coroutine ``__call__`` (uvicorn does) see ASGI 3.
 
-    .. versionadded:: 3.1.3
-       Beyond Flask 3.1: the same app served natively over ASGI.
+    .. beyond-flask:: The same app served natively over ASGI.
     """
 
     __slots__ = ("app",)
@@ -502,10 +501,24 @@ async def _serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) ->
             finally:
                 ctx._pop_after_teardown()
         else:
-            try:
-                await run_sync(ctx._teardown, _reported(app, error))
-            finally:
-                ctx._pop_after_teardown()
+            await tear_down(app, ctx, error)
+
+
+async def tear_down(
+    app: Flask,
+    ctx: RequestContext,
+    error: BaseException | None,
+    run: t.Callable[..., t.Awaitable[t.Any]] = run_sync,
+) -> None:
+    """The last pop of a context pushed on the loop, for HTTP and WebSocket
+    connections alike: the teardown functions in one hop through ``run``
+    (the pool: sync ones may block; ``ensure_sync`` there runs async ones
+    back on the loop), then the pop itself here, where the context
+    variables were set."""
+    try:
+        await run(ctx._teardown, _reported(app, error))
+    finally:
+        ctx._pop_after_teardown()
 
 
 class _Propagate(BaseException):

@@ -414,20 +414,34 @@ def _app_or_error_app(info: ScriptInfo) -> WSGIApplication:
     return error_app
 
 
+#: The WebSocket implementations uvicorn can use (its ``--ws`` choices).
+_UVICORN_WEBSOCKET_LIBRARIES = ("websockets", "wsproto")
+
+
 def _serve_asgi(app: t.Any, asgi: bool | None, cert: t.Any) -> bool:
     """Whether ``flask run`` serves over ASGI (see :mod:`flask._ws_serve`)."""
     from ._ws_serve import has_websocket_routes
 
-    if asgi is False or (asgi is None and not has_websocket_routes(app)):
+    websocket_routes = has_websocket_routes(app)
+    if asgi is False or (asgi is None and not websocket_routes):
         return False
     import importlib.util
 
     problem = None
     if importlib.util.find_spec("uvicorn") is None:
-        problem = "uvicorn is not installed ('pip install uvicorn')"
+        problem = """uvicorn is not installed ('pip install "flask[asgi]"')"""
     elif cert is not None:
         problem = "--cert is only supported by the WSGI server"
     if problem is None:
+        if websocket_routes and not any(
+            importlib.util.find_spec(name) is not None for name in _UVICORN_WEBSOCKET_LIBRARIES
+        ):
+            # uvicorn would start and answer every handshake with 400.
+            raise click.UsageError(
+                "Cannot serve the WebSocket routes: uvicorn is installed, but no"
+                " WebSocket library it can use ('websockets' or 'wsproto')."
+                """ Install one with 'pip install "flask[asgi]"' (or 'pip install websockets')."""
+            )
         return True
     if asgi:
         raise click.UsageError(f"Cannot serve over ASGI: {problem}.")

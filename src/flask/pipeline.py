@@ -33,7 +33,6 @@ from __future__ import annotations
 import typing as t
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.utils import get_content_type
 
 from .globals import _cv_app
@@ -205,8 +204,7 @@ def _error_page(rv: HTTPException, environ: WSGIEnvironment) -> tuple[str, bytes
     if page is None:
         # The status line is Werkzeug's for the code (get_response builds
         # Response(status=code)), not the exception's own name.
-        name = HTTP_STATUS_CODES.get(rv.code)  # type: ignore[arg-type]
-        status = f"{rv.code} {name.upper()}" if name is not None else f"{rv.code} UNKNOWN"
+        status = _status_line(rv.code)
         page = (status, rv.get_body(environ).encode())
         if (
             cls.get_body is HTTPException.get_body
@@ -237,6 +235,12 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
         if afters.get(scope):
             return True
     return False
+
+
+def _status_line(code: int | None) -> str:
+    # Werkzeug's own status line for the code: its wording changes between
+    # versions (upper case before 3.2, title case after).
+    return Response(status=code or 500).status
 
 
 def preprocess_request(app: Flask) -> ResponseReturnValue | None:

@@ -26,10 +26,28 @@ _RETURN_TYPES = (
     " status, Response instance, or WSGI callable"
 )
 
+_ASYNC_BODY_NEEDS_ASGI = (
+    "The response body for {endpoint!r} is an async iterator, which only an"
+    " ASGI server can send, but this request came through WSGI. Serve"
+    " app.asgi_app with an ASGI server (for example 'uvicorn"
+    " module:app.asgi_app'), or make the body a plain iterator."
+)
+
 
 def _endpoint() -> str | None:
     ctx = _cv_request.get(None)
     return None if ctx is None else ctx.request.endpoint
+
+
+def _check_async_body() -> None:
+    """Refuse an async body for a request that came through WSGI, where
+    Werkzeug would fail later, while sending, with "'async_generator'
+    object is not iterable". The ASGI path puts its scope in the environ
+    (``asgi.scope``); outside a request nothing is known, so nothing is
+    refused."""
+    ctx = _cv_request.get(None)
+    if ctx is not None and "asgi.scope" not in ctx.request.environ:
+        raise TypeError(_ASYNC_BODY_NEEDS_ASGI.format(endpoint=ctx.request.endpoint))
 
 
 def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
@@ -84,6 +102,7 @@ def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
                 ).with_traceback(e.__traceback__) from None
         elif isinstance(value, AsyncIterator):
             # A streamed body for the ASGI path (flask.asgi iterates it).
+            _check_async_body()
             value = response_class(value, status=status, headers=headers)
             status = headers = None
         else:
@@ -91,6 +110,11 @@ def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
                 "The view function did not return a valid response."
                 f" {_RETURN_TYPES}, but it was a {type(value).__name__}."
             )
+    elif type(value.response) is not list and hasattr(value.response, "__aiter__"):
+        # A response object made around an async body. Bodies are lists
+        # (a str or bytes body) far more often than not: one type check
+        # for those.
+        _check_async_body()
 
     if status is not None:
         if isinstance(status, (str, bytes, bytearray)):

@@ -313,8 +313,7 @@ class Scaffold:
         (see ``docs/websockets.md``). Takes ``route``'s options but
         ``methods``.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: WebSocket routes, served over ASGI.
+        .. beyond-flask:: WebSocket routes, served over ASGI.
         """
         if "methods" in options:
             raise TypeError("WebSocket routes take no 'methods' argument.")
@@ -369,8 +368,7 @@ class Scaffold:
         """Run ``f()`` before each WebSocket handler of this scope; a
         non-None return refuses the handshake with it as the response.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: WebSocket hooks.
+        .. beyond-flask:: WebSocket hook, run before each WebSocket handler.
         """
         self.before_websocket_funcs[None].append(f)
         return f
@@ -381,8 +379,7 @@ class Scaffold:
         ``response`` is the refusal response, or ``None`` once accepted; a
         non-None return replaces the refusal response.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: WebSocket hooks.
+        .. beyond-flask:: WebSocket hook, run after each WebSocket handler.
         """
         self.after_websocket_funcs[None].append(f)
         return f

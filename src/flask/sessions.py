@@ -19,6 +19,7 @@ from werkzeug.datastructures import CallbackDict
 from werkzeug.http import dump_cookie
 from werkzeug.sansio.response import Response as _SansioResponse
 
+from ._accel import enabled
 from ._signing import SessionTokenSerializer
 from .json.tag import TaggedJSONSerializer
 
@@ -379,8 +380,14 @@ class SecureCookieSessionInterface(SessionInterface):
         if serializer is None:
             if len(cache) > 32:  # rotated keys must not pile up
                 cache.clear()
-            serializer = cache[cache_key] = SessionTokenSerializer(
-                list(keys),
+            # ItsDangerous's own class when the shortcut is off.
+            kind: type[URLSafeTimedSerializer] = (
+                SessionTokenSerializer if enabled("session-signing") else URLSafeTimedSerializer
+            )
+            # The keys are all str or all bytes, as ItsDangerous needs.
+            secret_keys: t.Any = list(keys)
+            serializer = cache[cache_key] = kind(
+                secret_keys,
                 salt=self.salt,
                 serializer=self.serializer,
                 signer_kwargs={

@@ -23,6 +23,9 @@ from werkzeug.datastructures import Headers
 from werkzeug.test import Client
 from werkzeug.wrappers import Request as BaseRequest
 
+from ._accel.testclient import add_cookies
+from ._accel.testclient import has_jar
+from ._accel.testclient import update_cookies
 from ._ws_testing import WebSocketRejected as WebSocketRejected
 from ._ws_testing import WebSocketTestSession
 from .pipeline import PRESERVE_CONTEXT_KEY
@@ -126,14 +129,14 @@ class FlaskClient(Client):
         """Open the session the next request would see, for reading or
         changing it; the changes are stored back in the client's cookies
         when the block ends. Arguments go to :meth:`Flask.test_request_context`."""
-        if self._cookies is None:
+        if not has_jar(self):
             raise TypeError(
                 "Cookies are disabled. Create a client with 'use_cookies=True'."
             )
         app = self.application
         interface = app.session_interface
         ctx = app.test_request_context(*args, **kwargs)
-        self._add_cookies_to_wsgi(ctx.request.environ)
+        add_cookies(self, ctx.request.environ)
 
         with ctx:
             sess = interface.open_session(app, ctx.request)
@@ -152,7 +155,8 @@ class FlaskClient(Client):
         with ctx:
             interface.save_session(app, sess, response)
 
-        self._update_cookies_from_response(
+        update_cookies(
+            self,
             ctx.request.host.partition(":")[0],
             ctx.request.path,
             response.headers.getlist("Set-Cookie"),
@@ -238,8 +242,7 @@ class FlaskClient(Client):
         """A WebSocket connection to ``path`` for a ``with`` block, sending
         this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: the WebSocket test session.
+        .. beyond-flask:: The WebSocket test session.
         """
         return WebSocketTestSession(self, path, **kwargs)
 

@@ -11,7 +11,12 @@
       after_websocket hooks            (response or None)
       refusal or close                 HTTP denial response or close 1008;
                                        close 1000 after a normal return
-      RequestContext.pop()             teardown_request, teardown_appcontext
+      asgi.tear_down()                 teardown_request, teardown_appcontext
+                                       (in the pool, as for HTTP), pop
+
+Every user function here (hooks, preprocessors, the handler, error
+handlers, teardown) goes through ``_call``: a coroutine function is
+awaited on the loop, anything else runs in the thread pool.
 
 An error before accept becomes the handshake's HTTP answer (error handlers
 apply); an error after accept closes with 1011 after the error handlers and
@@ -24,14 +29,17 @@ for the first websocket scope.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import io
 import typing as t
 from urllib.parse import urlsplit
 
+from werkzeug.datastructures import Headers
 from werkzeug.exceptions import Forbidden
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response as BaseResponse
 
 from ._ws_conn import SyncWebSocket as SyncWebSocket
 from ._ws_conn import WebSocket as WebSocket
@@ -39,7 +47,10 @@ from ._ws_conn import WebSocketDisconnect as WebSocketDisconnect
 from ._ws_conn import _CONNECTING
 from ._ws_conn import _CLOSED
 from ._ws_conn import _OPEN
+from .asgi import _in_except
 from .asgi import environ_from_scope
+from .asgi import tear_down
+from .concurrency import is_async
 from .concurrency import run_sync
 from .ctx import RequestContext
 from .globals import _cv_request
@@ -56,6 +67,15 @@ if t.TYPE_CHECKING:  # pragma: no cover
 __all__ = ["SyncWebSocket", "WebSocket", "WebSocketDisconnect", "serve_websocket"]
 
 _DEFAULT_PORTS = {"http": 80, "ws": 80, "https": 443, "wss": 443}
+
+#: The status of a handshake refused with a value that names none (``return
+#: "no"`` before accepting). make_response's 200 is no refusal a client can
+#: understand (it reports "server rejected WebSocket connection: HTTP 200");
+#: 403 says the server understood the request and declines it (RFC 9110
+#: 15.5.4), and is what ASGI servers answer when an app closes before
+#: accepting, so a refusal reads the same with or without the denial
+#: response extension.
+REFUSAL_STATUS = 403
 
 
 class WebSocketContext(RequestContext):
@@ -98,7 +118,7 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
     finally:
         try:
             if ctx._cv_tokens:
-                ctx.pop(error)
+                await tear_down(app, ctx, error, functools.partial(_call, conn))
         finally:
             _cv_websocket.reset(token)
 
@@ -107,6 +127,7 @@ async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception
     """Run the connection; return the error teardown functions should see
     (like a request's, one that was handled by a 500 answer)."""
     rv: t.Any = None
+    status = REFUSAL_STATUS
     try:
         rv = _refusal(app, request)
         if rv is None:
@@ -118,10 +139,15 @@ async def _lifecycle(app: Flask, conn: WebSocket, request: Request) -> Exception
     except Exception as e:
         if conn._state != _CONNECTING:
             return await _fail_open(app, conn, e)
+        if isinstance(e, HTTPException) and e.code is not None:
+            status = e.code  # an error handler's bare value answers for the error
         rv = await _fail_handshake(app, conn, e)
     response = None
-    if rv is not None and conn._state == _CONNECTING:
-        response = _as_response(app, rv, request)
+    if rv is not None:
+        if conn._state == _CONNECTING:
+            response = _as_response(app, rv, request, None if _has_status(rv) else status)
+        else:
+            _warn_ignored(app, request, rv)
     for func in _hooks(app.after_websocket_funcs, reverse=True):
         result = await _call(conn, func, response)
         if response is not None and result is not None:
@@ -207,9 +233,8 @@ def _hooks(
 async def _before(app: Flask, conn: WebSocket, request: Request) -> t.Any:
     """URL value preprocessors, then ``before_websocket`` hooks; the first
     hook returning a value refuses the handshake with it."""
-    for scope in _scopes(_cv_request.get()):
-        for func in app.url_value_preprocessors.get(scope, ()):
-            func(request.endpoint, request.view_args)
+    for func in _hooks(app.url_value_preprocessors):
+        await _call(conn, func, request.endpoint, request.view_args)
     for func in _hooks(app.before_websocket_funcs):
         rv = await _call(conn, func)
         if rv is not None:
@@ -247,7 +272,7 @@ def _takes_connection(handler: t.Callable[..., t.Any], rule: t.Any) -> bool:
 async def _call(conn: WebSocket, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
     """Await an async function; run a sync one in the thread pool, where
     ``websocket`` (and a connection argument) is the blocking flavour."""
-    if inspect.iscoroutinefunction(func):
+    if is_async(func):
         return await func(*args, **kwargs)
     sync = conn.blocking(asyncio.get_running_loop())
     if args and args[0] is conn:
@@ -268,36 +293,75 @@ async def _fail_handshake(app: Flask, conn: WebSocket, e: Exception) -> t.Any:
     """An error before accept: what its error handler makes of it, or the
     500 answer; propagated (after refusing) in debug and testing mode."""
     try:
-        return app.handle_user_exception(e)
-    except Exception as unhandled:
-        try:
-            return app.handle_exception(unhandled)
-        except Exception:
-            await _refuse(conn, _as_response(app, "Internal Server Error", conn.request, 500))
-            raise
+        return await _call(conn, _handled, app, e)
+    except Exception:
+        await _refuse(conn, _as_response(app, "Internal Server Error", conn.request, 500))
+        raise
 
 
 async def _fail_open(app: Flask, conn: WebSocket, e: Exception) -> Exception | None:
     """An error after accept: error handlers and logging, then close with
     1011 (an error handler's return value has nowhere to go). Returns the
     error if no handler took it."""
+    unhandled: list[Exception] = []
     try:
-        try:
-            app.handle_user_exception(e)
-            return None
-        except Exception as unhandled:
-            app.handle_exception(unhandled)
-            return unhandled
+        await _call(conn, _handled, app, e, unhandled)
+        return unhandled[0] if unhandled else None
     finally:
         if conn._state == _OPEN:
             await conn.close(1011, "Internal error")
 
 
+def _handled(app: Flask, e: Exception, unhandled: list[Exception] | None = None) -> t.Any:
+    """``handle_user_exception``, then ``handle_exception`` for an error no
+    handler took (recorded in ``unhandled``); in the pool, as for HTTP over
+    ASGI, since error handlers may block."""
+    try:
+        return _in_except(app.handle_user_exception, e)
+    except Exception as other:
+        if unhandled is not None:
+            unhandled.append(other)
+        return app.handle_exception(other)
+
+
 def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
+    """The refusal ``rv`` makes, with ``status`` unless it is None."""
     if isinstance(rv, HTTPException):
         return rv.get_response(request.environ)  # type: ignore[return-value]
-    response = app.make_response(rv if status is None else (rv, status))
+    response = app.make_response(rv)
+    if status is not None:
+        response.status_code = status
     return response
+
+
+def _has_status(rv: t.Any) -> bool:
+    """Whether a return value names its status, as ``make_response`` reads
+    it: a response or HTTP error (alone or with headers), ``(body,
+    status)`` or ``(body, status, headers)``; ``(body, headers)`` and a
+    bare body do not."""
+    if isinstance(rv, tuple) and rv:
+        if len(rv) == 3 or isinstance(rv[0], BaseResponse):
+            return True
+        return len(rv) == 2 and not isinstance(rv[1], (Headers, dict, tuple, list))
+    return isinstance(rv, (BaseResponse, HTTPException))
+
+
+def _warn_ignored(app: Flask, request: Request, rv: t.Any) -> None:
+    """Log, once per endpoint, that a return value came too late to refuse
+    the handshake; dropping it silently hid handlers written as HTTP views."""
+    warned: set[str | None] = app.__dict__.setdefault("_ws_ignored_returns", set())
+    endpoint = request.endpoint
+    if endpoint in warned:
+        return
+    warned.add(endpoint)
+    app.logger.warning(
+        "WebSocket handler %r returned a %s after the connection was accepted"
+        " or closed; the value is ignored. Only a value returned before"
+        " accepting refuses the handshake; send data with websocket.send()."
+        " (Logged once per endpoint.)",
+        endpoint,
+        type(rv).__name__,
+    )
 
 
 async def _refuse(conn: WebSocket, response: Response) -> None:

@@ -37,9 +37,10 @@ def from_environ(environ: t.Mapping[str, str], instance_path: str) -> dict[str, 
         "SQLALCHEMY_DATABASE_URI": database_url(db_url)
         if db_url
         else "sqlite:///" + os.path.join(instance_path, "blog.sqlite3"),
-        # A fresh SQLite file is migrated on start so `make run` needs no
-        # setup step; a shared database is migrated once, by the deploy
-        # (`flask db upgrade`), never by each of many workers at once.
+        # A new SQLite file is migrated on start so `make run` needs no
+        # setup step (one Alembic has seen is left at its revision, so a
+        # `flask db downgrade` stays put); a shared database is migrated
+        # once, by the deploy (`flask db upgrade`), never by each worker.
         "AUTO_UPGRADE": not db_url,
         "REDIS_URL": redis_url,
         "CACHE_TYPE": "RedisCache" if redis_url else "SimpleCache",

@@ -101,6 +101,47 @@ def test_fresh_database_is_migrated_on_first_start(tmp_path):
     assert app.test_client().get("/").status_code == 200
 
 
+def test_explicit_downgrade_stays_put_on_the_next_start(tmp_path, capsys, caplog):
+    """Only a new database is upgraded on start; the db commands say what
+    they did, from which revision to which."""
+    path = tmp_path / "dev.sqlite3"
+    url = sqlite_url(path)
+    app = build_app(path, tmp_path)  # AUTO_UPGRADE is on without DATABASE_URL
+    assert inspect(url)[2] == HEAD
+    started = capsys.readouterr().out
+    assert "Upgraded the database: base -> 0001" in started
+    assert "Upgraded the database: 0001 -> 0002" in started
+
+    result = app.test_cli_runner().invoke(args=["db", "downgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Downgraded the database: 0002 -> 0001" in result.output
+    assert inspect(url)[2] == "0001"
+
+    # The next start, and a command that only reads, leave it there.
+    with caplog.at_level("WARNING"):
+        app = build_app(path, tmp_path)
+    assert inspect(url)[2] == "0001"
+    assert "at revision 0001" in caplog.text and "flask db upgrade" in caplog.text
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["db", "current"])
+    assert result.exit_code == 0, result.output
+    assert "nothing to do" not in result.output
+    assert inspect(url)[2] == "0001"
+
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert "Upgraded the database: 0001 -> 0002" in result.output
+    assert inspect(url)[2] == HEAD
+    result = runner.invoke(args=["db", "upgrade"])
+    assert "The database is already at 0002: nothing to do." in result.output
+
+    # Down to an empty schema: a database Alembic has seen stays empty too.
+    runner.invoke(args=["db", "downgrade", "base"])
+    assert inspect(url)[2] is None
+    build_app(path, tmp_path)
+    assert inspect(url)[0] == {"alembic_version"}
+
+
 def test_shared_database_is_not_migrated_by_workers(tmp_path):
     path = tmp_path / "shared.sqlite3"
     create = __import__("blog").create_app

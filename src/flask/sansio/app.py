@@ -138,8 +138,8 @@ class App(Scaffold):
 
     @cached_property
     def name(self) -> str:  # type: ignore[override]
-        """The app's name: the import name, or the script's name when run
-        as ``__main__``."""
+        """The app's name, which is its import name (the script's name
+        when run as ``__main__``)."""
         if self.import_name == "__main__":
             filename: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if filename is None:

@@ -358,8 +358,7 @@ class Blueprint(Scaffold):
     def before_app_websocket(self, f: T) -> T:
         """Like :meth:`before_websocket`, for every WebSocket handler of the app.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: WebSocket hooks.
+        .. beyond-flask:: App-wide WebSocket hook from a blueprint, run before each handler.
         """
         self._on_app(lambda app: app.before_websocket_funcs.setdefault(None, []).append(f))
         return f
@@ -368,8 +367,7 @@ class Blueprint(Scaffold):
     def after_app_websocket(self, f: T) -> T:
         """Like :meth:`after_websocket`, for every WebSocket handler of the app.
 
-        .. versionadded:: 3.1.3
-           Beyond Flask 3.1: WebSocket hooks.
+        .. beyond-flask:: App-wide WebSocket hook from a blueprint, run after each handler.
         """
         self._on_app(lambda app: app.after_websocket_funcs.setdefault(None, []).append(f))
         return f

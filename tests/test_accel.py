@@ -1,0 +1,188 @@
+"""The shortcut gate (flask._accel): each shortcut switches itself off,
+with one warning, when a dependency moved what it relies on or is outside
+its verified versions, and the public path then gives the right answer.
+
+Each case runs in a fresh interpreter: a shortcut decides once, on first
+use, and the "changed dependency" is made there before flask is imported
+(a dependency module with one private name removed, or a distribution
+whose metadata says another version). The answers are compared with
+Werkzeug's and Jinja's own.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import jinja2
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WerkzeugRequest
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from flask import _accel
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+
+# The app each case serves: a routed, templated, form-reading, cookie-
+# setting request, so every request-path shortcut is asked.
+APP = """
+import json, logging, sys
+import flask
+from werkzeug.test import EnvironBuilder
+
+app = flask.Flask("probe")
+app.secret_key = "k"
+
+@app.post("/u/<int:n>")
+def u(n):
+    flask.session["n"] = n
+    page = flask.render_template_string(
+        "{% for x in xs %}<i>{{ x }}</i>{% endfor %}{{ url }}",
+        xs=["<a>", n, flask.request.form["f"]], url=flask.url_for("u", n=n + 1),
+    )
+    return page
+
+environ = EnvironBuilder(
+    path="/u/7", method="POST", data={"f": "é&"}, headers={"Cookie": "a=b"}
+).get_environ()
+seen = []
+body = b"".join(app(environ, lambda s, h, e=None: seen.append((s, h))))
+from flask import _accel
+print(json.dumps({
+    "status": seen[0][0],
+    "headers": [list(p) for p in seen[0][1] if p[0] != "Set-Cookie"],
+    "body": body.decode(),
+    "off": {k: v for k, v in _accel.status().items() if v is not None},
+}))
+"""
+
+
+def run(prelude: str = "", env: dict[str, str] | None = None, path: str = "") -> tuple[dict, str]:
+    code = textwrap.dedent(prelude) + APP
+    environ = {**os.environ, **(env or {})}
+    environ.pop("FLASK_NO_SHORTCUTS", None) if env is None else None
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in (path, SRC) if p)
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1]), done.stderr
+
+
+def expected_answer() -> dict:
+    """What Werkzeug and Jinja give for the probe app's view."""
+    page = jinja2.Environment(autoescape=True).from_string(
+        "{% for x in xs %}<i>{{ x }}</i>{% endfor %}{{ url }}"
+    ).render(xs=["<a>", 7, "é&"], url="/u/8")
+    response = WerkzeugResponse(page, mimetype="text/html")
+    environ = EnvironBuilder(path="/u/7", method="POST").get_environ()
+    headers = [list(p) for p in response.get_wsgi_headers(environ).to_wsgi_list()]
+    headers.append(["Vary", "Cookie"])  # the view used the session (Flask's rule)
+    return {"status": response.status, "headers": headers, "body": page}
+
+
+def answer_of(result: dict) -> dict:
+    return {k: result[k] for k in ("status", "headers", "body")}
+
+
+def warnings_in(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "shortcut is off" in line]
+
+
+def test_every_shortcut_is_on_with_the_dependencies_under_test() -> None:
+    result, stderr = run()
+    assert answer_of(result) == expected_answer()
+    in_range = {
+        s.name for s in _accel.SHORTCUTS
+        if all(_accel._in_range(_accel._version_of(d) or "0", lo, hi) for d, lo, hi in s.verified)
+    }
+    assert in_range.isdisjoint(result["off"]), result["off"]
+    assert warnings_in(stderr) == [
+        line for line in warnings_in(stderr) if line.split("'")[1] not in in_range
+    ]
+
+
+def test_the_switch_turns_every_shortcut_off_silently() -> None:
+    result, stderr = run(env={"FLASK_NO_SHORTCUTS": "1"})
+    assert answer_of(result) == expected_answer()
+    bridges = {s.name for s in _accel.SHORTCUTS if s.bridge}
+    assert set(result["off"]) == {s.name for s in _accel.SHORTCUTS} - bridges
+    assert warnings_in(stderr) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "name", "reason"),
+    [
+        # A Rule.compile that makes its builders some other way.
+        ("from werkzeug.routing import Rule\n"
+         "stock = Rule.compile\n"
+         "Rule.compile = lambda self: stock(self)\n",
+         "lazy-url-builder", "Rule.compile no longer calls _compile_builder"),
+        # The hook the generator overrides, with another signature.
+        ("from jinja2.compiler import CodeGenerator as C\n"
+         "hook = C._output_child_pre\n"
+         "C._output_child_pre = lambda self, node, frame, finalize, extra=None: "
+         "hook(self, node, frame, finalize)\n",
+         "joined-template-output", "takes other arguments"),
+    ],
+)
+def test_a_changed_private_name_switches_its_shortcut_off_with_a_warning(
+    change: str, name: str, reason: str
+) -> None:
+    result, stderr = run(change)
+    assert answer_of(result) == expected_answer()
+    assert name in result["off"]
+    (line,) = [line for line in warnings_in(stderr) if f"'{name}'" in line]
+    assert reason in line
+
+
+def test_a_version_outside_the_verified_range_switches_off(tmp_path: Path) -> None:
+    # A distribution record that says Werkzeug 9.0, found first on the path.
+    import werkzeug
+
+    info = tmp_path / "werkzeug-9.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: Werkzeug\nVersion: 9.0\n")
+    result, stderr = run(path=str(tmp_path))
+    assert answer_of(result) == expected_answer()
+    werkzeug_only = {
+        s.name for s in _accel.SHORTCUTS
+        if any(d == "werkzeug" and hi is not None for d, _, hi in s.verified)
+    }
+    assert set(result["off"]) == werkzeug_only
+    lines = warnings_in(stderr)
+    assert len(lines) == len(werkzeug_only)
+    assert all("9.0 is installed" in line for line in lines)
+    assert werkzeug.__file__  # the real Werkzeug served
+
+
+def test_request_fields_are_werkzeugs_own_when_the_shortcut_is_off() -> None:
+    code = """
+    import flask
+    from werkzeug.test import EnvironBuilder
+    request = flask.Request(EnvironBuilder(path="/a", method="PUT").get_environ())
+    assert {"method", "path", "headers"} <= set(vars(request)), vars(request)
+    assert (request.method, request.path) == ("PUT", "/a")
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+        env={**os.environ, "FLASK_NO_SHORTCUTS": "1", "PYTHONPATH": SRC}, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    stock = WerkzeugRequest(EnvironBuilder(path="/a", method="PUT").get_environ())
+    assert (stock.method, stock.path) == ("PUT", "/a")
+
+
+def test_the_registry_describes_every_shortcut() -> None:
+    names = [s.name for s in _accel.SHORTCUTS]
+    assert len(names) == len(set(names))
+    for shortcut in _accel.SHORTCUTS:
+        assert shortcut.speeds_up and shortcut.replaces and shortcut.touches
+        assert shortcut.verified
+        module, _, func = shortcut.check.partition(":")
+        assert callable(getattr(__import__(f"flask._accel.{module}", fromlist=[func]), func))
