@@ -79,7 +79,8 @@ def check_flask_is_ours() -> None:
     if ROOT / "src" not in path.parents or impl != "nimble":
         sys.exit(f"compat: the flask under test is not ours: {path} ({version})")
     deps = ", ".join(f"{n} {importlib.metadata.version(n)}" for n in SHOWN)
-    off = ", FLASK_NO_SHORTCUTS=1" if os.environ.get("FLASK_NO_SHORTCUTS") == "1" else ""
+    off = os.environ.get("FLASK_NO_SHORTCUTS", "")
+    off = f", FLASK_NO_SHORTCUTS={off}" if off not in ("", "0") else ""
     print(f"compat: testing {path.parent} version {version} on {deps}{off}")
 
 
