@@ -53,11 +53,25 @@ class Expected:
 
 DEV = frozenset({"dev"})
 ERROR = frozenset({"error"})
+DEFAULT = frozenset({"default"})
+
+# Werkzeug main (3.2.0.dev, May 2026): Pallets Flask 3.1.3 fails each of
+# these there too, the same way. They are marked env_dependent because the
+# branch moves: the day it changes back, the entry is reported, not fatal.
+SUBDOMAIN = (
+    "Werkzeug 3.2 binds a host outside SERVER_NAME to the default subdomain "
+    "(with a UserWarning) instead of failing the match; the test expects the "
+    "3.1 answer"
+)
+DUPLICATE = (
+    "Werkzeug 3.2 raises DuplicateRuleError when the test adds a second rule "
+    "with the same path and methods"
+)
 
 EXPECTED = [
     # Werkzeug 3.2 deprecates functions that these test modules import at
     # the top; with warnings as errors the module cannot be collected, so
-    # none of its tests run. Pallets Flask 3.1.3 errors the same way.
+    # none of its tests run.
     Expected(
         "tests/test_blueprints.py", "error",
         "imports werkzeug.http.parse_cache_control_header, deprecated in "
@@ -69,5 +83,26 @@ EXPECTED = [
         "imports werkzeug.http.parse_set_header, deprecated in Werkzeug 3.2, "
         "and warnings are errors",
         deps=DEV, warnings=ERROR, env_dependent=True,
+    ),
+    Expected(
+        "tests/test_basic.py::test_server_name_matching[True-False-default-abc-<invalid>]",
+        "failed", SUBDOMAIN, deps=DEV, env_dependent=True,
+    ),
+    Expected(
+        "tests/test_basic.py::test_server_name_subdomain",
+        "failed", SUBDOMAIN, deps=DEV, env_dependent=True,
+    ),
+    Expected(
+        "tests/test_basic.py::test_subdomain_matching_other_name[True]",
+        "failed", SUBDOMAIN, deps=DEV, env_dependent=True,
+    ),
+    # Collected only when warnings are not errors (see above).
+    Expected(
+        "tests/test_blueprints.py::test_default_static_max_age",
+        "failed", DUPLICATE, deps=DEV, warnings=DEFAULT, env_dependent=True,
+    ),
+    Expected(
+        "tests/test_views.py::test_endpoint_override",
+        "failed", DUPLICATE, deps=DEV, warnings=DEFAULT, env_dependent=True,
     ),
 ]
