@@ -132,7 +132,10 @@ def main() -> int:
     for name in EXAMPLES:
         results.update(run_pytest(TREE / "examples" / name, f"examples/{name}/", args))
 
-    expected = {e.nodeid: e for e in EXPECTED if e.applies(mode, args.deps, args.warnings)}
+    applicable = [e for e in EXPECTED if e.applies(mode, args.deps, args.warnings)]
+    expected = {e.nodeid: e for e in applicable}
+    if len(expected) != len(applicable):
+        sys.exit("compat: scripts/compat_expected.py lists a test id twice for this run")
     bad = 0
     for nodeid, outcome in sorted(results.items()):
         entry = expected.get(nodeid)
