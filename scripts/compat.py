@@ -136,7 +136,7 @@ def main() -> int:
     expected = {e.nodeid: e for e in applicable}
     if len(expected) != len(applicable):
         sys.exit("compat: scripts/compat_expected.py lists a test id twice for this run")
-    bad = 0
+    bad = listed = 0
     for nodeid, outcome in sorted(results.items()):
         entry = expected.get(nodeid)
         if outcome not in NON_PASSES or (entry and entry.outcome == outcome):
@@ -147,14 +147,17 @@ def main() -> int:
     for nodeid, entry in sorted(expected.items()):
         outcome = results.get(nodeid, "not run")
         if outcome == entry.outcome:
-            print(f"compat: expected {outcome}: {nodeid}: {entry.reason}")
+            listed += 1
+            if args.verbose:
+                print(f"compat: expected {outcome}: {nodeid}: {entry.reason}")
         elif outcome not in NON_PASSES:
             bad += not entry.env_dependent
             note = "environment-dependent" if entry.env_dependent else "remove the entry"
             print(f"compat: LISTED BUT {outcome.upper()} ({note}): {nodeid}")
 
     total = Counter(results.values())
-    print(f"compat ({run}): " + ", ".join(f"{n} {k}" for k, n in sorted(total.items())))
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(total.items()))
+    print(f"compat ({run}): {counts}; {listed} as listed in scripts/compat_expected.py")
     if bad:
         print(f"compat: {bad} result(s) differ from scripts/compat_expected.py")
     return 1 if bad else 0
