@@ -51,6 +51,13 @@ DOC = ROOT / "docs" / "mutation.md"
 TESTS: dict[str, list[str]] = {
     "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
     "_accel/matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
+    "_accel/routing": [
+        "tests/test_matcher.py",
+        "tests/test_matching.py",
+        "tests/test_shortcuts_taken.py",
+        "tests/test_routing.py",
+        "tests/test_accel.py",
+    ],
     "matching": [
         "tests/test_hosts.py",
         "tests/test_matching_differential.py",
