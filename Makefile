@@ -103,12 +103,17 @@ docs: $(VENV)/.installed-test
 	$(BIN)/python -m sphinx -q -W --keep-going -b doctest docs docs/_build/doctest
 
 # Differential fuzzer against Pallets Flask 3.1.3 (docs/fuzzing.md):
-# N requests per variant, seeded, bounded by FUZZ_TIME seconds.
+# N requests per variant, seeded, bounded by FUZZ_TIME seconds per run;
+# over WSGI and ASGI, each with the shortcuts on and switched off.
 N ?= 2000
 SEED ?= 1
 FUZZ_TIME ?= 3600
 fuzz: $(VENV)/.installed-test
-	$(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) --time-limit $(FUZZ_TIME)
+	@set -e; for transport in wsgi asgi; do for off in 0 1; do \
+		echo "== fuzz: $$transport, FLASK_NO_SHORTCUTS=$$off"; \
+		FLASK_NO_SHORTCUTS=$$off $(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) \
+			--time-limit $(FUZZ_TIME) --transport $$transport; \
+	done; done
 
 # Only the start-up row (ours vs Pallets), printed; BENCHMARKS.md is left alone.
 bench-startup: $(VENV)/.installed-test

@@ -49,8 +49,15 @@ DOC = ROOT / "docs" / "mutation.md"
 # The tests that guard each module, fastest-failing first (pytest -x
 # stops at the first failure, so a killed mutant costs little).
 TESTS: dict[str, list[str]] = {
-    "_body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
+    "_accel/body": ["tests/test_body.py", "tests/test_body_limits.py", "tests/test_shortcuts_taken.py"],
     "_accel/matcher": ["tests/test_matcher_edges.py", "tests/test_matching_differential.py", "tests/test_routing.py", "tests/test_shortcuts_taken.py", "tests/test_matcher.py"],
+    "_accel/routing": [
+        "tests/test_matcher.py",
+        "tests/test_matching.py",
+        "tests/test_shortcuts_taken.py",
+        "tests/test_routing.py",
+        "tests/test_accel.py",
+    ],
     "matching": [
         "tests/test_hosts.py",
         "tests/test_matching_differential.py",
@@ -60,7 +67,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_routing.py",
         "tests/test_blueprints.py",
     ],
-    "_signing": ["tests/test_signing.py", "tests/test_signing_identical.py", "tests/test_shortcuts_taken.py"],
+    "_accel/signing": ["tests/test_signing.py", "tests/test_signing_identical.py", "tests/test_shortcuts_taken.py"],
     "pipeline": [
         "tests/test_session_placeholder.py",
         "tests/test_shortcuts.py",

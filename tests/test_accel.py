@@ -141,14 +141,21 @@ def test_a_changed_private_name_switches_its_shortcut_off_with_a_warning(
     assert reason in line
 
 
-def test_a_version_outside_the_verified_range_switches_off(tmp_path: Path) -> None:
-    # A distribution record that says Werkzeug 9.0, found first on the path.
+@pytest.mark.parametrize("beside", [True, False], ids=["dist-info beside", "metadata"])
+def test_a_version_outside_the_verified_range_switches_off(tmp_path: Path, beside: bool) -> None:
+    # Werkzeug's own code, installed as "Werkzeug 9.0": the record beside
+    # the package is read first; without the package beside it, the
+    # version comes from importlib.metadata (the first record on the path).
+    import shutil
+
     import werkzeug
 
-    info = tmp_path / "werkzeug-9.0.dist-info"
-    info.mkdir()
+    code, record = (tmp_path, tmp_path) if beside else (tmp_path / "a", tmp_path / "b")
+    shutil.copytree(Path(werkzeug.__file__).parent, code / "werkzeug")
+    info = record / "werkzeug-9.0.dist-info"
+    info.mkdir(parents=True)
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: Werkzeug\nVersion: 9.0\n")
-    result, stderr = run(path=str(tmp_path))
+    result, stderr = run(path=os.pathsep.join(sorted({str(code), str(record)})))
     assert answer_of(result) == expected_answer()
     werkzeug_only = {
         s.name for s in _accel.SHORTCUTS
@@ -158,7 +165,6 @@ def test_a_version_outside_the_verified_range_switches_off(tmp_path: Path) -> No
     lines = warnings_in(stderr)
     assert len(lines) == len(werkzeug_only)
     assert all("9.0 is installed" in line for line in lines)
-    assert werkzeug.__file__  # the real Werkzeug served
 
 
 def test_request_fields_are_werkzeugs_own_when_the_shortcut_is_off() -> None:
@@ -186,3 +192,15 @@ def test_the_registry_describes_every_shortcut() -> None:
         assert shortcut.verified
         module, _, func = shortcut.check.partition(":")
         assert callable(getattr(__import__(f"flask._accel.{module}", fromlist=[func]), func))
+
+
+def test_the_docs_page_is_generated_from_the_registry() -> None:
+    script = Path(__file__).resolve().parent.parent / "scripts" / "shortcuts_doc.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True,
+        env={**os.environ, "PYTHONPATH": SRC}, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    page = (script.parent.parent / "docs" / "shortcuts.md").read_text()
+    for shortcut in _accel.SHORTCUTS:
+        assert f"`{shortcut.name}`" in page

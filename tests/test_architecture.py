@@ -194,3 +194,128 @@ def test_installed_version():
     installed = version("flask")
     assert re.fullmatch(r"3\.1\.[0-9]+", installed), installed
     assert flask.__implementation__ == "nimble"
+
+
+# -- private names of dependencies ---------------------------------------------
+
+DEPENDENCIES = ("werkzeug", "jinja2", "markupsafe", "itsdangerous", "click", "blinker")
+GATE = PACKAGE_DIR / "_accel"
+
+# Our own names that a dependency happens to use privately too; each is an
+# attribute or function of this package's own objects.
+OUR_OWN = {
+    "_app": "the JSON provider's weak reference to its app (Flask's own name)",
+    "_name": "the session-interface placeholder's descriptor name (pipeline)",
+    "_next": "the WebSocket test session's receive step",
+    "_next_chunk": "the ASGI response's body iterator step",
+    "_finalize": "the ASGI driver's response step",
+    "_headers": "the plain answer's header builder (pipeline)",
+    "_build": "url_for's build step (routing)",
+    "_lazy_sha1": "the session interface's digest default",
+    "_render": "render_template's step (templating)",
+    "_stream": "stream_template's step (templating)",
+    "_werkzeug_version": "the test client's User-Agent version lookup",
+    "_before": "the WebSocket driver's before-hooks step",
+    "_get_current_object": "LocalProxy's documented method (Werkzeug and Flask docs)",
+}
+
+
+def _dependency_private_names() -> set[str]:
+    """Every private name a dependency defines: module globals, class
+    attributes of its classes and ``self._x = ...`` attributes it sets."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    names: set[str] = set()
+    for dep in DEPENDENCIES:
+        package = importlib.import_module(dep)
+        modules = [package]
+        for info in pkgutil.walk_packages(package.__path__, f"{dep}."):
+            try:
+                modules.append(importlib.import_module(info.name))
+            except Exception:  # optional extras (watchdog, ...) may be absent
+                continue
+        for module in modules:
+            for name, obj in vars(module).items():
+                names.add(name)
+                if inspect.isclass(obj):
+                    for cls in obj.__mro__:
+                        if cls.__module__.split(".")[0] in DEPENDENCIES:
+                            names.update(vars(cls))
+        for source in Path(package.__path__[0]).rglob("*.py"):
+            names.update(re.findall(r"self\.(_[A-Za-z]\w*)\s*(?::[^=\n]*)?=", source.read_text()))
+    return {
+        n for n in names
+        if n.startswith("_") and not n.startswith("__") and n.strip("_") and n not in OUR_OWN
+    }
+
+
+def _private_uses(path: Path, private: set[str]) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        shown = path.relative_to(PACKAGE_DIR.parent) if PACKAGE_DIR in path.parents else path.name
+        where = f"{shown}:{getattr(node, 'lineno', 0)}"
+        if isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            parts = node.module.split(".")
+            if parts[0] in DEPENDENCIES:
+                for alias in node.names:
+                    if alias.name.startswith("_") or any(p.startswith("_") for p in parts):
+                        found.append(f"{where} imports {node.module}.{alias.name}")
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                parts = alias.name.split(".")
+                if parts[0] in DEPENDENCIES and any(p.startswith("_") for p in parts):
+                    found.append(f"{where} imports {alias.name}")
+        elif isinstance(node, ast.Attribute) and node.attr in private:
+            found.append(f"{where} uses .{node.attr}")
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in private:
+            found.append(f"{where} defines {node.name} (an override?)")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            value = node.value
+            if value in private or re.fullmatch(rf"(?:{'|'.join(DEPENDENCIES)})(?:\.\w+)*\._\w+", value):
+                found.append(f"{where} names {value!r}")
+    return found
+
+
+def test_private_names_of_dependencies_only_behind_the_gate() -> None:
+    private = _dependency_private_names()
+    assert {"_matcher", "_get_server", "_escape_inner", "_output_child_pre"} <= private
+    uses = [
+        use
+        for path in sorted(PACKAGE_DIR.rglob("*.py"))
+        if GATE not in path.parents
+        for use in _private_uses(path, private)
+    ]
+    assert uses == [], "private names of dependencies outside flask/_accel/:\n" + "\n".join(uses)
+
+
+def test_the_private_name_check_finds_each_kind_of_use(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    source = (
+        "from werkzeug.wsgi import _get_server\n"
+        "import werkzeug._reloader\n"
+        "x = object()._matcher\n"
+        "class C:\n    def _output_child_pre(self): ...\n"
+        "y = getattr(object(), '_escape_inner', None)\n"
+    )
+    found = _private_uses_of(source, probe)
+    assert [line.split(" ", 1)[1] for line in found] == [
+        "imports werkzeug.wsgi._get_server",
+        "imports werkzeug._reloader",
+        "uses ._matcher",
+        "defines _output_child_pre (an override?)",
+        "names '_escape_inner'",
+    ]
+
+
+def _private_uses_of(source: str, path: Path) -> list[str]:
+    path.write_text(source)
+    try:
+        return sorted(_private_uses(path, _dependency_private_names()), key=_line_of)
+    finally:
+        path.unlink()
+
+
+def _line_of(use: str) -> int:
+    return int(use.split(" ", 1)[0].rsplit(":", 1)[1])

@@ -18,7 +18,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 
 from flask import Flask
-from flask import _body
+from flask._accel import body as _body
 from flask.wrappers import Request
 
 

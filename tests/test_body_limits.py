@@ -1,4 +1,4 @@
-"""The edges of ``flask._body``: odd Content-Length values, bodies at the
+"""The edges of ``flask._accel.body``: odd Content-Length values, bodies at the
 size limits, streams that return less or more than asked, and the bounds
 of the content-type memo. Each outcome is compared with Werkzeug's own
 ``Request`` on the same environ; the tests that a path is taken spy on our
@@ -13,7 +13,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WerkzeugRequest
 
-from flask import _body
+from flask._accel import body as _body
 from flask.wrappers import Request
 
 

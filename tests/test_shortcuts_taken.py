@@ -398,7 +398,7 @@ def test_the_serializer_memo_is_bounded() -> None:
 
 
 def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flask import _signing
+    from flask._accel import signing as _signing
 
     derived: list[t.Any] = []
     real = itsdangerous.Signer.derive_key
@@ -419,7 +419,7 @@ def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_derived_key_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from flask import _signing
+    from flask._accel import signing as _signing
 
     keys: dict[t.Any, bytes] = {}
     monkeypatch.setattr(_signing, "_derived_keys", keys)
@@ -432,7 +432,7 @@ def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyP
     def forbidden(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         raise AssertionError("ItsDangerous's own path was taken")
 
-    from flask import _signing
+    from flask._accel import signing as _signing
 
     loaded: list[bytes] = []
     real = _signing.SessionTokenSerializer._load_token_payload

@@ -10,7 +10,7 @@ from itsdangerous import BadSignature
 from itsdangerous import SignatureExpired
 from itsdangerous import URLSafeTimedSerializer
 
-from flask._signing import SessionTokenSerializer
+from flask._accel.signing import SessionTokenSerializer
 from flask.json.tag import TaggedJSONSerializer
 
 KEYS = ["old-key", "new-key"]
@@ -116,7 +116,7 @@ def test_vary_cookie_joins_an_existing_vary_header() -> None:
 def test_hmac_function_is_hmac(digest, key_length):
     import hmac
 
-    from flask._signing import _hmac_function
+    from flask._accel.signing import _hmac_function
 
     key = bytes(range(256))[:key_length] if key_length <= 256 else b""
     mac = _hmac_function(key, digest)

@@ -1,4 +1,4 @@
-"""``flask._signing`` claims the very tokens ItsDangerous makes, byte for
+"""``flask._accel.signing`` claims the very tokens ItsDangerous makes, byte for
 byte, and the same verdicts on the tokens it is given. These tests hold it
 to that against ``URLSafeTimedSerializer`` itself, on seeded random
 payloads around the compression threshold, key rotation and timestamps
@@ -18,7 +18,7 @@ from itsdangerous import BadSignature
 from itsdangerous import URLSafeTimedSerializer
 
 import flask
-from flask._signing import SessionTokenSerializer
+from flask._accel.signing import SessionTokenSerializer
 from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface
 

@@ -20,7 +20,7 @@ from werkzeug.http import dump_cookie
 from werkzeug.sansio.response import Response as _SansioResponse
 
 from ._accel import enabled
-from ._signing import SessionTokenSerializer
+from ._accel.signing import SessionTokenSerializer
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:  # pragma: no cover

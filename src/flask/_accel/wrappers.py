@@ -25,7 +25,7 @@ from werkzeug.wrappers import Request as _WerkzeugRequest
 from werkzeug.wrappers import Response as _WerkzeugResponse
 from werkzeug.wsgi import LimitedStream
 
-from .. import _body
+from . import body as _body
 from . import enabled
 
 _URLENCODED = "application/x-www-form-urlencoded"
