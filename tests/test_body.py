@@ -183,6 +183,7 @@ def test_unusual_bodies_are_left_to_werkzeug(extra: dict[str, t.Any]) -> None:
     assert _body.small_body_length(env) is None
 
 
+@pytest.mark.needs_shortcut("small-body")
 def test_direct_paths_are_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         raise AssertionError("Werkzeug's stream was used")

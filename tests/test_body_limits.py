@@ -82,6 +82,7 @@ def test_streams_answering_in_pieces_match_werkzeug(chunks: tuple[bytes, ...]) -
 
 
 @pytest.mark.parametrize("chunks", [(b"abcdefghij",), (b"abc", b"defghij")])
+@pytest.mark.needs_shortcut("small-body")
 def test_a_stream_answering_more_than_asked_is_cut_at_the_length(
     chunks: tuple[bytes, ...],
 ) -> None:
@@ -93,6 +94,7 @@ def test_a_stream_answering_more_than_asked_is_cut_at_the_length(
     assert WerkzeugRequest(environ(b"", "7", Chunks(*chunks))).get_data() == b"abcdefghij"
 
 
+@pytest.mark.needs_shortcut("small-body")
 def test_a_stream_answering_more_than_asked_is_cut_through_the_app() -> None:
     import flask
 
@@ -120,6 +122,7 @@ def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
+@pytest.mark.needs_shortcut("small-body")
 def test_the_direct_read_covers_exactly_werkzeugs_one_chunk(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

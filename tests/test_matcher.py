@@ -180,6 +180,7 @@ def assert_same(
     return matched
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_rule_map_installs_the_fast_matcher_and_keeps_initial_rules() -> None:
     url_map = RuleMap([Rule("/a/<int:x>", endpoint="a"), Rule("/a/<y>", endpoint="b")])
     assert type(url_map._matcher) is FastMatcher
@@ -188,6 +189,7 @@ def test_rule_map_installs_the_fast_matcher_and_keeps_initial_rules() -> None:
     assert url_map._matcher._compiled is not None
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_static_dynamic_precedence_and_converters() -> None:
     specs: list[Spec] = [
         {"rule": "/page/static"},
@@ -224,6 +226,7 @@ def test_static_dynamic_precedence_and_converters() -> None:
     assert assert_same(pair, paths) > 40
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_validation_error_is_a_no_match_without_backtracking() -> None:
     # Same weight, so the even rule is tried first and "/n/<x>" never is.
     pair = make_pair(
@@ -236,6 +239,7 @@ def test_validation_error_is_a_no_match_without_backtracking() -> None:
 
 @pytest.mark.parametrize("strict", [True, False])
 @pytest.mark.parametrize("merge", [True, False])
+@pytest.mark.needs_shortcut("url-matcher")
 def test_slashes(strict: bool, merge: bool) -> None:
     specs: list[Spec] = [
         {"rule": "/dir/"},
@@ -258,6 +262,7 @@ def test_slashes(strict: bool, merge: bool) -> None:
     assert_same(pair, paths)
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_methods_and_have_match_for() -> None:
     specs: list[Spec] = [
         {"rule": "/r", "methods": ["GET"]},
@@ -274,6 +279,7 @@ def test_methods_and_have_match_for() -> None:
     assert info.value.have_match_for == {"PUT", "POST", "DELETE"}
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_host_matching() -> None:
     specs: list[Spec] = [
         {"rule": "/", "host": "example.com"},
@@ -292,6 +298,7 @@ def test_host_matching() -> None:
     assert assert_same(pair, ["/", "/p/1", "/p/x", "/any"], domains) > 5
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_subdomains() -> None:
     specs: list[Spec] = [
         {"rule": "/", "subdomain": "api"},
@@ -310,6 +317,7 @@ def test_subdomains() -> None:
 
 
 @pytest.mark.parametrize("redirect_defaults", [True, False])
+@pytest.mark.needs_shortcut("url-matcher")
 def test_defaults_and_aliases(redirect_defaults: bool) -> None:
     specs: list[Spec] = [
         {"rule": "/page/", "endpoint": "page", "defaults": {"n": 1}},
@@ -323,6 +331,7 @@ def test_defaults_and_aliases(redirect_defaults: bool) -> None:
     assert_same(pair, paths)
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_websocket_rules() -> None:
     specs: list[Spec] = [
         {"rule": "/ws", "websocket": True},
@@ -336,6 +345,7 @@ def test_websocket_rules() -> None:
     assert_same(pair, paths)
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_invalid_converter_regex_fails_only_when_reached() -> None:
     pair = make_pair([{"rule": "/ok/<int:n>"}, {"rule": "/bad/<broken:b>"}])
     assert_same(pair, ["/ok/1", "/bad/x", "/elsewhere"])
@@ -343,6 +353,7 @@ def test_invalid_converter_regex_fails_only_when_reached() -> None:
         pair.ours._matcher.match("", "/bad/x", "GET", False)
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_rule_added_after_matching_started() -> None:
     pair = make_pair([{"rule": "/a/<x>"}, {"rule": "/b"}])
     paths = ["/a/1", "/b", "/a/1/", "/c/1"]
@@ -362,6 +373,7 @@ def test_rule_added_after_matching_started() -> None:
     assert pair.ours.bind("").match("/a/1") == ("e2", {"n": 1})
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_merge_slashes_switched_on_the_map_later() -> None:
     pair = make_pair([{"rule": "/a/b"}, {"rule": "/a/<int:n>/"}], merge_slashes=False)
     assert_same(pair, ["/a//b", "/a//1", "/a/1"])
@@ -434,6 +446,7 @@ def _random_paths(rng: random.Random) -> list[str]:
     return paths
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_randomised_rule_sets() -> None:
     rng = random.Random(20240531)
     matched = 0
@@ -461,6 +474,7 @@ def _edges(node: t.Any) -> list[t.Any]:
     return found
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_patterns_are_compiled_when_first_reached() -> None:
     """Shortcut for start-up: ``update`` compiles no pattern; a match
     compiles only the edges it walks, and gives Werkzeug's answer."""

@@ -44,6 +44,7 @@ def edges(node: t.Any) -> t.Iterator[t.Any]:
         yield from edges(child)
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_converter_groups_are_found_once_when_compiling() -> None:
     url_map = RuleMap(
         [Rule("/u/<int:a>", endpoint="a"), Rule("/u/<a>/<path:b>", endpoint="b"),

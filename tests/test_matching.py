@@ -46,6 +46,7 @@ def fresh_map() -> RuleMap:
 
 @pytest.mark.parametrize("server_name", [None, "example.com:8080", "srv.test:443"])
 @pytest.mark.parametrize("subdomain", ["", "api"])
+@pytest.mark.needs_shortcut("bind-cache")
 def test_adapters_equal_werkzeugs(server_name, subdomain) -> None:
     url_map = fresh_map()  # one map: bindings for every host side by side
     for _ in range(2):  # the first round binds, the second reuses
@@ -61,6 +62,7 @@ def test_adapters_equal_werkzeugs(server_name, subdomain) -> None:
     assert len(url_map.__dict__["_flask_bindings"]) == len(HOSTS)
 
 
+@pytest.mark.needs_shortcut("bind-cache")
 def test_bad_host_raises_like_werkzeug() -> None:
     env = environ(HTTP_HOST="a" * 70 + ".test")  # a DNS label over 63
     url_map = fresh_map()

@@ -179,6 +179,7 @@ def test_a_default_subdomain_is_the_domain_matched() -> None:
 
 
 @pytest.mark.parametrize("url_map_class", [Map, flask.Flask.url_map_class])
+@pytest.mark.needs_shortcut("url-matcher")
 def test_the_static_index_is_built_once_per_set_of_rules(url_map_class: type[Map]) -> None:
     class App(flask.Flask):
         pass
@@ -198,6 +199,7 @@ def test_the_static_index_is_built_once_per_set_of_rules(url_map_class: type[Map
     assert rebuilt is not index and "/two" in rebuilt[2]
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_endpoints_with_several_rules_match_directly_without_redirect_defaults(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

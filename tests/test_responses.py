@@ -279,6 +279,7 @@ def test_constructor_builds_what_werkzeug_builds(body, status, mimetype, content
     assert _state(ours) == _state(theirs)
 
 
+@pytest.mark.needs_shortcut("buffered-response")
 def test_constructor_shortcut_is_taken(monkeypatch):
     from flask.wrappers import Response
 

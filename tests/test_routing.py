@@ -353,6 +353,7 @@ def test_overridden_inject_url_defaults_is_called():
         assert flask.url_for("about") == "/de/about"
 
 
+@pytest.mark.needs_shortcut("lazy-url-builder")
 def test_url_builders_are_made_on_first_build() -> None:
     """Shortcut for start-up: adding a rule compiles no URL builder; the
     first build makes it, and every build equals stock Werkzeug's."""
@@ -385,6 +386,7 @@ def test_url_builders_are_made_on_first_build() -> None:
     assert all(r._build_unknown.__name__ != "build_first" for r in rules)
 
 
+@pytest.mark.needs_shortcut("lazy-url-builder")
 def test_app_rules_build_urls_lazily() -> None:
     app = flask.Flask(__name__)
     app.add_url_rule("/item/<int:n>", "item", lambda n: str(n))

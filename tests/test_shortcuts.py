@@ -156,6 +156,7 @@ def test_hook_added_during_a_request_is_honoured() -> None:
     assert client.get("/text").headers["X-Stamp"] == "1"
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_direct_matching_leaves_redirects_to_the_adapter() -> None:
     app = make_app(observed=False)
     with app.test_request_context("/slash"):
@@ -167,6 +168,7 @@ def test_direct_matching_leaves_redirects_to_the_adapter() -> None:
         assert request.view_args == {"n": 3}
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_url_adapter_is_bound_only_when_needed() -> None:
     app = make_app(observed=False)
     with app.test_request_context("/text"):

@@ -206,6 +206,7 @@ def spy_matcher(app: flask.Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return walked
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_static_paths_are_found_without_walking_the_matcher(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -217,6 +218,7 @@ def test_static_paths_are_found_without_walking_the_matcher(
     assert walked == ["/data/4"]
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_requests_are_matched_without_binding_an_adapter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -234,6 +236,7 @@ def test_requests_are_matched_without_binding_an_adapter(
     assert bound == []
 
 
+@pytest.mark.needs_shortcut("bind-cache")
 def test_adapters_for_one_host_are_bound_once(monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app()
 
@@ -255,6 +258,7 @@ def test_adapters_for_one_host_are_bound_once(monkeypatch: pytest.MonkeyPatch) -
     assert bound == ["a.test", "b.test"]
 
 
+@pytest.mark.needs_shortcut("bind-cache")
 def test_the_binding_memo_is_bounded() -> None:
     app = make_app()
 
@@ -307,6 +311,7 @@ def spy_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.mark.parametrize("merge_slashes", [True, False])
+@pytest.mark.needs_shortcut("url-matcher")
 def test_a_miss_without_double_slashes_is_walked_once(
     merge_slashes: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -351,6 +356,7 @@ def make_session_app() -> flask.Flask:
     return app
 
 
+@pytest.mark.needs_shortcut("session-signing")
 def test_the_session_serializer_is_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[int] = []
 
@@ -428,6 +434,7 @@ def test_the_derived_key_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> Non
         assert 0 < len(keys) <= 257
 
 
+@pytest.mark.needs_shortcut("session-signing")
 def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         raise AssertionError("ItsDangerous's own path was taken")
@@ -508,6 +515,7 @@ def test_dict_keys_are_read_without_trying_attributes(monkeypatch: pytest.Monkey
     assert tried_ours == ["nothing"]
 
 
+@pytest.mark.needs_shortcut("joined-template-output")
 def test_contexts_are_set_up_from_plain_dicts(monkeypatch: pytest.MonkeyPatch) -> None:
     merged: list[int] = []
     keyed: list[int] = []
@@ -576,6 +584,7 @@ def test_cookie_values_that_need_quoting_go_through_set_cookie() -> None:
     assert client.get("/get").data == b"a b"
 
 
+@pytest.mark.needs_shortcut("markup-escape")
 def test_common_values_are_escaped_without_markupsafes_escape(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -606,6 +615,7 @@ def test_common_values_are_escaped_without_markupsafes_escape(
     assert slow_text == [False] * 5 + [True, True, True]
 
 
+@pytest.mark.needs_shortcut("markup-escape")
 def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPatch) -> None:
     from markupsafe import escape
 
@@ -630,7 +640,11 @@ def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPat
 
 @pytest.mark.parametrize(
     ("source", "joined"),
-    [("{{ a }}", False), ("x{{ a }}", True), ("{{ a }}{{ b }}", True), ("<p>{{ a }}</p>", True)],
+    [
+        ("{{ a }}", False),
+        *(pytest.param(source, True, marks=pytest.mark.needs_shortcut("joined-template-output"))
+          for source in ("x{{ a }}", "{{ a }}{{ b }}", "<p>{{ a }}</p>")),
+    ],
 )
 def test_output_of_two_or_more_pieces_is_joined(source: str, joined: bool) -> None:
     app = flask.Flask(__name__)
@@ -645,6 +659,7 @@ def test_output_of_two_or_more_pieces_is_joined(source: str, joined: bool) -> No
     ).from_string(source).render(context)
 
 
+@pytest.mark.needs_shortcut("joined-template-output")
 def test_decorated_plain_functions_take_the_direct_call(monkeypatch: pytest.MonkeyPatch) -> None:
     import functools
 

@@ -361,6 +361,7 @@ def test_escape_matches_markupsafe(value: object) -> None:
     assert accel_jinja._escape_text(value) == str(expected)
 
 
+@pytest.mark.needs_shortcut("joined-template-output", "markup-escape")
 def test_compiled_templates_use_fast_escape() -> None:
     ours, stock = make_pair()
     for template in (
@@ -375,6 +376,7 @@ def test_compiled_templates_use_fast_escape() -> None:
     assert stock_globals["escape"] is escape
 
 
+@pytest.mark.needs_shortcut("joined-template-output")
 def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
     calls = []
 
@@ -399,6 +401,7 @@ def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "_flask_join.extend((" in source and "_flask_join.escape(" in source
 
 
+@pytest.mark.needs_shortcut("joined-template-output")
 def test_context_call_fast_path_is_taken(monkeypatch: pytest.MonkeyPatch) -> None:
     ours, _ = make_pair()
     assert ours.context_class is accel_jinja._Context
