@@ -34,7 +34,7 @@ nox.options.sessions = ["min", "latest", "off"]
 ROOT = Path(__file__).resolve().parent
 PYPROJECT = (ROOT / "pyproject.toml").read_text()
 DEPENDENCIES = [Requirement(r) for r in tomllib.loads(PYPROJECT)["project"]["dependencies"]]
-# What the tests need: the Makefile's `make test` install, less nothing.
+# What the tests need: the same install as `make test` (Makefile).
 PROJECT = ("-e", ".[dev,docs]", "-r", "examples/blog/requirements.txt")
 
 

@@ -96,16 +96,20 @@ def run_pytest(cwd: Path, prefix: str, args: argparse.Namespace) -> dict[str, st
     # The reporting plugin, and an example's own package.
     paths = [str(ROOT / "scripts"), *([str(cwd)] if prefix else [])]
     env["PYTHONPATH"] = os.pathsep.join([*paths, *filter(None, [env.get("PYTHONPATH")])])
-    subprocess.run(
+    proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-c", "pytest.ini", "-p", "no:cacheprovider",
          "-p", "compat_report", "--continue-on-collection-errors",
          *(["-W", "default"] if args.warnings == "default" else [])],
         cwd=cwd, env=env, stdout=None if args.verbose else subprocess.DEVNULL,
     )
+    whole_run = prefix.rstrip("/") or "tests"
     if not report.exists():  # pytest could not even start
-        return {prefix.rstrip("/") or "tests": "error"}
+        return {whole_run: "error"}
     outcomes: dict[str, str] = json.loads(report.read_text())
-    return {prefix + nodeid: outcome for nodeid, outcome in outcomes.items()}
+    results = {prefix + nodeid: outcome for nodeid, outcome in outcomes.items()}
+    if proc.returncode not in (0, 1):  # interrupted, or no tests: some never ran
+        results[whole_run] = "error"
+    return results
 
 
 def main() -> int:
