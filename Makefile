@@ -31,16 +31,23 @@ run-asgi: $(VENV)/.installed-test
 # The compatibility suite first, so the run ends on pytest's summary line.
 # The example app's tests are a separate pytest run: both folders have a
 # conftest.py and neither is a package.
-# Under CI=true, scripts/ci_strict.py turns every skip into a failure.
-PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
+# Under CI=true, scripts/ci_strict.py turns every skip into a failure;
+# outside CI it appends each skip to SKIP_LOG, and the run ends with that
+# list (every skipped test and its reason, over all the pytest runs).
+SKIP_LOG := $(CURDIR)/.cache/skips.txt
+PYTEST := FLASK_SKIP_LOG=$(SKIP_LOG) PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
+SKIPS_BEGIN := @mkdir -p .cache && rm -f $(SKIP_LOG)
+SKIPS_END := @$(BIN)/python scripts/ci_strict.py --summary $(SKIP_LOG)
 
 # Lint first: a typing regression fails the run before any test.
 test: $(VENV)/.installed-test lint docs
-	$(BIN)/python scripts/compat.py
-	$(BIN)/python scripts/compat.py --asgi
+	$(SKIPS_BEGIN)
+	FLASK_SKIP_LOG=$(SKIP_LOG) $(BIN)/python scripts/compat.py
+	FLASK_SKIP_LOG=$(SKIP_LOG) $(BIN)/python scripts/compat.py --asgi
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
 	$(MAKE) --no-print-directory test-asgi
+	$(SKIPS_END)
 
 # The example app's and the extensions' tests again, every test client
 # going through app.asgi_app (docs/asgi.md lists the tests that cannot).
@@ -49,8 +56,10 @@ test-asgi: $(VENV)/.installed-test
 	FLASK_TEST_ASGI=1 $(PYTEST) -q tests/ecosystem
 
 test-own: $(VENV)/.installed-test
+	$(SKIPS_BEGIN)
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
+	$(SKIPS_END)
 
 # ruff, then mypy --strict and pyright on src/flask (settings in pyproject.toml).
 lint: $(VENV)/.installed-test
