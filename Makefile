@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak
+.PHONY: run test test-own compat bench figures docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -77,14 +77,22 @@ compat: $(VENV)/.installed-test
 test-deploy: $(VENV)/.installed-test
 	BLOG_DEPLOY_REPORT=.cache/failover.json $(PYTEST) -q $(EXAMPLE)/tests/test_deploy.py
 	@cat .cache/failover.json
+	@echo "to add this run to the results file: $(BIN)/python benchmarks/figures.py --store failover .cache/failover.json"
 
-# 60 s of wrk per gunicorn worker class against the example; writes
-# benchmarks/soak.md. Not part of make test.
+# 60 s of wrk per gunicorn worker class against the example; stores the
+# run in the results file and renders BENCHMARKS.md. Not part of make test.
 soak: $(VENV)/.installed-test
-	$(BIN)/python $(EXAMPLE)/deploy/soak.py --out benchmarks/soak.md
+	$(BIN)/python $(EXAMPLE)/deploy/soak.py --out .cache/soak.json
+	$(BIN)/python benchmarks/figures.py --store soak .cache/soak.json
 
+# Writes the one results file, docs/_static/bench/results.json, and renders
+# BENCHMARKS.md, the README's figures and the charts from it.
+# `make figures` renders the pages again from the committed file.
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+
+figures:
+	$(PYTHON) benchmarks/figures.py
 
 # Warnings are errors; the doctest builder runs the pages' doctests.
 docs: $(VENV)/.installed-test
