@@ -85,6 +85,8 @@ def _lookup(data: t.Mapping[str, t.Any], path: str) -> float:
         if not isinstance(node, t.Mapping) or key not in node:
             raise KeyError(f"the results file has no {path.strip()!r} (no {key!r})")
         node = node[key]
+    if node is None:  # a target this run could not measure (no wrk, say)
+        return float("nan")
     if not isinstance(node, (int, float)) or isinstance(node, bool):
         raise KeyError(f"{path.strip()!r} in the results file is not a number")
     return float(node)
@@ -119,6 +121,8 @@ def value(data: t.Mapping[str, t.Any], spec: str) -> str:
         fmt = fmt or ("x" if expr.strip().rsplit(".", 1)[-1] in ("cpu", "wall") else "n")
     if fmt.strip() not in FORMATS:
         raise KeyError(f"unknown format {fmt!r} in {spec!r}; one of {', '.join(FORMATS)}")
+    if number != number:  # NaN: not measured in this run
+        return "n/a (not measured)"
     return FORMATS[fmt.strip()](number)
 
 
