@@ -100,12 +100,15 @@ docs: $(VENV)/.installed-test
 	$(BIN)/python -m sphinx -q -W --keep-going -b doctest docs docs/_build/doctest
 
 # Differential fuzzer against Pallets Flask 3.1.3 (docs/fuzzing.md):
-# N requests per variant, seeded, bounded by FUZZ_TIME seconds.
+# N requests per variant, seeded, over WSGI and then through app.asgi_app,
+# each bounded by FUZZ_TIME seconds. The unit suite has only a fixed slice
+# with no time limit (tests/test_fuzz_slice.py).
 N ?= 2000
 SEED ?= 1
 FUZZ_TIME ?= 3600
 fuzz: $(VENV)/.installed-test
 	$(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) --time-limit $(FUZZ_TIME)
+	$(BIN)/python fuzz/differential.py --n $(N) --seed $(SEED) --time-limit $(FUZZ_TIME) --transport asgi
 
 # Only the start-up row (ours vs Pallets), printed; BENCHMARKS.md is left alone.
 bench-startup: $(VENV)/.installed-test
