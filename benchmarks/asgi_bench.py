@@ -620,61 +620,6 @@ def collect(inproc: dict[str, dict[str, float]], e2e: dict[str, dict[str, tuple[
     }
 
 
-def section(run: dict[str, t.Any]) -> str:
-    """BENCHMARKS.md's ASGI section, from one run of the results file."""
-    st = run["settings"]
-    m = run["machine"]
-    lines = ["## ASGI (`benchmarks/asgi_bench.py`)", ""]
-    lines.append(
-        f"Measured on {m['date']}: {m['cpu']}, {m['cores']} cores, {m['implementation']} {m['python']}, "
-        f"{m['os']}. "
-        "**In-process**: requests per second of the harness process's CPU time "
-        "(`time.process_time()`, all threads, so a pool hop's work counts), "
-        "the ASGI callable awaited in one event loop with a prepared scope, "
-        "receive and send, the same `receive`/`send` for every participant; "
-        f"{st['rounds']} rounds of about {st['slice_s']} CPU seconds per participant, participants "
-        "alternating; the table gives medians, the ratios are the median of per-round ratios. "
-        "CPU time rather than wall time: on this shared machine other processes take the "
-        "cores for seconds at a time, which wall time counts against whoever is running. "
-        "**End to end**: 1 server worker on loopback, `wrk -t1 -c10`, the servers of a "
-        "scenario running side by side and measured in alternating "
-        f"{st['e2e_seconds']} s slices ({st['e2e_rounds']} rounds): wall-clock requests/s and the server's CPU "
-        "time per request (its process and children, Linux schedstat). wrk shares the cores "
-        "with the server, so wall-clock figures also measure the machine's load."
-    )
-    lines.append("")
-    if run.get("problems"):
-        lines += ["**Differences found:**", ""] + [f"- {p}" for p in run["problems"]] + [""]
-    names = run["participants"]
-    lines += ["| in-process (req per CPU s) | " + " | ".join(names) + " |",
-              "|---|" + "---|" * len(names)]
-    for scenario, values in run["inprocess"].items():
-        lines.append(f"| {scenario} | " + " | ".join(
-            f"{values[n]:,.0f}" if n in values else "" for n in names) + " |")
-    e2e = run.get("e2e") or {}
-    if e2e:
-        servers = sorted({p for v in e2e.values() for p in v})
-        lines += ["", "End to end: requests/s (server CPU us per request).", "",
-                  "| end to end | " + " | ".join(servers) + " |", "|---|" + "---|" * len(servers)]
-        for scenario, values in e2e.items():
-            lines.append(f"| {scenario} | " + " | ".join(
-                (f"{values[n]['rps']:,.0f} ({values[n]['cpu_us']:,.0f} us)"
-                 + (f" ({values[n]['non2xx']} non-2xx)" if values[n]["non2xx"] else ""))
-                if n in values else "" for n in servers) + " |")
-    lines += ["", "| target | goal | ratio by CPU time | ratio by wall-clock req/s | met (CPU / wall) |",
-              "|---|---|---|---|---|"]
-    for target in run["targets"].values():
-        goal, cpu, wall = target["goal"], target["cpu"], target["wall"]
-        if cpu is None or wall is None:
-            lines.append(f"| {target['label']} | {goal}x | n/a | n/a | not measured |")
-        elif goal is None:
-            lines.append(f"| {target['label']} | - | {cpu:.2f}x | {wall:.2f}x | - |")
-        else:
-            met = f"{'yes' if cpu >= goal else 'NO'} / {'yes' if wall >= goal else 'NO'}"
-            lines.append(f"| {target['label']} | {goal}x | {cpu:.2f}x | {wall:.2f}x | {met} |")
-    return "\n".join(lines) + "\n"
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--harness")
@@ -698,9 +643,10 @@ def main(argv: list[str] | None = None) -> int:
                 "quick": args.quick}
     run = collect(inproc, e2e, problems, settings)
     import figures  # the results file, and the pages rendered from it
+    import report
 
     figures.store("asgi", run)
-    log(section(run))
+    log(report.asgi_section(run))
     for path in figures.render_pages():
         log(f"wrote {path.relative_to(ROOT)}")
     return 1 if problems else 0

@@ -169,9 +169,9 @@ def _wsgi(data: t.Mapping[str, t.Any]) -> str:
 
 
 def _asgi(data: t.Mapping[str, t.Any]) -> str:
-    import asgi_bench
+    import report
 
-    return asgi_bench.section(dict(data["asgi"]))
+    return report.asgi_section(dict(data["asgi"]))
 
 
 def _soak(data: t.Mapping[str, t.Any]) -> str:
