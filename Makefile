@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := examples/blog
 
-.PHONY: run test test-own compat bench docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak test-matrix test-dev
+.PHONY: run test test-own compat bench figures docs lint clean fuzz run-asgi test-asgi bench-startup test-deploy soak test-matrix test-dev
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,16 +31,23 @@ run-asgi: $(VENV)/.installed-test
 # The compatibility suite first, so the run ends on pytest's summary line.
 # The example app's tests are a separate pytest run: both folders have a
 # conftest.py and neither is a package.
-# Under CI=true, scripts/ci_strict.py turns every skip into a failure.
-PYTEST := PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
+# Under CI=true, scripts/ci_strict.py turns every skip into a failure;
+# outside CI it appends each skip to SKIP_LOG, and the run ends with that
+# list (every skipped test and its reason, over all the pytest runs).
+SKIP_LOG := $(CURDIR)/.cache/skips.txt
+PYTEST := FLASK_SKIP_LOG=$(SKIP_LOG) PYTHONPATH=scripts $(BIN)/python -m pytest -p ci_strict
+SKIPS_BEGIN := @mkdir -p .cache && rm -f $(SKIP_LOG)
+SKIPS_END := @$(BIN)/python scripts/ci_strict.py --summary $(SKIP_LOG)
 
 # Lint first: a typing regression fails the run before any test.
 test: $(VENV)/.installed-test lint docs
-	$(BIN)/python scripts/compat.py
-	$(BIN)/python scripts/compat.py --asgi
+	$(SKIPS_BEGIN)
+	FLASK_SKIP_LOG=$(SKIP_LOG) $(BIN)/python scripts/compat.py
+	FLASK_SKIP_LOG=$(SKIP_LOG) $(BIN)/python scripts/compat.py --asgi
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
 	$(MAKE) --no-print-directory test-asgi
+	$(SKIPS_END)
 
 # The example app's and the extensions' tests again, every test client
 # going through app.asgi_app (docs/asgi.md lists the tests that cannot).
@@ -49,8 +56,10 @@ test-asgi: $(VENV)/.installed-test
 	FLASK_TEST_ASGI=1 $(PYTEST) -q tests/ecosystem
 
 test-own: $(VENV)/.installed-test
+	$(SKIPS_BEGIN)
 	$(PYTEST) -q $(EXAMPLE)/tests
 	$(PYTEST) -q tests
+	$(SKIPS_END)
 
 # ruff, then mypy --strict and pyright on src/flask (settings in pyproject.toml).
 lint: $(VENV)/.installed-test
@@ -88,14 +97,22 @@ endif
 test-deploy: $(VENV)/.installed-test
 	BLOG_DEPLOY_REPORT=.cache/failover.json $(PYTEST) -q $(EXAMPLE)/tests/test_deploy.py
 	@cat .cache/failover.json
+	@echo "to add this run to the results file: $(BIN)/python benchmarks/figures.py --store failover .cache/failover.json"
 
-# 60 s of wrk per gunicorn worker class against the example; writes
-# benchmarks/soak.md. Not part of make test.
+# 60 s of wrk per gunicorn worker class against the example; stores the
+# run in the results file and renders BENCHMARKS.md. Not part of make test.
 soak: $(VENV)/.installed-test
-	$(BIN)/python $(EXAMPLE)/deploy/soak.py --out benchmarks/soak.md
+	$(BIN)/python $(EXAMPLE)/deploy/soak.py --out .cache/soak.json
+	$(BIN)/python benchmarks/figures.py --store soak .cache/soak.json
 
+# Writes the one results file, docs/_static/bench/results.json, and renders
+# BENCHMARKS.md, the README's figures and the charts from it.
+# `make figures` renders the pages again from the committed file.
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run.py
+
+figures:
+	$(PYTHON) benchmarks/figures.py
 
 # Warnings are errors; the doctest builder runs the pages' doctests.
 docs: $(VENV)/.installed-test
@@ -104,7 +121,9 @@ docs: $(VENV)/.installed-test
 
 # Differential fuzzer against Pallets Flask 3.1.3 (docs/fuzzing.md):
 # N requests per variant, seeded, bounded by FUZZ_TIME seconds per run;
-# over WSGI and ASGI, each with the shortcuts on and switched off.
+# over WSGI and through app.asgi_app, each with the shortcuts on and
+# switched off. The unit suite has only a fixed slice with no time limit
+# (tests/test_fuzz_slice.py).
 N ?= 2000
 SEED ?= 1
 FUZZ_TIME ?= 3600

@@ -2,8 +2,9 @@
 Pallets Flask (through a2wsgi, and under gunicorn or granian's WSGI).
 
 Usage: python benchmarks/asgi_bench.py [--quick] [--no-e2e]
-(``make bench`` runs it after the WSGI benchmarks and it writes its own
-section of BENCHMARKS.md, between ``<!-- asgi -->`` markers.)
+(``make bench`` runs it after the WSGI benchmarks; it stores its run as the
+``asgi`` part of the results file, docs/_static/bench/results.json, and
+benchmarks/figures.py renders BENCHMARKS.md's ASGI section from it.)
 
 Each framework lives in its own virtualenv under .cache/bench/asgi-*:
   asgi-ours       pip install -e <repo>, uvicorn, granian, gunicorn, asgiref
@@ -44,8 +45,6 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CACHE = ROOT / ".cache" / "bench"
-OUTPUT = ROOT / "BENCHMARKS.md"
-MARK_BEGIN, MARK_END = "<!-- asgi -->", "<!-- /asgi -->"
 
 CONSTRAINTS = """\
 Werkzeug==3.1.9
@@ -569,76 +568,56 @@ def _e2e_ratio(scenario: str, ours: str, other: str, cpu: bool) -> float:
     return statistics.median(a[0] / b[0] for a, b in pairs)
 
 
-def section(inproc: dict[str, dict[str, float]], e2e: dict[str, dict[str, tuple[float, int, float]]],
-            problems: list[str], rounds: int, slice_s: float, e2e_rounds: int, e2e_seconds: int) -> str:
-    lines = [MARK_BEGIN, "## ASGI (`benchmarks/asgi_bench.py`)", ""]
-    lines.append(
-        f"Run at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. "
-        "**In-process**: requests per second of the harness process's CPU time "
-        "(`time.process_time()`, all threads, so a pool hop's work counts), "
-        "the ASGI callable awaited in one event loop with a prepared scope, "
-        "receive and send, the same `receive`/`send` for every participant; "
-        f"{rounds} rounds of about {slice_s} CPU seconds per participant, participants "
-        "alternating; the table gives medians, the ratios are the median of per-round ratios. "
-        "CPU time rather than wall time: on this shared machine other processes take the "
-        "cores for seconds at a time, which wall time counts against whoever is running. "
-        "**End to end**: 1 server worker on loopback, `wrk -t1 -c10`, the servers of a "
-        "scenario running side by side and measured in alternating "
-        f"{e2e_seconds} s slices ({e2e_rounds} rounds): wall-clock requests/s and the server's CPU "
-        "time per request (its process and children, Linux schedstat). wrk shares the cores "
-        "with the server, so wall-clock figures also measure the machine's load."
-    )
-    lines.append("")
-    if problems:
-        lines += ["**Differences found:**", ""] + [f"- {p}" for p in problems] + [""]
-    lines += ["| in-process (req per CPU s) | " + " | ".join(PARTICIPANTS) + " |",
-              "|---|" + "---|" * len(PARTICIPANTS)]
-    for scenario, values in inproc.items():
-        lines.append(f"| {scenario} | " + " | ".join(
-            f"{values[n]:,.0f}" if n in values else "" for n in PARTICIPANTS) + " |")
-    if e2e:
-        names = sorted({p for v in e2e.values() for p in v})
-        lines += ["", "End to end: requests/s (server CPU us per request).", "",
-                  "| end to end | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-        for scenario, values in e2e.items():
-            lines.append(f"| {scenario} | " + " | ".join(
-                (f"{values[n][0]:,.0f} ({values[n][2] * 1e6:,.0f} us)"
-                 + (f" ({values[n][1]} non-2xx)" if values[n][1] else ""))
-                if n in values else "" for n in names) + " |")
-    lines += ["", "| target | goal | ratio by CPU time | ratio by wall-clock req/s | met (CPU / wall) |",
-              "|---|---|---|---|---|"]
-    for label, (part, scenario, ours, other, goal) in TARGETS.items():
+# Target id -> (label, part, scenario, ours, other, goal).
+TARGET_IDS = {
+    "inproc_hello_starlette": "async hello in-process: ours / Starlette",
+    "inproc_hello_quart": "async hello in-process: ours / Quart",
+    "uvicorn_hello_starlette": "async hello under uvicorn: ours / Starlette",
+    "uvicorn_sync_pallets": "sync hello under uvicorn: ours / Pallets+a2wsgi",
+    "async_view_pallets": "async view: ours under uvicorn / Pallets under gunicorn",
+}
+
+
+def collect(inproc: dict[str, dict[str, float]], e2e: dict[str, dict[str, tuple[float, int, float]]],
+            problems: list[str], settings: dict[str, t.Any]) -> dict[str, t.Any]:
+    """The run as it goes into the results file (benchmarks/figures.py):
+    medians, and each target's ratios, taken round by round here because
+    only this run has the rounds."""
+    from common import machine_info
+
+    targets: dict[str, dict[str, t.Any]] = {}
+    for tid, label in TARGET_IDS.items():
+        part, scenario, ours, other, goal = TARGETS[label]
+        entry: dict[str, t.Any] = {"label": label, "goal": goal, "cpu": None, "wall": None}
         try:
             if part == "inproc":
-                cpu_ratio = _ratio(scenario, ours, other, inproc)
-                wall = statistics.median(
-                    a / b for a, b in zip(WALL.get(scenario, {}).get(ours, []), WALL.get(scenario, {}).get(other, []))
-                ) if WALL.get(scenario) else float("nan")
+                entry["cpu"] = _ratio(scenario, ours, other, inproc)
+                walls = WALL.get(scenario, {})
+                entry["wall"] = statistics.median(a / b for a, b in zip(walls[ours], walls[other]))
             else:
-                cpu_ratio = _e2e_ratio(scenario, ours, other, cpu=True)
-                wall = _e2e_ratio(scenario, ours, other, cpu=False)
+                entry["cpu"] = _e2e_ratio(scenario, ours, other, cpu=True)
+                entry["wall"] = _e2e_ratio(scenario, ours, other, cpu=False)
         except (KeyError, ZeroDivisionError, statistics.StatisticsError):
-            lines.append(f"| {label} | {goal}x | n/a | n/a | not measured |")
-            continue
-        met = f"{'yes' if cpu_ratio >= goal else 'NO'} / {'yes' if wall >= goal else 'NO'}"
-        lines.append(f"| {label} | {goal}x | {cpu_ratio:.2f}x | {wall:.2f}x | {met} |")
-    if "wsgi_hello" in e2e and {"ours-granian", "pallets-granian"} <= set(E2E_SAMPLES.get("wsgi_hello", {})):
-        lines.append(
-            "| WSGI hello under granian: ours / Pallets | - | "
-            f"{_e2e_ratio('wsgi_hello', 'ours-granian', 'pallets-granian', cpu=True):.2f}x | "
-            f"{_e2e_ratio('wsgi_hello', 'ours-granian', 'pallets-granian', cpu=False):.2f}x | - |")
-    lines += ["", MARK_END]
-    return "\n".join(lines) + "\n"
-
-
-def write(text: str) -> None:
-    current = OUTPUT.read_text() if OUTPUT.exists() else ""
-    if MARK_BEGIN in current and MARK_END in current:
-        head, _, rest = current.partition(MARK_BEGIN)
-        _, _, tail = rest.partition(MARK_END + "\n")
-        OUTPUT.write_text(head + text + tail)
-    else:
-        OUTPUT.write_text(current.rstrip("\n") + "\n\n" + text)
+            pass
+        targets[tid] = entry
+    if {"ours-granian", "pallets-granian"} <= set(E2E_SAMPLES.get("wsgi_hello", {})):
+        targets["granian_wsgi_pallets"] = {
+            "label": "WSGI hello under granian: ours / Pallets", "goal": None,
+            "cpu": _e2e_ratio("wsgi_hello", "ours-granian", "pallets-granian", cpu=True),
+            "wall": _e2e_ratio("wsgi_hello", "ours-granian", "pallets-granian", cpu=False),
+        }
+    return {
+        "machine": machine_info(),
+        "settings": settings,
+        "problems": problems,
+        "participants": list(PARTICIPANTS),
+        "inprocess": inproc,
+        "inprocess_rounds": SAMPLES,
+        "wall_rounds": WALL,
+        "e2e": {s: {p: {"rps": v[0], "non2xx": v[1], "cpu_us": v[2] * 1e6} for p, v in parts.items()}
+                for s, parts in e2e.items()},
+        "targets": targets,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -660,9 +639,16 @@ def main(argv: list[str] | None = None) -> int:
     e2e_seconds, e2e_rounds = (1, 2) if args.quick else (2, 5)
     inproc, problems = run_inprocess(rounds, seconds)
     e2e = {} if args.no_e2e else run_e2e(e2e_seconds, e2e_rounds)
-    text = section(inproc, e2e, problems, rounds, seconds, e2e_rounds, e2e_seconds)
-    write(text)
-    log(text)
+    settings = {"rounds": rounds, "slice_s": seconds, "e2e_rounds": e2e_rounds, "e2e_seconds": e2e_seconds,
+                "quick": args.quick}
+    run = collect(inproc, e2e, problems, settings)
+    import figures  # the results file, and the pages rendered from it
+    import report
+
+    figures.store("asgi", run)
+    log(report.asgi_section(run))
+    for path in figures.render_pages():
+        log(f"wrote {path.relative_to(ROOT)}")
     return 1 if problems else 0
 
 

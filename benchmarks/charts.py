@@ -1,16 +1,16 @@
 """Charts for the documentation's performance page, from one `make bench` run.
 
-``python benchmarks/charts.py [results.json]`` reads the raw results that
-benchmarks/run.py wrote (default ``.cache/bench/last-results.json``), copies
-them to ``docs/_static/bench/results.json`` and draws, with matplotlib:
+``python benchmarks/charts.py [results.json]`` reads the WSGI run of the
+results file (default ``docs/_static/bench/results.json``, which
+benchmarks/run.py writes) and draws, with matplotlib:
 
 - ``throughput.svg``: in-process requests/s per scenario, ours and Pallets
   Flask, plus Bottle and Falcon where they were measured;
 - ``startup.svg``: start-up time (process start to first response, or the
   import-time row of older runs), ours and Pallets.
 
-run.py calls :func:`write_charts` at the end of a run; both the data and the
-SVGs are committed, so the docs show the run that BENCHMARKS.md describes.
+run.py calls :func:`write_charts` at the end of a run; the results file and
+the SVGs are committed, so the docs show the run that BENCHMARKS.md describes.
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ def write_charts(data: t.Mapping[str, t.Any], out: Path = OUT) -> list[Path]:
     # Reproducible SVGs: no timestamp, fixed ids.
     plt.rcParams["svg.hashsalt"] = "flask-nimble"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "results.json").write_text(json.dumps(data, indent=1, default=str) + "\n")
     written = []
 
     scenarios, series = throughput_series(data)
@@ -105,6 +104,6 @@ def write_charts(data: t.Mapping[str, t.Any], out: Path = OUT) -> list[Path]:
 
 
 if __name__ == "__main__":
-    src = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / ".cache" / "bench" / "last-results.json"
-    for p in write_charts(json.loads(src.read_text())):
+    src = Path(sys.argv[1]) if len(sys.argv) > 1 else OUT / "results.json"
+    for p in write_charts(json.loads(src.read_text())["wsgi"]):
         print(f"wrote {p.relative_to(ROOT)}")

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import atexit
+import datetime as dt
 import os
+import platform
+import shutil
 import signal
 import subprocess
 import typing as t
@@ -98,3 +101,29 @@ def _cleanup() -> None:
 
 def venv_python(name: str) -> Path:
     return CACHE / name / "bin" / "python"
+
+
+def machine_info() -> dict[str, str]:
+    """The machine and the date of a run, as the results file records them."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    wrk = shutil.which("wrk")
+    wrk_version = ""
+    if wrk:
+        proc = subprocess.run([wrk, "-v"], capture_output=True, text=True)
+        wrk_version = (proc.stdout + proc.stderr).strip().splitlines()[0] if (proc.stdout + proc.stderr).strip() else ""
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "os": f"{platform.system()} {platform.release()}",
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "wrk": wrk_version,
+    }

@@ -1,5 +1,7 @@
 """Benchmark our Flask against Pallets Flask 3.1.3, with Bottle, Falcon and a
-raw WSGI callable as reference points; rewrites BENCHMARKS.md.
+raw WSGI callable as reference points; stores the run in the results file
+(docs/_static/bench/results.json) and renders BENCHMARKS.md, the README's
+figures and the docs' charts from it (benchmarks/figures.py).
 
 Usage: python benchmarks/run.py [--quick] [--scenarios hello,param] [--no-e2e]
                                 [--only-startup]
@@ -25,7 +27,8 @@ Parts:
   4. end to end: each app behind gunicorn (1 sync worker, 127.0.0.1, a free
      port) loaded by wrk; skipped with a note when wrk is not installed.
 Files: common.py (paths, participants, process helpers), harness.py (runs
-inside each venv), e2e.py (gunicorn + wrk), report.py (BENCHMARKS.md),
+inside each venv), e2e.py (gunicorn + wrk), report.py (BENCHMARKS.md's WSGI
+part), figures.py (the results file and every page's figures),
 apps/ (the applications). These scripts use only the standard library.
 """
 
@@ -33,11 +36,8 @@ from __future__ import annotations
 
 import argparse
 import base64
-import datetime as dt
 import hashlib
 import json
-import os
-import platform
 import select
 import shutil
 import signal
@@ -68,6 +68,7 @@ from common import kill_group
 from common import clean_env
 from common import log
 from common import loud
+from common import machine_info
 from common import venv_python
 
 VENVS.update(ws_bench.VENVS)  # the WebSocket section's own venvs
@@ -340,31 +341,6 @@ def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str
 # -- main --------------------------------------------------------------------
 
 
-def machine_info() -> dict[str, str]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    wrk = shutil.which("wrk")
-    wrk_version = ""
-    if wrk:
-        proc = subprocess.run([wrk, "-v"], capture_output=True, text=True)
-        wrk_version = (proc.stdout + proc.stderr).strip().splitlines()[0] if (proc.stdout + proc.stderr).strip() else ""
-    return {
-        "cpu": cpu,
-        "cores": str(os.cpu_count()),
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "os": f"{platform.system()} {platform.release()}",
-        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "wrk": wrk_version,
-    }
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="short runs, for smoke-testing only")
@@ -374,9 +350,10 @@ def main(argv: list[str] | None = None) -> int:
 
     ap.add_argument("--only-startup", action="store_true",
                     help="time only start-up (ours and Pallets); prints, leaves BENCHMARKS.md alone")
-    ap.add_argument("--output", type=Path, default=OUTPUT, help="report file (default BENCHMARKS.md)")
+    ap.add_argument("--output", type=Path, default=OUTPUT,
+                    help="default BENCHMARKS.md, through the results file; another path gets a report of this run only")
     ap.add_argument("--asgi-only", action="store_true",
-                    help="run only the ASGI part (asgi_bench.py), rewriting its section of BENCHMARKS.md")
+                    help="run only the ASGI part (asgi_bench.py), storing its run in the results file")
     args = ap.parse_args(argv)
     if args.asgi_only:
         import asgi_bench
@@ -488,16 +465,21 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_ws:
         log("== WebSockets: ours, Starlette, Quart (in-process and uvicorn)")
         data["ws"] = ws_bench.run_ws(venvs_ok, settings)
-    text = report.render(data)
-    args.output.write_text(text)
-    log(f"\nwrote {args.output} in {data['elapsed_s']:.0f} s")
-    if args.output == OUTPUT:  # the docs' charts show the committed run
-        import charts
+    if args.output != OUTPUT:  # a side report; the results file keeps the committed run
+        args.output.write_text("# Benchmarks\n\n" + report.render(data))
+        log(f"\nwrote {args.output} in {data['elapsed_s']:.0f} s")
+        log(report.summary(data))
+        return 0
+    import charts
+    import figures
 
-        for path in charts.write_charts(data):
-            log(f"wrote {path.relative_to(ROOT)}")
+    # The one results file: BENCHMARKS.md, the README's and the docs'
+    # figures and the charts are all drawn from it.
+    figures.store("wsgi", data)
+    for path in [*figures.render_pages(), *charts.write_charts(data)]:
+        log(f"wrote {path.relative_to(ROOT)}")
     log(report.summary(data))
-    if args.output == OUTPUT and not args.scenarios:  # its own section of BENCHMARKS.md
+    if not args.scenarios:  # the ASGI part stores its own run beside this one
         import asgi_bench
         return asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
     return 0

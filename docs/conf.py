@@ -24,6 +24,7 @@ extensions = [
     "myst_parser",
     "offline_inventories",
     "beyond_flask",
+    "bench_figures",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}

@@ -24,6 +24,7 @@ import tarfile
 from collections import Counter
 from pathlib import Path
 
+import ci_strict  # scripts/ is on the path: this script's own folder
 from compat_expected import DEPS, EXPECTED, NON_PASSES, WARNINGS
 
 VERSION = "3.1.3"
@@ -105,8 +106,10 @@ def run_pytest(cwd: Path, prefix: str, args: argparse.Namespace) -> dict[str, st
     whole_run = prefix.rstrip("/") or "tests"
     if not report.exists():  # pytest could not even start
         return {whole_run: "error"}
-    outcomes: dict[str, str] = json.loads(report.read_text())
-    results = {prefix + nodeid: outcome for nodeid, outcome in outcomes.items()}
+    data = json.loads(report.read_text())
+    results = {prefix + nodeid: outcome for nodeid, outcome in data["outcomes"].items()}
+    for nodeid, reason in data["skips"].items():  # one skip list for all of make test
+        ci_strict.record_skip(f"compat{' (ASGI)' if args.asgi else ''} {prefix}{nodeid}", reason)
     if proc.returncode not in (0, 1):  # interrupted, or no tests: some never ran
         results[whole_run] = "error"
     return results

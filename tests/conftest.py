@@ -1,4 +1,9 @@
-"""Shared fixtures: a fresh testing app and a client for it."""
+"""Shared fixtures: a fresh testing app and a client for it.
+
+Tests that wait on a server, a thread or a file use ``waits.wait_until``
+(tests/waits.py): the wait is for an event, and its bound only stops a
+hang, never decides a pass.
+"""
 
 from __future__ import annotations
 

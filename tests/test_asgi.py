@@ -660,6 +660,11 @@ def test_lifespan_startup_failure_is_reported(app):
 
 
 def test_a_thousand_concurrent_requests_see_only_their_own_state(app):
+    # Every async view sets its state, then waits until all 500 have: they
+    # are all in flight at once, whatever the machine's speed.
+    in_flight = []
+    all_set: list[asyncio.Event] = []
+
     @app.route("/sync/<int:n>")
     def sync_view(n):
         flask.g.n = n
@@ -670,10 +675,14 @@ def test_a_thousand_concurrent_requests_see_only_their_own_state(app):
     async def async_view(n):
         flask.g.n = n
         flask.session["n"] = n
-        await asyncio.sleep(0.01)
+        in_flight.append(n)
+        if len(in_flight) == 500:
+            all_set[0].set()
+        await asyncio.wait_for(all_set[0].wait(), timeout=60)  # only bounds a hang
         return f"{n} {flask.g.n} {flask.request.view_args['n']} {flask.session['n']}"
 
     async def main() -> list[Exchange]:
+        all_set.append(asyncio.Event())  # made on the loop that runs the views
         exchanges = []
         calls = []
         for n in range(1000):

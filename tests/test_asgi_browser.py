@@ -14,11 +14,11 @@ import os
 import socket
 import sys
 import threading
-import time
 import typing as t
 from pathlib import Path
 
 import pytest
+from waits import wait_until
 
 BLOG = Path(__file__).resolve().parents[1] / "examples" / "blog"
 sys.path.insert(0, os.fspath(BLOG))
@@ -59,11 +59,12 @@ def live_server(tmp_path: Path) -> t.Iterator[str]:
     )
     thread = threading.Thread(target=server.run, name="blog-uvicorn", daemon=True)
     thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("uvicorn did not start")
-        time.sleep(0.05)
+    def started() -> bool:
+        if not thread.is_alive():
+            raise AssertionError("uvicorn stopped before it started")
+        return bool(server.started)
+
+    wait_until(started, hang_bound=20, what="uvicorn to start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -18,12 +18,12 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from waits import wait_until
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOG = ROOT / "examples" / "blog"
@@ -72,7 +72,7 @@ APP_MODULE = textwrap.dedent(
     async def async_stream():
         async def gen():
             for i in range(5):
-                await asyncio.sleep(0.001)
+                await asyncio.sleep(0)  # a turn of the loop, not a delay
                 yield f"async {{i}}\\n"
         return gen()
 
@@ -89,7 +89,7 @@ APP_MODULE = textwrap.dedent(
     @app.route("/_t/async/<int:n>")
     async def async_n(n):
         flask.g.n = n
-        await asyncio.sleep(0.001)
+        await asyncio.sleep(0)  # a turn of the loop, not a delay
         return str(flask.g.n)
 
     @app.before_serving
@@ -154,17 +154,15 @@ class Server:
         )
         self.cookie: str | None = None
 
-    def wait_ready(self, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+    def wait_ready(self, hang_bound: float = 30) -> None:
+        def listening() -> bool:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited: {self.log.read_text()}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return
-            except OSError:
-                time.sleep(0.1)
-        raise AssertionError(f"server did not start: {self.log.read_text()}")
+            socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+            return True
+
+        wait_until(listening, hang_bound=hang_bound, retry_on=(OSError,), poll=0.1,
+                   what=f"the server to listen on port {self.port} (its log: {self.log})")
 
     def request(
         self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None

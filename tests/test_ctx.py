@@ -259,13 +259,21 @@ def test_new_thread_sees_no_context(app):
 
 
 def test_asyncio_tasks_have_separate_contexts(app):
-    async def task(path):
-        with app.test_request_context(path):
-            flask.g.mine = path
-            await asyncio.sleep(0.01)
-            return flask.request.path, flask.g.mine
-
     async def main():
+        # Each task reads its context back only once both have pushed
+        # theirs and set g: the two are in flight together for certain.
+        entered = []
+        both = asyncio.Event()
+
+        async def task(path):
+            with app.test_request_context(path):
+                flask.g.mine = path
+                entered.append(path)
+                if len(entered) == 2:
+                    both.set()
+                await asyncio.wait_for(both.wait(), timeout=30)  # only bounds a hang
+                return flask.request.path, flask.g.mine
+
         return await asyncio.gather(task("/one"), task("/two"))
 
     assert asyncio.run(main()) == [("/one", "/one"), ("/two", "/two")]

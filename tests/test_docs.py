@@ -68,18 +68,20 @@ def test_asgi_samples_serve_with_lifespan_and_middleware(samples_on_path: None) 
         sent: list[dict[str, t.Any]] = []
         messages = [{"type": f"lifespan.{event}"}]
 
+        answered = asyncio.Event()
+
         async def receive() -> dict[str, t.Any]:
             if messages:
                 return messages.pop()
-            await asyncio.sleep(3600)
+            await asyncio.Event().wait()  # the server's next message never comes
             raise AssertionError("unreachable")
 
         async def send(message: dict[str, t.Any]) -> None:
             sent.append(message)
+            answered.set()
 
         task = asyncio.ensure_future(app.asgi_app({"type": "lifespan"}, receive, send))
-        while not sent:
-            await asyncio.sleep(0.001)
+        await asyncio.wait_for(answered.wait(), timeout=30)  # only bounds a hang
         task.cancel()
         return sent[0]
 

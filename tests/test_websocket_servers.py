@@ -14,11 +14,11 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import typing as t
 from pathlib import Path
 
 import pytest
+from waits import wait_until
 
 APPS = Path(__file__).parent / "wsapps"
 SERVERS = ("uvicorn", "hypercorn", "granian")
@@ -70,15 +70,14 @@ def server(request: pytest.FixtureRequest, track_file: Path) -> t.Iterator[tuple
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
+        def listening() -> bool:
             if proc.poll() is not None:
                 pytest.fail(f"{name} exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-                break
-            if time.monotonic() > deadline:
-                pytest.fail(f"{name} did not listen on port {port} within {START_TIMEOUT} s")
-            time.sleep(0.05)
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+
+        wait_until(listening, hang_bound=START_TIMEOUT, what=f"{name} to listen on port {port}",
+                   retry_on=(OSError,))
         yield name, port
     finally:
         with contextlib.suppress(ProcessLookupError):
@@ -197,13 +196,11 @@ def test_disconnect_reaches_handler_and_teardown_runs(server: tuple[str, int], t
     with _connect(port, "/track") as ws:
         ws.send("x")
         ws.close(4000, "bye")
-    deadline = time.monotonic() + TIMEOUT
-    lines: list[str] = []
-    while time.monotonic() < deadline:
-        lines = track_file.read_text().splitlines()
-        if len(lines) >= 2:
-            break
-        time.sleep(0.05)
+    def both_lines() -> list[str] | None:
+        found = track_file.read_text().splitlines()
+        return found if len(found) >= 2 else None
+
+    lines = wait_until(both_lines, hang_bound=TIMEOUT, what="the handler's disconnect and teardown lines")
     # Hypercorn passes on 1000 or 1006 from its stream state rather than
     # the client's code (hypercorn/protocol/ws_stream.py, StreamClosed).
     codes = ("1000", "1006") if name == "hypercorn" else ("4000",)

@@ -25,6 +25,7 @@ from types import FunctionType
 from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
 
 from . import errors
+from ._accel import enabled
 from . import pipeline
 from . import responses
 from . import routing
@@ -283,7 +284,7 @@ class Flask(App, _FileServing):
             # Decided at the first request, after any setup-time patching,
             # against Flask's own functions (so patching Flask counts too).
             cls = type(self)
-            plain = self.__dict__["_plain_pipeline"] = all(
+            plain = self.__dict__["_plain_pipeline"] = enabled("plain-answer") and all(
                 getattr(cls, name) is _ORIGINAL_PIPELINE[name]
                 for name in _PIPELINE_METHODS
             )

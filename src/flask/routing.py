@@ -14,6 +14,7 @@ from urllib.parse import quote as _url_quote
 from werkzeug.routing import BuildError
 from werkzeug.routing.converters import DEFAULT_CONVERTERS
 
+from ._accel import enabled
 from .globals import _cv_app
 from .globals import _cv_request
 from .wrappers import _split_blueprint_path
@@ -210,7 +211,7 @@ def _memo(adapter: MapAdapter) -> dict[tuple[t.Any, ...], str] | None:
     if cached is not None and cached[0] == version:
         return cached[1]  # type: ignore[no-any-return]  # the slot holds what this function stored
     memo = None
-    if _plain_rules(url_map):
+    if _plain_rules(url_map) and enabled("url-memo"):
         bound = (
             url_map,
             version,

@@ -324,6 +324,7 @@ class Response(ResponseShortcuts):
             and status != 204
             and not self.direct_passthrough
             and not self.has_close_callbacks()
+            and enabled("direct-wsgi-response")
         ):
             # One pass over the pairs: a missed `in` on Headers raises and
             # catches a KeyError inside Werkzeug, three times per response.

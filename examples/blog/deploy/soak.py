@@ -10,7 +10,8 @@ descriptors are read from /proc at 10% and at 100% of the run.
 
 Pass: no non-2xx/3xx answer and no socket error, RSS at the end within 5%
 of RSS at 10%, and no more descriptors at the end than at 10%. The figures
-go to ``--out`` as Markdown; the exit status is 1 if any run failed.
+go to ``--out`` as JSON, which ``make soak`` stores in the results file
+(benchmarks/figures.py); the exit status is 1 if any run failed.
 """
 
 from __future__ import annotations
@@ -133,39 +134,25 @@ def one_run(worker_class: str, env: dict[str, str], root: Path, duration: float)
     }
 
 
-def report(runs: list[dict[str, t.Any]], duration: float) -> str:
-    lines = [
-        "## Soak (`make soak`)",
-        "",
-        f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.node()}, "
-        f"{os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"gunicorn with 2 workers on PostgreSQL and Redis, wrk -t2 -c8 for {duration:g} s "
-        "per worker class on the example blog: index page, a post's page (session "
-        "write), JSON list and `POST /api/posts` in turn. RSS and descriptors are "
-        "the two workers' totals, at 10% and 100% of the run (descriptors: the "
-        "most seen in a 3 s window there, since pooled connections come and go).",
-        "",
-        "| workers | requests | req/s | non-2xx/3xx + socket errors | RSS at 10% | RSS at 100% | RSS change | fds at 10% | fds at 100% | pass |",
-        "|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for r in runs:
-        lines.append(
-            f"| 2 {r['worker_class']} | {r['requests']} | {r['rps']:.0f} | {r['errors']} | "
-            f"{r['rss_10'] / 1024:.1f} MiB | {r['rss_100'] / 1024:.1f} MiB | {r['rss_growth']:+.1%} | "
-            f"{r['fds_10']} | {r['fds_100']} | {'yes' if r['passed'] else 'NO'} |"
-        )
-    lines += [
-        "",
-        f"Pass: 0 errors, RSS within {RSS_TOLERANCE:.0%}, no descriptor growth.",
-        "",
-    ]
-    return "\n".join(lines)
+def record(runs: list[dict[str, t.Any]], duration: float) -> dict[str, t.Any]:
+    """The soak run as the results file holds it (benchmarks/figures.py
+    renders BENCHMARKS.md's soak table from it)."""
+    return {
+        "machine": {
+            "date": f"{dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+            "description": f"{platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        },
+        "duration": duration,
+        "rss_tolerance": RSS_TOLERANCE,
+        "runs": runs,
+    }
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "soak").splitlines()[0])
     parser.add_argument("--duration", type=float, default=60)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/soak.md"))
+    parser.add_argument("--out", type=Path, default=Path(".cache/soak.json"),
+                        help="the run as JSON; `benchmarks/figures.py --store soak FILE` files it")
     parser.add_argument("--classes", default="sync,gevent")
     args = parser.parse_args()
     for url, port, what in ((PG_ADMIN, 5432, "PostgreSQL"), (REDIS, 6379, "Redis")):
@@ -189,10 +176,9 @@ def main() -> int:
             print(run.pop("wrk"))
             print(json.dumps(run), flush=True)
             runs.append(run)
-    text = report(runs, args.duration)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text)
-    print(text)
+    args.out.write_text(json.dumps(record(runs, args.duration), indent=1) + "\n")
+    print(f"soak: wrote {args.out}")
     return 0 if all(r["passed"] for r in runs) else 1
 
 

@@ -142,6 +142,31 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         check="jinja:check_render",
     ),
     Shortcut(
+        name="plain-answer",
+        speeds_up="a view's str or dict, or an unhandled 404/405, answered as "
+        "(status, headers, body) without a Response object",
+        replaces="Flask.make_response and Werkzeug's Response and its WSGI call",
+        touches=("werkzeug: none (held to Pallets' answers by make fuzz and tests)",),
+        verified=_WERKZEUG,
+        check="plain:check_nothing",
+    ),
+    Shortcut(
+        name="direct-wsgi-response",
+        speeds_up="sending a buffered 2xx response with its Content-Length",
+        replaces="Response.__call__ (get_wsgi_headers, get_app_iter)",
+        touches=("werkzeug: none (held to Werkzeug's bytes by tests)",),
+        verified=_WERKZEUG,
+        check="plain:check_nothing",
+    ),
+    Shortcut(
+        name="url-memo",
+        speeds_up="url_for: a URL built once per binding and arguments is remembered",
+        replaces="MapAdapter.build on every call",
+        touches=("werkzeug: none (only for maps with Werkzeug's own converters)",),
+        verified=_WERKZEUG,
+        check="plain:check_nothing",
+    ),
+    Shortcut(
         name="test-client-cookies",
         speeds_up="(a bridge) the ASGI and WebSocket test clients and session_transaction "
         "share the Werkzeug test client's cookie jar",

@@ -37,7 +37,7 @@ rules_by_endpoint = operator.attrgetter("_rules_by_endpoint")
 
 class RuleMap(Map):
     """Werkzeug's ``Map`` with a precompiled matcher (see
-    :mod:`flask._matcher`), counting added rules so that indexes built from
+    :mod:`flask._accel.matcher`), counting added rules so that indexes built from
     them (see :func:`_static_rules`) know cheaply when to rebuild."""
 
     #: Whether this map's matcher is a FastMatcher that match_directly

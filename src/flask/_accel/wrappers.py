@@ -1,7 +1,7 @@
 """Request and response shortcuts (see :mod:`flask._accel` for the gate).
 
 The request half reads a small body, its Content-Type, an urlencoded form
-and cookies in a few direct steps (:mod:`flask._body`), through the hooks
+and cookies in a few direct steps (:mod:`flask._accel.body`), through the hooks
 Werkzeug's own properties call (``_parse_content_type``,
 ``_load_form_data``). The response half builds a ``Response`` for a
 ``str`` or ``bytes`` body without Werkzeug's per-header validation, and
@@ -70,7 +70,7 @@ class RequestShortcuts(_WerkzeugRequest):
             self._parsed_content_type = _body.parse_content_type(raw)
 
     def _small_body(self) -> bytes | None:
-        """The whole body read directly (see :mod:`flask._body`), or
+        """The whole body read directly (see :mod:`flask._accel.body`), or
         ``None`` when Werkzeug's stream must do it. Leaves ``stream``
         consumed, as reading it would."""
         if self.shallow or "stream" in self.__dict__:
