@@ -232,6 +232,7 @@ def test_all_sync_request_costs_one_pool_hop(app, pool):
     assert len(set(threads)) == 1 and threads[0] != threading.get_ident()
 
 
+@pytest.mark.needs_shortcut("plain-answer")
 def test_async_view_runs_on_the_loop_without_a_hop(app, pool):
     seen: dict[str, t.Any] = {}
 
@@ -765,6 +766,7 @@ def _werkzeug_answer(app: flask.Flask, path: str) -> tuple[int, bytes]:
 
 
 @pytest.mark.parametrize("hooked", [False, True])
+@pytest.mark.needs_shortcut("plain-answer")
 def test_no_registered_hooks_skips_the_per_scope_lookups(app, monkeypatch, hooked):
     """Without any before/after-request hook or URL value preprocessor, the
     async path does not look hooks up per scope (flask.asgi._scopes is not
@@ -817,6 +819,7 @@ def test_hook_added_while_serving_is_seen_by_the_next_request(app):
     ("path", "method"),
     [("/ok", "GET"), ("/abort", "GET"), ("/handled", "GET"), ("/ok", "OPTIONS"), ("/ok", "HEAD"), ("/nope", "GET")],
 )
+@pytest.mark.needs_shortcut("plain-answer")
 def test_lone_async_view_is_awaited_directly_and_answers_as_wsgi(app, monkeypatch, path, method):
     """An async view with no hook before it skips _on_loop; the answer
     (status, body, headers) is Werkzeug's client's over WSGI, errors and

@@ -496,6 +496,7 @@ def without_expires(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(fixed)
 
 
+@pytest.mark.needs_shortcut("plain-answer")
 def test_session_answers_take_the_direct_path() -> None:
     app = make_session_app(False)
     built = []

@@ -80,6 +80,7 @@ def make_app() -> flask.Flask:
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.needs_shortcut("plain-answer")
 def test_plain_str_is_answered_directly_as_werkzeug_would(
     method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -92,6 +93,7 @@ def test_plain_str_is_answered_directly_as_werkzeug_would(
     assert taken == [True]
 
 
+@pytest.mark.needs_shortcut("plain-answer")
 def test_plain_dict_is_answered_directly_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
     taken = spy_plain(monkeypatch)
     status, headers, body = call(make_app(), "/data/3")
@@ -104,6 +106,7 @@ def test_plain_dict_is_answered_directly_as_json(monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.needs_shortcut("plain-answer")
 def test_404_and_405_are_answered_directly_as_werkzeug_would(
     method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -123,6 +126,7 @@ def test_404_and_405_are_answered_directly_as_werkzeug_would(
     assert taken == [True] * 4
 
 
+@pytest.mark.needs_shortcut("plain-answer")
 def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
     rendered: list[int] = []
     real = HTTPException.get_body
@@ -139,6 +143,7 @@ def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert rendered == [404]
 
 
+@pytest.mark.needs_shortcut("plain-answer")
 def test_error_pages_with_request_data_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     pages: dict[t.Any, t.Any] = {}
     monkeypatch.setattr(pipeline, "_error_pages", pages)
@@ -154,6 +159,7 @@ def test_error_pages_with_request_data_are_bounded(monkeypatch: pytest.MonkeyPat
     assert len(pages) == 64
 
 
+@pytest.mark.needs_shortcut("plain-answer")
 def test_a_request_finished_receiver_sees_a_plain_str_answer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
