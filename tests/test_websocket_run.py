@@ -45,7 +45,7 @@ async def ws():
 def _invoke(app: flask.Flask, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[str]]:
     calls: list[str] = []
     monkeypatch.setattr("flask.cli.run_simple", lambda *a, **k: calls.append("wsgi"))
-    monkeypatch.setattr("flask._ws_serve.run_asgi", lambda *a, **k: calls.append("asgi"))
+    monkeypatch.setattr("flask.cli.serve_asgi.run_asgi", lambda *a, **k: calls.append("asgi"))
     result = CliRunner().invoke(run_command, list(args), obj=ScriptInfo(create_app=lambda: app))
     assert result.exception is None, result.output
     return result.output, calls

@@ -13,7 +13,7 @@ from __future__ import annotations
 import typing as t
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .app import Flask
+    from ..app import Flask
 
 ASGIApp = t.Callable[
     [t.MutableMapping[str, t.Any], t.Callable[..., t.Any], t.Callable[..., t.Any]],
@@ -80,7 +80,7 @@ def run_asgi(
         uvicorn.run(entry, host=host, port=port, log_level="info")
 
     if reload:
-        from ._accel.reloader import run_with_reloader
+        from .._accel.reloader import run_with_reloader
 
         run_with_reloader(serve, extra_files=extra_files, exclude_patterns=exclude_patterns)
     else:
