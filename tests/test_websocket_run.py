@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,106 @@ def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> 
 
 
 
+# -- shutdown ------------------------------------------------------------------------
+
+SHUTDOWN_APP = '''
+import os
+from flask import Flask, websocket
+
+app = Flask(__name__)
+
+
+@app.websocket("/ws")
+async def ws():
+    await websocket.send("up")
+
+
+@app.after_serving
+def write_marker():
+    with open(os.environ["MARKER_FILE"], "a") as f:
+        f.write("after_serving\\n")
+'''
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[str], deadline: float) -> None:
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "flask run ended before serving"
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing listening on port {port}")
+
+
+def _serve_then_interrupt(
+    tmp_path: Path, flags: tuple[str, ...], interrupt: t.Callable[[subprocess.Popen[str]], None],
+    **popen: t.Any,
+) -> tuple[int, str, str]:
+    for module in ("uvicorn", "websockets"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+    (tmp_path / "shutdownapp.py").write_text(SHUTDOWN_APP)
+    marker = tmp_path / "marker"
+    out = tmp_path / "out.txt"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "flask", "--app", "shutdownapp", "run", *flags, "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKER_FILE": str(marker)}
+    with out.open("w") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, **popen
+        )
+        try:
+            _wait_for_port(port, proc, time.monotonic() + 30)
+            # A connection before the interrupt: the app really served.
+            assert _receive(port, time.monotonic() + 30) == "up"
+            interrupt(proc)
+            code = proc.wait(timeout=30)  # bounds a hang only
+        finally:
+            if proc.poll() is None:
+                os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
+                proc.wait(timeout=10)
+    return code, out.read_text(), marker.read_text() if marker.exists() else ""
+
+
+@pytest.mark.parametrize("flags", [("--debug",), ("--no-reload",)], ids=["debug-reloader", "no-reloader"])
+def test_sigint_runs_after_serving_and_logs_shutdown(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """SIGINT to the ``flask run`` process alone (as a process manager
+    sends it): with the reloader, the parent passes it to the serving child
+    once, which shuts down as it does without the reloader."""
+    code, out, marker = _serve_then_interrupt(
+        tmp_path, flags, lambda proc: proc.send_signal(signal.SIGINT), start_new_session=True
+    )
+    assert marker == "after_serving\n", out
+    assert "Shutting down" in out and "Application shutdown complete" in out, out
+    assert code == 0, out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX terminal")
+def test_ctrl_c_in_a_terminal_under_debug_runs_after_serving(tmp_path: Path) -> None:
+    """A real Ctrl+C: the terminal sends SIGINT to the foreground process
+    group, the reloader's parent and the serving child alike, and the child
+    must not get a second one (uvicorn would then skip its shutdown)."""
+    import fcntl
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    def ctrl_c(proc: subprocess.Popen[str]) -> None:
+        os.write(master, b"\x03")  # the terminal's INTR character
+
+    try:
+        code, out, marker = _serve_then_interrupt(
+            tmp_path, ("--debug",), ctrl_c, stdin=slave, preexec_fn=controlling_terminal
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert marker == "after_serving\n", out
+    assert "Shutting down" in out and "Application shutdown complete" in out, out
+    assert code == 0, out
