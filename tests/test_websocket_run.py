@@ -322,3 +322,42 @@ def test_ctrl_c_in_a_terminal_under_debug_runs_after_serving(tmp_path: Path) -> 
     assert marker == "after_serving\n", out
     assert "Shutting down" in out and "Application shutdown complete" in out, out
     assert code == 0, out
+
+
+def test_server_that_cannot_start_waits_for_a_fix_under_the_reloader(tmp_path: Path) -> None:
+    """uvicorn exits with 3 when it cannot start, the very status that asks
+    the reloader for a restart: the child must wait for a change instead of
+    being restarted in a loop, as Werkzeug's reloader waits."""
+    for module in ("uvicorn", "websockets"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+    broken = SHUTDOWN_APP + "\n\n@app.before_serving\ndef fail():\n    raise RuntimeError('broken start')\n"
+    source = tmp_path / "shutdownapp.py"
+    source.write_text(broken)
+    out = tmp_path / "out.txt"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "flask", "--app", "shutdownapp", "run", "--debug", "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKER_FILE": str(tmp_path / "marker")}
+    with out.open("w") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while "broken start" not in out.read_text():
+            assert proc.poll() is None and time.monotonic() < deadline, out.read_text()
+            time.sleep(0.1)
+        time.sleep(1.1)  # a new mtime for the stat reloader
+        source.write_text(SHUTDOWN_APP)
+        assert _receive(port, time.monotonic() + 30) == "up"
+        # One start before the fix and one after it: no restart loop.
+        assert out.read_text().count(" * Restarting with") == 2, out.read_text()
+        assert "Detected change" in out.read_text()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    assert (tmp_path / "marker").read_text() == "after_serving\n"

@@ -79,7 +79,10 @@ def _child(
         threading.Thread(target=watch, name="flask-reloader", daemon=True).start()
         started = main()
         if not started and not changed.is_set():
-            changed.wait()
+            try:
+                changed.wait()
+            except KeyboardInterrupt:
+                return  # Ctrl+C while waiting for a fix: nothing to shut down
     if changed.is_set():
         sys.exit(RESTART)
 
