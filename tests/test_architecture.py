@@ -83,10 +83,18 @@ def _imports_in(module: str, source: str, is_package: bool = False) -> set[str]:
             if not subs <= MODULES.keys():
                 found.add(target)
     # Importing a.b.c runs a.b's __init__ first (the top package is always
-    # already importing, so it is no edge).
+    # already importing, so it is no edge). The same holds for the module's
+    # own packages: a sibling import inside flask.cli runs no flask.cli code
+    # that is not already running. Taking a name from the package itself
+    # (``from . import name``) is still an edge, added above.
+    own = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}
     for name in list(found):
         parts = name.split(".")
-        found.update(".".join(parts[:i]) for i in range(2, len(parts)))
+        found.update(
+            prefix
+            for prefix in (".".join(parts[:i]) for i in range(2, len(parts)))
+            if prefix not in own
+        )
     return {name for name in found if name in MODULES and name != module}
 
 
@@ -143,6 +151,18 @@ def later():
         "flask.globals", "flask.json", "flask.json.provider", "flask.config",
         "flask.signals", "flask.helpers", "flask.ctx",
     }
+
+
+def test_sibling_import_is_no_edge_to_own_package():
+    # flask.cli.commands imports flask.cli.discovery: flask.cli is already
+    # importing. A name taken from the package itself is an edge.
+    sibling = "from .discovery import with_appcontext\n"
+    assert _imports_in("flask.cli.commands", sibling) == {"flask.cli.discovery"}
+    from_package = "from . import AppGroup\n"
+    assert _imports_in("flask.cli.commands", from_package) == {"flask.cli"}
+    # Another package's submodule still runs that package's __init__.
+    other = "from ..json.provider import JSONProvider\n"
+    assert _imports_in("flask.cli.commands", other) == {"flask.json", "flask.json.provider"}
 
 
 def test_cycle_finder_finds_cycles():

@@ -78,6 +78,37 @@ _PIPELINE_METHODS = (
 )
 
 
+_WRONG_CALL = (
+    "A Flask app is called as app(environ, start_response) by a WSGI server"
+    " or as app(scope, receive, send) by an ASGI 3 server; this server"
+    " called it with one argument (ASGI 2). Serve app, or app.asgi_app, with"
+    " the ASGI 3 interface (for example 'uvicorn module:app.asgi_app')."
+)
+
+
+def _asgi_signature(app: Flask) -> t.Callable[..., t.Awaitable[None]]:
+    """What ``app.__call__`` reads as on the instance: an ``async def``.
+
+    Servers that serve both protocols (hypercorn, uvicorn, asgiref's
+    ``guarantee_single_callable``) pick ASGI when
+    ``inspect.iscoroutinefunction(app.__call__)``. Calling the app still goes
+    through the class's ``__call__`` (special methods are looked up on the
+    type), so the WSGI call costs nothing more.
+    """
+    ref = weakref.ref(app)  # the app's own attribute must not keep it alive
+
+    async def __call__(
+        scope: t.MutableMapping[str, t.Any],
+        receive: t.Callable[[], t.Awaitable[t.Any]],
+        send: t.Callable[[t.Any], t.Awaitable[None]],
+    ) -> None:
+        live = ref()
+        assert live is not None  # the server holds the app it calls
+        await live.asgi_app(scope, receive, send)
+
+    return __call__
+
+
 class Flask(App, _FileServing):
     """The WSGI application: :class:`~flask.sansio.app.App`'s registries and
     configuration, with the request path, contexts, sessions and files.
@@ -141,6 +172,10 @@ class Flask(App, _FileServing):
         self._plain_adapter = (
             type(self).create_url_adapter is Flask.create_url_adapter
         )
+        if type(self).__call__ is Flask.__call__:
+            # A subclass with its own (WSGI) __call__ keeps being detected
+            # as WSGI by servers that serve both.
+            self.__dict__["__call__"] = _asgi_signature(self)
 
     # -- files --------------------------------------------------------------------
 
@@ -335,10 +370,40 @@ class Flask(App, _FileServing):
     # overrides them like any method.
     wsgi_app = pipeline.wsgi_app
 
+    @t.overload
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> t.Iterable[bytes]:
-        return self.wsgi_app(environ, start_response)
+    ) -> t.Iterable[bytes]: ...
+
+    @t.overload
+    def __call__(
+        self,
+        scope: t.MutableMapping[str, t.Any],
+        receive: t.Callable[[], t.Awaitable[t.Any]],
+        send: t.Callable[[t.Any], t.Awaitable[None]],
+        /,
+    ) -> t.Awaitable[None]: ...
+
+    def __call__(
+        self, environ: t.Any, start_response: t.Any = None, send: t.Any = None
+    ) -> t.Any:
+        """Serve one request: a WSGI server calls ``app(environ,
+        start_response)``, an ASGI server awaits ``app(scope, receive,
+        send)`` (the same as :attr:`asgi_app`)."""
+        # Told apart by the number of arguments: the WSGI call pays one
+        # ``is None`` test.
+        if send is None:
+            if start_response is None:
+                raise TypeError(_WRONG_CALL)
+            return self.wsgi_app(environ, start_response)
+        return self.asgi_app(environ, start_response, send)
+
+    async def __rsgi__(self, scope: t.Any, protocol: t.Any) -> None:
+        """Granian's default interface, RSGI, is not served: say what is."""
+        raise TypeError(
+            "A Flask app speaks WSGI and ASGI, not RSGI: run"
+            " 'granian --interface asgi module:app' (or serve app.asgi_app)."
+        )
 
     #: The ASGI application (``uvicorn module:app.asgi_app``): awaited as
     #: ``asgi_app(scope, receive, send)``; see :mod:`flask.asgi`.

@@ -159,9 +159,25 @@ _WS_ONLY = (
 )
 _WS_NEEDS_ASGI = (
     "This URL is a WebSocket endpoint, and WebSocket routes need an ASGI"
-    " server (for example 'uvicorn module:app.asgi_app'); this server speaks"
+    " server (for example 'uvicorn module:app'); this server speaks"
     " WSGI, which cannot carry WebSocket connections."
 )
+
+
+def _log_wsgi_refusal(app: Flask, endpoint: str) -> None:
+    """Say once per endpoint, in the server's log, why WebSocket handshakes
+    get 400: the client sees the body, whoever runs the server did not."""
+    # A set kept on the app: a (rare) race between threads logs twice.
+    warned: set[str] = app.__dict__.setdefault("_wsgi_ws_refusals_logged", set())
+    if endpoint not in warned:
+        warned.add(endpoint)
+        app.logger.warning(
+            "WebSocket request to %r refused with 400: this server speaks WSGI,"
+            " and WebSocket routes need an ASGI server. Serve app (or"
+            " app.asgi_app) with one, for example 'uvicorn module:app'. Logged"
+            " once per endpoint.",
+            endpoint,
+        )
 
 
 class RequestContext(_PushedInWith):
@@ -270,6 +286,7 @@ class RequestContext(_PushedInWith):
                 # A WebSocket handshake reached the WSGI path (only a WSGI
                 # server sends one here; ASGI servers give it its own scope).
                 self.request.routing_exception = BadRequest(_WS_NEEDS_ASGI)
+                _log_wsgi_refusal(self.app, rule.endpoint)
                 return
             self.request.url_rule = rule
             # MapAdapter.match builds a dict but declares a Mapping.

@@ -13,7 +13,7 @@ from __future__ import annotations
 import typing as t
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .app import Flask
+    from ..app import Flask
 
 ASGIApp = t.Callable[
     [t.MutableMapping[str, t.Any], t.Callable[..., t.Any], t.Callable[..., t.Any]],
@@ -76,12 +76,34 @@ def run_asgi(
         why = "WebSocket routes found: s" if has_websocket_routes(app) else "S"
         echo(f" * {why}erving over ASGI with uvicorn (WebSocket and HTTP){note}.")
 
-    def serve() -> None:
-        uvicorn.run(entry, host=host, port=port, log_level="info")
+    server = uvicorn.Server(uvicorn.Config(entry, host=host, port=port, log_level="info"))
+
+    def serve() -> bool:
+        # In the main thread, where uvicorn handles Ctrl+C and SIGTERM with
+        # a full shutdown (after_serving hooks run). It raises the signal
+        # again once shut down; a Ctrl+C then ends quietly, as with
+        # uvicorn.run.
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        except SystemExit:
+            # uvicorn exits when it cannot start (a failing before_serving
+            # hook, a port in use); under the reloader the child then waits
+            # for a fix, as Werkzeug's does, instead of exiting with 3,
+            # which asks for a restart.
+            if not reload:
+                raise
+        return server.started
+
+    def stop() -> None:
+        server.should_exit = True
 
     if reload:
-        from ._accel.reloader import run_with_reloader
+        from .._accel.reloader import run_with_reloader
 
-        run_with_reloader(serve, extra_files=extra_files, exclude_patterns=exclude_patterns)
+        run_with_reloader(
+            serve, stop, extra_files=extra_files, exclude_patterns=exclude_patterns
+        )
     else:
         serve()
