@@ -860,9 +860,9 @@ def test_teardown_is_skipped_when_nothing_listens(monkeypatch: pytest.MonkeyPatc
     torn: list[t.Any] = []
     real = pipeline._teardown
 
-    def spy(app: t.Any, funcs: t.Any, signal: t.Any, exc: t.Any) -> None:
+    def spy(app: t.Any, run: t.Any, funcs: t.Any, signal: t.Any, exc: t.Any) -> t.Any:
         torn.append(signal.name)
-        real(app, funcs, signal, exc)
+        return real(app, run, funcs, signal, exc)
 
     monkeypatch.setattr(pipeline, "_teardown", spy)
     call(make_app(), "/text")
