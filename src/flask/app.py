@@ -200,10 +200,10 @@ class Flask(App, _FileServing):
 
     # -- async ---------------------------------------------------------------------
 
-    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """``func`` itself, or a synchronous wrapper if it is a coroutine
-        function (:func:`flask.concurrency.ensure_sync`)."""
-        return concurrency.ensure_sync(self, func)
+    #: ``func`` itself, or a synchronous wrapper if it is a coroutine
+    #: function (:func:`flask.concurrency.ensure_sync`, the function itself
+    #: rather than a wrapper: it is asked once per user function called).
+    ensure_sync = concurrency.ensure_sync
 
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]

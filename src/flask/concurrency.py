@@ -199,23 +199,24 @@ class InThread:
     """How a step generator runs when its driver is :func:`run_steps`: every
     function is called here, a coroutine function through ``ensure_sync``."""
 
-    __slots__ = ("ensure_sync",)
+    __slots__ = ("here",)
     on_loop = False
 
     def __init__(self, ensure_sync: t.Callable[[t.Callable[..., t.Any]], t.Callable[..., t.Any]]) -> None:
-        self.ensure_sync = ensure_sync
-
-    def here(self, func: t.Callable[..., R]) -> t.Callable[..., R] | None:
-        """``func`` as something to call right here, or ``None`` when the
-        step must be yielded to the driver."""
-        return self.ensure_sync(func)
+        #: ``func`` as something to call right here (never ``None``: no
+        #: step is yielded to this driver).
+        self.here = ensure_sync
 
 
 def in_thread(app: t.Any) -> InThread:
     """The :class:`InThread` run of ``app``'s steps (made once per app)."""
     run: InThread | None = app.__dict__.get("_flask_in_thread")
     if run is None:
-        run = app.__dict__["_flask_in_thread"] = InThread(app.ensure_sync)
+        method = app.ensure_sync
+        if getattr(method, "__func__", None) is ensure_sync:
+            # Flask's own: one frame less per call than the bound method.
+            method = functools.partial(ensure_sync, app)
+        run = app.__dict__["_flask_in_thread"] = InThread(method)
     return run
 
 
@@ -323,17 +324,25 @@ async def drive(
     """Run a step generator made with ``run`` on the event loop: coroutine
     functions are awaited here, each contiguous run of sync steps goes to
     the pool in one hop (``enter()`` is called first in the pool thread)."""
-    func, args, kwargs = step = _advance(steps, None, None)
-    while func is not _DONE:
+    try:
+        func, args, kwargs = step = steps.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    while True:
         if runs_on_loop(func):
             try:
-                value, error = await func(*args, **kwargs), None
+                value = await func(*args, **kwargs)
             except BaseException as e:  # the steps decide what to handle
-                value, error = None, e
-            step = _advance(steps, value, error)
+                step = _advance(steps, None, e)
+            else:
+                try:
+                    step = steps.send(value)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
         else:
             step = await _to_pool(
                 contextvars.copy_context(), functools.partial(_pool_leg, steps, run, enter, step)
             )
         func, args, kwargs = step
-    return args  # type: ignore[return-value]  # _advance puts the result there
+        if func is _DONE:
+            return args  # type: ignore[return-value]  # _advance puts the result there

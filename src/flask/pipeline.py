@@ -41,7 +41,6 @@ from __future__ import annotations
 import typing as t
 
 from werkzeug.exceptions import HTTPException
-from werkzeug.utils import get_content_type
 
 from .concurrency import blocking_step
 from .concurrency import call_step
@@ -56,7 +55,12 @@ from .signals import request_finished
 from .signals import request_started
 from .signals import request_tearing_down
 from .wrappers import Response
+from ._plain import error_page
+from ._plain import headers as headers_for
+from ._plain import HTML_UTF8
+from ._plain import JSON
 from .json.provider import DefaultJSONProvider
+from .responses import make_response
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -149,21 +153,24 @@ def _stay() -> None:
     """A step that does nothing: yielded to move off the event loop."""
 
 
-def _off_loop_for_session(app: Flask, ctx: RequestContext, run: Run) -> Steps[None]:
+def _session_is_cheap(app: Flask, ctx: RequestContext) -> bool:
     # Opening a session other than Flask's cookie one may do I/O.
-    if run.on_loop and not (
-        ctx.session_loaded or getattr(app.session_interface, "_cookie_based", False)
-    ):
-        yield from blocking_step(run, _stay)
+    return ctx.session_loaded or getattr(app.session_interface, "_cookie_based", False)
 
 
-def respond_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[Answer]:
+def respond_steps(
+    app: Flask, ctx: RequestContext, run: Run, own: frozenset[str] | None = None
+) -> Steps[Answer]:
     """The request's steps from ``request_started`` to the answer: a
-    response, or ``(status, headers, body)`` from :func:`_plain_answer`."""
-    if not app._default_pipeline():
+    response, or ``(status, headers, body)`` from :func:`_plain_answer`.
+    ``own`` is :func:`_own_steps`, when the caller has it already."""
+    if own is None:
+        own = _own_steps(app)
+    if not _PIPELINE <= own:
         return (yield from blocking_step(run, app.full_dispatch_request))
-    rv = yield from view_steps(app, ctx, run)
-    yield from _off_loop_for_session(app, ctx, run)
+    rv = yield from view_steps(app, ctx, run, own)
+    if run.on_loop and not _session_is_cheap(app, ctx):
+        yield from blocking_step(run, _stay)
     plain = _plain_answer(app, ctx, rv, ctx.request.environ)
     if plain is not None:
         return plain
@@ -177,22 +184,36 @@ def full_dispatch_request(app: Flask) -> Response:
     return run_steps(finalize_steps(app, ctx, run, run_steps(view_steps(app, ctx, run))))
 
 
-def view_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[t.Any]:
+def view_steps(
+    app: Flask, ctx: RequestContext, run: Run, own: frozenset[str] | None = None
+) -> Steps[t.Any]:
     """What the request's hooks and view return, or their error handler."""
     app._got_first_request = True
-    own = _own_steps(app)
+    if own is None:
+        own = _own_steps(app)
+    request = ctx.request
     try:
         if request_started.receivers:
             yield from blocking_step(run, _send, request_started, app, {})
-        if "preprocess_request" in own:
-            rv = yield from preprocess_steps(app, ctx, run)
-        else:
+        rv = None
+        if "preprocess_request" not in own:
             rv = yield from blocking_step(run, app.preprocess_request)
+        elif app.url_value_preprocessors or app.before_request_funcs:
+            rv = yield from preprocess_steps(app, ctx, run)
         if rv is None:
-            if "dispatch_request" in own:
+            if "dispatch_request" not in own:
+                rv = yield from blocking_step(run, app.dispatch_request)
+            elif request.routing_exception is not None or request.method == "OPTIONS":
                 rv = yield from dispatch_steps(app, ctx, run)
             else:
-                rv = yield from blocking_step(run, app.dispatch_request)
+                # dispatch_steps' common case, without its frames: a
+                # hello-world request went through five generators.
+                view = app.view_functions[request.url_rule.endpoint]  # type: ignore[union-attr]  # matched
+                here = None if run.on_loop else run.here(view)
+                if here is None:
+                    rv = yield view, (), request.view_args  # type: ignore[misc]  # has view_args
+                else:
+                    rv = here(**request.view_args)  # type: ignore[arg-type]  # as above
     except Exception as e:
         if "handle_user_exception" in own:
             rv = yield from user_exception_steps(app, run, e)
@@ -284,7 +305,8 @@ def process_steps(
         for scope in reversed(_scopes(ctx)):
             for func in reversed(afters.get(scope, ())):
                 response = yield from call_step(run, func, response)
-    yield from _off_loop_for_session(app, ctx, run)
+    if run.on_loop and not _session_is_cheap(app, ctx):
+        yield from blocking_step(run, _stay)
     if _session_needs_saving(app, ctx):
         yield from blocking_step(
             run, app.session_interface.save_session, app, ctx.session, response
@@ -298,6 +320,23 @@ def process_response(app: Flask, response: Response) -> Response:
     return run_steps(process_steps(app, _cv_request.get(), in_thread(app), response))
 
 
+def quiet_teardown(app: Flask, ctx: RequestContext, own: frozenset[str] | None = None) -> bool:
+    """When nothing is registered to run at teardown, do what
+    :func:`teardown_steps` would (close the request) and say so; most
+    requests need no teardown steps at all."""
+    if (
+        app.teardown_request_funcs
+        or app.teardown_appcontext_funcs
+        or request_tearing_down.receivers
+        or appcontext_tearing_down.receivers
+        or not _TEARDOWN <= (_own_steps(app) if own is None else own)
+    ):
+        return False
+    if len(ctx._cv_tokens) == 1:
+        ctx.request.close()
+    return True
+
+
 def teardown_steps(
     app: Flask, ctx: RequestContext, run: Run, exc: BaseException | None
 ) -> Steps[None]:
@@ -307,18 +346,18 @@ def teardown_steps(
         return
     own = _own_steps(app)
     try:
-        if "do_teardown_request" in own:
-            yield from _teardown_request_steps(app, ctx, run, exc)
-        else:
+        if "do_teardown_request" not in own:
             yield from blocking_step(run, app.do_teardown_request, exc)
+        elif app.teardown_request_funcs or request_tearing_down.receivers:
+            yield from _teardown_request_steps(app, ctx, run, exc)
         ctx.request.close()
     finally:
         app_ctx = ctx._cv_tokens[0][1]
         if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-            if "do_teardown_appcontext" in own:
-                yield from _teardown_app_steps(app, run, exc)
-            else:
+            if "do_teardown_appcontext" not in own:
                 yield from blocking_step(run, app.do_teardown_appcontext, exc)
+            elif app.teardown_appcontext_funcs or appcontext_tearing_down.receivers:
+                yield from _teardown_app_steps(app, run, exc)
 
 
 def _teardown_request_steps(
@@ -343,12 +382,14 @@ def _teardown_app_steps(app: Flask, run: Run, exc: BaseException | None) -> Step
 def do_teardown_request(app: Flask, exc: BaseException | None = None) -> None:
     """Run ``teardown_request`` functions, innermost scope first, newest
     first within a scope."""
-    run_steps(_teardown_request_steps(app, _cv_request.get(), in_thread(app), exc))
+    if app.teardown_request_funcs or request_tearing_down.receivers:
+        run_steps(_teardown_request_steps(app, _cv_request.get(), in_thread(app), exc))
 
 
 def do_teardown_appcontext(app: Flask, exc: BaseException | None = None) -> None:
     """Run ``teardown_appcontext`` functions, newest first."""
-    run_steps(_teardown_app_steps(app, in_thread(app), exc))
+    if app.teardown_appcontext_funcs or appcontext_tearing_down.receivers:
+        run_steps(_teardown_app_steps(app, in_thread(app), exc))
 
 
 def _teardown(
@@ -391,10 +432,6 @@ def _scopes(ctx: RequestContext) -> tuple[str | None, ...]:
     return scopes
 
 
-_HTML_UTF8 = get_content_type(Response.default_mimetype or "text/html", "utf-8")
-_JSON = get_content_type(DefaultJSONProvider.mimetype, "utf-8")
-
-
 def _plain_answer(
     app: Flask, ctx: RequestContext, rv: t.Any, environ: WSGIEnvironment
 ) -> tuple[str, list[tuple[str, str]], bytes] | None:
@@ -416,20 +453,20 @@ def _plain_answer(
         status = "200 OK"
         if kind is str:
             body = rv.encode()
-            headers = _headers(_HTML_UTF8, body)
+            headers = headers_for(HTML_UTF8, body)
         else:
             json = app.json
             if type(json) is not DefaultJSONProvider or "response" in json.__dict__:
                 return None
             body = json._response_text(rv).encode()
-            headers = _headers(_JSON, body)
+            headers = headers_for(JSON, body)
     elif (
         isinstance(rv, HTTPException)
         and rv.response is None
         and type(rv).get_response is HTTPException.get_response
         and not _response_observed(app, ctx)
     ):
-        status, body = _error_page(rv, environ)
+        status, body = error_page(rv, environ)
         headers = rv.get_headers(environ)
         headers.append(("Content-Length", str(len(body))))
     else:
@@ -447,41 +484,6 @@ def _plain_answer(
     return status, headers, body
 
 
-# (exception class, code, description) -> (status line, HTML body)
-_error_pages: dict[tuple[type, int | None, t.Any], tuple[str, bytes]] = {}
-
-
-def _error_page(rv: HTTPException, environ: WSGIEnvironment) -> tuple[str, bytes]:
-    """The status line and body Werkzeug renders for an HTTP error.
-
-    Werkzeug's page depends only on the code, its name and the
-    description, but rendering it (escaping, a name lookup that imports)
-    was a fifth of a 404 request; pages of classes that render themselves
-    differently are not remembered.
-    """
-    cls = type(rv)
-    key = (cls, rv.code, rv.description)
-    page = _error_pages.get(key)
-    if page is None:
-        # The status line is Werkzeug's for the code (get_response builds
-        # Response(status=code)), not the exception's own name.
-        status = _status_line(rv.code)
-        page = (status, rv.get_body(environ).encode())
-        if (
-            cls.get_body is HTTPException.get_body
-            and cls.get_description is HTTPException.get_description
-            and cls.name is HTTPException.name
-            and type(rv.description) is str
-            and len(_error_pages) < 64  # descriptions may embed request data
-        ):
-            _error_pages[key] = page
-    return page
-
-
-def _headers(content_type: str, body: bytes) -> list[tuple[str, str]]:
-    return [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-
-
 def _response_observed(app: Flask, ctx: RequestContext) -> bool:
     """Whether a hook after the view needs the response object (the
     session is asked separately, see :func:`_plain_answer`)."""
@@ -496,12 +498,6 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
         if afters.get(scope):
             return True
     return False
-
-
-def _status_line(code: int | None) -> str:
-    # Werkzeug's own status line for the code: its wording changes between
-    # versions (upper case before 3.2, title case after).
-    return Response(status=code or 500).status
 
 
 class DefaultSessionInterface:
@@ -569,8 +565,12 @@ def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
     return not interface.is_null_session(ctx.session)
 
 
-# The request-path methods whose steps are written here, by method name.
+# The request-path methods whose steps are written here, by method name
+# (and those the plain answer needs unchanged).
 _STEP_METHODS: dict[str, t.Callable[..., t.Any]] = {
+    "full_dispatch_request": full_dispatch_request,
+    "finalize_request": finalize_request,
+    "make_response": make_response,
     "preprocess_request": preprocess_request,
     "dispatch_request": dispatch_request,
     "process_response": process_response,
@@ -578,6 +578,10 @@ _STEP_METHODS: dict[str, t.Callable[..., t.Any]] = {
     "do_teardown_appcontext": do_teardown_appcontext,
     "handle_user_exception": handle_user_exception,
 }
+
+
+_PIPELINE = frozenset(("full_dispatch_request", "finalize_request", "make_response", "process_response"))
+_TEARDOWN = frozenset(("do_teardown_request", "do_teardown_appcontext"))
 
 
 def make_default_options_response(app: Flask) -> Response:

@@ -20,6 +20,8 @@ from ..concurrency import OnLoop
 from ..globals import _cv_app
 from ..globals import _cv_request
 from ..pipeline import _in_except
+from ..pipeline import _own_steps
+from ..pipeline import quiet_teardown
 from ..pipeline import reported
 from ..pipeline import respond_steps
 from ..pipeline import teardown_steps
@@ -168,16 +170,18 @@ def _http_steps(
     error)``, the last :data:`_LATER` if teardown is still to come."""
     error: Exception | None = None
     answer: Answer
+    own = _own_steps(app)
     try:
         ctx.push()  # on the loop: the driver starts the steps there
-        answer = yield from respond_steps(app, ctx, run)
+        answer = yield from respond_steps(app, ctx, run, own)
     except Exception as e:
         error = e
         answer = yield from blocking_step(run, _in_except, app.handle_exception, e)
     if type(answer) is not tuple and not isinstance(answer.response, (list, tuple)):  # type: ignore[union-attr]
         return answer, error, _LATER
     try:
-        yield from teardown_steps(app, ctx, run, reported(app, error))
+        if not quiet_teardown(app, ctx, own):
+            yield from teardown_steps(app, ctx, run, reported(app, error))
     except Exception as e:
         # Raised once the contexts are popped, as pop() would.
         return answer, error, e
@@ -246,6 +250,7 @@ async def tear_down(
     then the pop itself here, where the context variables were set."""
     run = OnLoop()
     try:
-        await drive(teardown_steps(app, ctx, run, reported(app, error)), run, enter)
+        if not quiet_teardown(app, ctx):
+            await drive(teardown_steps(app, ctx, run, reported(app, error)), run, enter)
     finally:
         ctx._pop_after_teardown()
