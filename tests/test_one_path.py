@@ -233,3 +233,49 @@ def test_the_testing_extension_adds_environ_keys_and_reports_contexts(app):
     assert serve(app, scope).body == b"seen"
     assert [type(c).__name__ for c in contexts] == ["AppContext", "RequestContext"]
     assert contexts[1].request.path == "/"
+
+
+def test_websocket_async_error_handler_is_awaited_without_a_hop(app, pool):
+    from flask.testing import WebSocketRejected
+
+    seen: list[tuple[str, int]] = []
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        seen.append(("handler", threading.get_ident()))
+        raise LookupError()
+
+    @app.errorhandler(LookupError)
+    async def lookup(e: Exception) -> tuple[str, int]:
+        seen.append(("error handler", threading.get_ident()))
+        return "nope", 409
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert (info.value.status, info.value.body) == (409, b"nope")
+    assert [name for name, _ in seen] == ["handler", "error handler"]
+    assert seen[0][1] == seen[1][1]  # both on the connection's loop
+    assert pool.calls == 0
+
+
+def test_websocket_sync_error_handler_runs_in_the_pool(app, pool):
+    from flask.testing import WebSocketRejected
+
+    seen: list[int] = []
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        seen.append(threading.get_ident())
+        raise LookupError()
+
+    @app.errorhandler(LookupError)
+    def lookup(e: Exception) -> tuple[str, int]:
+        seen.append(threading.get_ident())
+        return "nope", 409
+
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/ws"):
+            pass
+    assert info.value.status == 409
+    assert seen[0] != seen[1] and pool.calls == 1

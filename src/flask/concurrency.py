@@ -175,12 +175,18 @@ async def _to_pool(context: contextvars.Context, call: t.Callable[[], R]) -> R:
     return await loop.run_in_executor(pool(), _in_worker, loop, context, call)
 
 
+async def run_sync(func: t.Callable[..., R], /, *args: t.Any, **kwargs: t.Any) -> R:
+    """Await ``func(*args, **kwargs)`` run in the thread pool, in a copy of
+    the current context variables."""
+    return await _to_pool(contextvars.copy_context(), functools.partial(func, *args, **kwargs))
+
+
 async def call(func: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     """Call a function where it belongs: await a coroutine function on the
     loop, run anything else in the pool."""
     if runs_on_loop(func):
         return await func(*args, **kwargs)
-    return await _to_pool(contextvars.copy_context(), functools.partial(func, *args, **kwargs))
+    return await run_sync(func, *args, **kwargs)
 
 
 async def call_in(

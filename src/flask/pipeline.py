@@ -215,11 +215,18 @@ def view_steps(
                 else:
                     rv = here(**request.view_args)  # type: ignore[arg-type]  # as above
     except Exception as e:
-        if "handle_user_exception" in own:
-            rv = yield from user_exception_steps(app, run, e)
-        else:
-            rv = yield from blocking_step(run, _in_except, app.handle_user_exception, e)
+        rv = yield from user_error_steps(app, run, e, own)
     return rv
+
+
+def user_error_steps(
+    app: Flask, run: Run, e: Exception, own: frozenset[str] | None = None
+) -> Steps[t.Any]:
+    """``handle_user_exception`` as steps: Flask's own step by step (an
+    async error handler awaited on the loop), an override as a whole."""
+    if "handle_user_exception" in (_own_steps(app) if own is None else own):
+        return (yield from user_exception_steps(app, run, e))
+    return (yield from blocking_step(run, _in_except, app.handle_user_exception, e))
 
 
 def preprocess_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[t.Any]:

@@ -53,6 +53,7 @@ from ..globals import _cv_request
 from ..globals import _cv_websocket
 from ..pipeline import _in_except
 from ..pipeline import _scopes
+from ..pipeline import user_error_steps
 from .connection import SyncWebSocket as SyncWebSocket
 from .connection import WebSocket as WebSocket
 from .connection import WebSocketDisconnect as WebSocketDisconnect
@@ -288,7 +289,7 @@ def _fail_handshake(app: Flask, conn: WebSocket, e: Exception, run: OnLoop) -> S
     """An error before accept: what its error handler makes of it, or the
     500 answer; propagated (after refusing) in debug and testing mode."""
     try:
-        return (yield from blocking_step(run, _handled, app, e))
+        return (yield from _handled(app, run, e))
     except Exception:
         yield _refuse, (conn, _as_response(app, "Internal Server Error", conn.request, 500)), {}
         raise
@@ -300,23 +301,25 @@ def _fail_open(app: Flask, conn: WebSocket, e: Exception, run: OnLoop) -> Steps[
     error if no handler took it."""
     unhandled: list[Exception] = []
     try:
-        yield from blocking_step(run, _handled, app, e, unhandled)
+        yield from _handled(app, run, e, unhandled)
         return unhandled[0] if unhandled else None
     finally:
         if conn._state == _OPEN:
             yield conn.close, (1011, "Internal error"), {}
 
 
-def _handled(app: Flask, e: Exception, unhandled: list[Exception] | None = None) -> t.Any:
-    """``handle_user_exception``, then ``handle_exception`` for an error no
-    handler took (recorded in ``unhandled``); in the pool, as for HTTP over
-    ASGI, since error handlers may block."""
+def _handled(
+    app: Flask, run: OnLoop, e: Exception, unhandled: list[Exception] | None = None
+) -> Steps[t.Any]:
+    """``handle_user_exception``'s steps, then ``handle_exception`` (in the
+    pool: it logs) for an error no handler took (recorded in
+    ``unhandled``), as for HTTP."""
     try:
-        return _in_except(app.handle_user_exception, e)
+        return (yield from user_error_steps(app, run, e))
     except Exception as other:
         if unhandled is not None:
             unhandled.append(other)
-        return app.handle_exception(other)
+        return (yield from blocking_step(run, _in_except, app.handle_exception, other))
 
 
 def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
