@@ -41,17 +41,21 @@ from inspect import isawaitable
 from inspect import iscoroutinefunction
 from types import FunctionType
 
+R = t.TypeVar("R")
+
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
     from concurrent.futures import ThreadPoolExecutor
 
-R = t.TypeVar("R")
+    # One step a step generator hands to its driver: (func, args, kwargs).
+    Step = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
+    # A step generator: yields the steps it cannot run itself, receives
+    # their results (or has their errors thrown in), returns its result.
+    Steps = t.Generator[Step, t.Any, R]
+    Run = t.Union["InThread", "OnLoop"]
 
-#: One step a step generator hands to its driver: ``(func, args, kwargs)``.
-Step = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
-#: A step generator: yields the steps it cannot run itself, receives their
-#: results (or has their errors thrown in), returns its own result.
-Steps = t.Generator[Step, t.Any, R]
+    class _EnsureSync(t.Protocol):
+        def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]: ...
 
 #: Environment variable that sets the number of pool threads (default: the
 #: standard library's, ``min(32, cpu_count + 4)``).
@@ -90,10 +94,6 @@ def runs_on_loop(func: t.Callable[..., t.Any]) -> bool:
 
 #: The former name of :func:`runs_on_loop`.
 is_async = runs_on_loop
-
-
-class _EnsureSync(t.Protocol):
-    def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]: ...
 
 
 def ensure_sync(app: _EnsureSync, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
@@ -241,9 +241,6 @@ class OnLoop:
         if self.on_loop or runs_on_loop(func):
             return None
         return func
-
-
-Run = t.Union[InThread, OnLoop]
 
 
 def call_step(run: Run, func: t.Callable[..., R], *args: t.Any, **kwargs: t.Any) -> Steps[R]:
