@@ -339,3 +339,68 @@ def _private_uses_of(source: str, path: Path) -> list[str]:
 
 def _line_of(use: str) -> int:
     return int(use.split(" ", 1)[0].rsplit(":", 1)[1])
+
+
+# Names that decide where code runs (on the event loop or in a thread):
+# only flask.concurrency uses them (docs/ARCHITECTURE.md).
+_WHERE_CODE_RUNS = frozenset(
+    {
+        "iscoroutinefunction",
+        "isawaitable",
+        "run_in_executor",
+        "run_coroutine_threadsafe",
+        "to_thread",
+        "run_sync",
+        "run_in_context",
+        "async_to_sync",
+        "sync_to_async",
+        "ThreadPoolExecutor",
+    }
+)
+_WHERE_CODE_RUNS_EXEMPT = {"flask.concurrency"}
+
+
+def _where_code_runs(source: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in _WHERE_CODE_RUNS:
+            found.add(node.attr)
+        elif isinstance(node, ast.Name) and node.id in _WHERE_CODE_RUNS:
+            found.add(node.id)
+        elif isinstance(node, ast.ImportFrom):
+            if (node.module or "").split(".")[0] == "asgiref" or node.module == "concurrent.futures":
+                found.add(node.module or "")
+            found.update(a.name for a in node.names if a.name in _WHERE_CODE_RUNS)
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name for a in node.names if a.name.split(".")[0] == "asgiref" or a.name == "concurrent.futures"
+            )
+    return found
+
+
+def test_where_code_runs_scanner_finds_each_way():
+    source = """
+import asyncio
+from inspect import iscoroutinefunction
+from asgiref.sync import async_to_sync
+def f(loop):
+    loop.run_in_executor(None, f)
+    asyncio.run_coroutine_threadsafe(f(), loop)
+"""
+    assert _where_code_runs(source) == {
+        "iscoroutinefunction", "asgiref.sync", "async_to_sync",
+        "run_in_executor", "run_coroutine_threadsafe",
+    }
+    assert _where_code_runs("from .concurrency import call\nawait call(f)\n") == set()
+
+
+@pytest.mark.parametrize("module", sorted(set(MODULES) - _WHERE_CODE_RUNS_EXEMPT))
+def test_only_the_concurrency_module_decides_where_code_runs(module):
+    """No module but flask.concurrency asks whether a function is a
+    coroutine function or hands work to a thread (``app.ensure_sync`` and
+    ``app.async_to_sync`` delegate to it)."""
+    found = _where_code_runs(MODULES[module].read_text(encoding="utf-8"))
+    # Flask's public method names, defined on the class and delegating.
+    if module == "flask.app":
+        found.discard("async_to_sync")
+    assert not found, f"{module} decides where code runs: {sorted(found)}"

@@ -166,7 +166,7 @@ def _receive(port: int, expect: str) -> str:
 
 
 def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> None:
-    for module in ("uvicorn", "websockets", "asgiref"):
+    for module in ("uvicorn", "websockets"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
     source = tmp_path / "wsrunapp.py"

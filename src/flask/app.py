@@ -18,12 +18,10 @@ import typing as t
 import weakref
 
 from contextlib import closing
-from inspect import CO_COROUTINE
-from inspect import iscoroutinefunction
-from types import FunctionType
 
 from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
 
+from . import concurrency
 from . import errors
 from ._accel import enabled
 from . import pipeline
@@ -62,7 +60,7 @@ class _AsgiEntry:
     def __get__(self, obj: Flask | None, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
-        from .asgi import ASGIApp
+        from .asgi.entry import ASGIApp
 
         entry = obj.__dict__["asgi_app"] = ASGIApp(obj)
         return entry
@@ -238,41 +236,18 @@ class Flask(App, _FileServing):
 
     # -- async ---------------------------------------------------------------------
 
-    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """``func`` itself, or a synchronous wrapper if it is a coroutine
-        function."""
-        # A plain function's code flags answer the common case without
-        # inspect's unwrapping (which was 6% of a hello-world request).
-        if (
-            type(func) is FunctionType
-            and not func.__code__.co_flags & CO_COROUTINE
-            and not hasattr(func, "_is_coroutine_marker")
-        ):
-            return func
-        return self.async_to_sync(func) if iscoroutinefunction(func) else func
+    #: ``func`` itself, or a synchronous wrapper if it is a coroutine
+    #: function (:func:`flask.concurrency.ensure_sync`, the function itself
+    #: rather than a wrapper: it is asked once per user function called).
+    ensure_sync = concurrency.ensure_sync
 
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
         """Wrap a coroutine function to run it to completion: on the
-        serving event loop in an ASGI pool thread, else with asgiref."""
-        from .concurrency import on_loop
-        from .concurrency import worker_loop
-
-        loop = worker_loop()
-        if loop is not None:
-            return on_loop(loop, func)
-        # asgiref is optional (the 'async' extra); only async views need it.
-        runner: t.Callable[..., t.Callable[..., t.Any]] | None
-        try:
-            from asgiref.sync import async_to_sync as runner
-        except ImportError:
-            runner = None
-        if runner is None:
-            raise RuntimeError(
-                "Install Flask with the 'async' extra in order to use async views."
-            )
-        return runner(func)
+        serving event loop in an ASGI pool thread, else with asgiref
+        (:func:`flask.concurrency.async_to_sync`)."""
+        return concurrency.async_to_sync(func)
 
     # -- URLs ------------------------------------------------------------------------
 

@@ -329,26 +329,13 @@ class RequestContext(_PushedInWith):
                     f"Popped wrong request context. ({current!r} instead of {self!r})"
                 )
 
-    # The ASGI path (flask.asgi) pushes a context on the event loop but runs
-    # sync teardown functions in the thread pool: the two halves of pop().
-    # Context-variable tokens can only be reset in the context that made
-    # them, so the second half stays on the loop.
-
-    def _teardown(self, exc: BaseException | None) -> None:
-        """Run what the last pop would: request teardown, closing the
-        request, app context teardown (when this context pushed it)."""
-        if len(self._cv_tokens) != 1:
-            return
-        try:
-            self.app.do_teardown_request(exc)
-            self.request.close()
-        finally:
-            app_ctx = self._cv_tokens[0][1]
-            if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-                self.app.do_teardown_appcontext(exc)
+    # The ASGI path (flask.asgi.http) pushes a context on the event loop
+    # but may run teardown functions in the thread pool
+    # (flask.pipeline.teardown_steps). Context-variable tokens can only be
+    # reset in the context that made them, so the pop stays on the loop.
 
     def _pop_after_teardown(self) -> None:
-        """Pop after :meth:`_teardown` ran, without running it again."""
+        """Pop after ``pipeline.teardown_steps`` ran, without running them again."""
         token, app_ctx = self._cv_tokens.pop()
         _cv_request.reset(token)
         if app_ctx is not None:

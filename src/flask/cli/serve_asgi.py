@@ -4,8 +4,8 @@ Werkzeug's development server speaks WSGI only, which cannot carry a
 WebSocket. When the app has WebSocket routes (or ``--asgi`` is given),
 ``flask run`` serves it with uvicorn instead, keeping what the WSGI server
 gave: Werkzeug's reloader restarts the process on code changes, and in
-debug mode HTTP requests still go through Werkzeug's interactive debugger
-(bridged to ASGI by asgiref when it is installed).
+debug mode an HTTP request that raises shows Werkzeug's interactive
+debugger. HTTP requests are served by ``app.asgi_app``, as in production.
 """
 
 from __future__ import annotations
@@ -27,24 +27,103 @@ def has_websocket_routes(app: t.Any) -> bool:
     return url_map is not None and any(rule.websocket for rule in url_map.iter_rules())
 
 
+# Where the debugger middleware hands Werkzeug's debugger the error to show.
+_ERROR_KEY = "flask.cli.debugged_error"
+
+
 def with_http_debugger(app: Flask, entry: ASGIApp) -> tuple[ASGIApp, bool]:
-    """``entry`` with HTTP requests served through Werkzeug's debugger
-    (over asgiref's WSGI bridge), and whether that was possible."""
-    try:
-        from asgiref.wsgi import WsgiToAsgi
-    except ImportError:
-        return entry, False
+    """``entry`` with Werkzeug's interactive debugger for HTTP requests.
+
+    Requests go through ``entry`` (the app's own ASGI path); only when one
+    raises before its response started is Werkzeug's ``DebuggedApplication``
+    asked, in the thread pool, to render that error (and to answer its own
+    ``__debugger__`` requests: console commands, resources, the PIN). The
+    debugger stays Werkzeug's WSGI application because its console runs
+    code in the frames of the traceback it keeps.
+    """
     from werkzeug.debug import DebuggedApplication
 
-    http = WsgiToAsgi(DebuggedApplication(app, evalex=True))  # type: ignore[no-untyped-call]
+    def reraise(environ: dict[str, t.Any], start_response: t.Any) -> t.Any:
+        raise environ[_ERROR_KEY]
+
+    debugged = DebuggedApplication(reraise, evalex=True)
 
     async def serve(scope: t.MutableMapping[str, t.Any], receive: t.Any, send: t.Any) -> None:
-        if scope["type"] == "http":
-            await http(scope, receive, send)
-        else:
+        if scope["type"] != "http":
             await entry(scope, receive, send)
+            return
+        if b"__debugger__=yes" in scope.get("query_string", b""):
+            await _call_wsgi(debugged, scope, await _body(receive), {}, send)
+            return
+        started = False
+
+        async def watched(message: t.MutableMapping[str, t.Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await entry(scope, receive, watched)
+        except Exception as e:
+            if started:
+                raise
+            await _call_wsgi(debugged, scope, b"", {_ERROR_KEY: e}, send)
 
     return serve, True
+
+
+async def _body(receive: t.Any) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+async def _call_wsgi(
+    wsgi: t.Callable[..., t.Iterable[bytes]],
+    scope: t.MutableMapping[str, t.Any],
+    body: bytes,
+    extra: dict[str, t.Any],
+    send: t.Any,
+) -> None:
+    """Answer one request with a WSGI application run in the pool."""
+    from io import BytesIO
+
+    from ..asgi.http import environ_from_scope
+    from ..concurrency import call
+
+    environ = environ_from_scope(scope, BytesIO(body))
+    environ.update(extra)
+
+    def run() -> tuple[str, list[tuple[str, str]], bytes]:
+        started: list[t.Any] = []
+        chunks: list[bytes] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Any:
+            started[:] = [status, headers]
+            return chunks.append
+
+        result = wsgi(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return started[0], started[1], b"".join(chunks)
+
+    status, headers, content = await call(run)
+    await send({
+        "type": "http.response.start",
+        "status": int(status.split(" ", 1)[0]),
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+    })
+    await send({"type": "http.response.body", "body": content})
 
 
 def run_asgi(
@@ -66,12 +145,8 @@ def run_asgi(
     entry: ASGIApp = app.asgi_app
     note = ""
     if debugger:
-        entry, bridged = with_http_debugger(app, entry)
-        note = (
-            "; HTTP errors show the debugger"
-            if bridged
-            else "; install asgiref for the debugger on HTTP errors"
-        )
+        entry, _ = with_http_debugger(app, entry)
+        note = "; HTTP errors show the debugger"
     if not is_running_from_reloader():
         why = "WebSocket routes found: s" if has_websocket_routes(app) else "S"
         echo(f" * {why}erving over ASGI with uvicorn (WebSocket and HTTP){note}.")
