@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import sys
 import typing as t
+from contextvars import Context
+from contextvars import copy_context
 from functools import wraps
 from types import TracebackType
 
@@ -109,6 +111,11 @@ class AppContext(_PushedInWith):
     for CLI commands, tests and background work.
     """
 
+    # Streams still running after the last pop (see ContextHold), and the
+    # exception that pop saw while teardown waits for them.
+    _holds = 0
+    _deferred: tuple[BaseException | None] | None = None
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
@@ -142,7 +149,10 @@ class AppContext(_PushedInWith):
         try:
             if len(tokens) == 1:
                 exc = sys.exc_info()[1] if exc is _sentinel else exc
-                self.app.do_teardown_appcontext(exc)
+                if self._holds:
+                    self._deferred = (exc,)
+                else:
+                    self.app.do_teardown_appcontext(exc)
         finally:
             current = _cv_app.get()
             _cv_app.reset(tokens.pop())
@@ -190,6 +200,9 @@ class RequestContext(_PushedInWith):
         self._session_obj = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[tuple[t.Any, AppContext | None]] = []
+
+    _holds = 0
+    _deferred: tuple[BaseException | None] | None = None
 
     @property
     def url_adapter(self) -> MapAdapter | None:
@@ -299,8 +312,11 @@ class RequestContext(_PushedInWith):
         try:
             if len(tokens) == 1:
                 exc = sys.exc_info()[1] if exc is _sentinel else exc
-                self.app.do_teardown_request(exc)
-                self.request.close()
+                if self._holds:
+                    self._deferred = (exc,)
+                else:
+                    self.app.do_teardown_request(exc)
+                    self.request.close()
         finally:
             current = _cv_request.get()
             token, pushed = tokens.pop()
@@ -323,12 +339,18 @@ class RequestContext(_PushedInWith):
         if len(self._cv_tokens) != 1:
             return
         try:
-            self.app.do_teardown_request(exc)
-            self.request.close()
+            if self._holds:
+                self._deferred = (exc,)
+            else:
+                self.app.do_teardown_request(exc)
+                self.request.close()
         finally:
             app_ctx = self._cv_tokens[0][1]
             if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-                self.app.do_teardown_appcontext(exc)
+                if app_ctx._holds:
+                    app_ctx._deferred = (exc,)
+                else:
+                    self.app.do_teardown_appcontext(exc)
 
     def _pop_after_teardown(self) -> None:
         """Pop after :meth:`_teardown` ran, without running it again."""
@@ -344,6 +366,62 @@ class RequestContext(_PushedInWith):
             f"<{type(self).__name__} {self.request.url!r}"
             f" [{self.request.method}] of {self.app.name}>"
         )
+
+
+class ContextHold:
+    """Keeps the current request's contexts for a stream that outlives
+    the view (:func:`~flask.stream_with_context`, :class:`~flask.EventStream`).
+
+    The stream runs in :attr:`context`, a copy of the context variables
+    taken here, so the request is current inside it and nothing the stream
+    sets reaches the thread that iterates it. The request's last pop then
+    leaves its teardown to :meth:`release`, so teardown runs once, after
+    the stream, on whichever thread ends it.
+    """
+
+    __slots__ = ("context", "_contexts")
+
+    def __init__(self) -> None:
+        self.context: Context = copy_context()
+        contexts: list[RequestContext | AppContext] = []
+        req = _cv_request.get(None)
+        if req is not None:
+            contexts.append(req)
+        app = _cv_app.get(None)
+        if app is not None:
+            contexts.append(app)
+        for ctx in contexts:
+            ctx._holds += 1
+        self._contexts: list[RequestContext | AppContext] | None = contexts
+
+    def release(self, exc: BaseException | None = None) -> None:
+        """End the hold (once; later calls do nothing): run the teardown
+        a pop left waiting, in :attr:`context`, with ``exc`` or else the
+        exception that pop saw."""
+        contexts, self._contexts = self._contexts, None
+        if contexts:
+            self.context.run(_release, contexts, exc)
+
+
+def _release(contexts: list[RequestContext | AppContext], exc: BaseException | None) -> None:
+    # Request first, then its app context, as pop() orders them; an error
+    # in one still lets the next run.
+    if not contexts:
+        return
+    ctx = contexts[0]
+    try:
+        ctx._holds -= 1
+        deferred = ctx._deferred
+        if not ctx._holds and deferred is not None:
+            ctx._deferred = None
+            error = exc if exc is not None else deferred[0]
+            if isinstance(ctx, RequestContext):
+                ctx.app.do_teardown_request(error)
+                ctx.request.close()
+            else:
+                ctx.app.do_teardown_appcontext(error)
+    finally:
+        _release(contexts[1:], exc)
 
 
 def template_context_defaults() -> dict[str, t.Any]:
