@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
+import os
 import re
 import socket
 import threading
@@ -453,3 +454,75 @@ def test_disconnect_runs_finally_and_teardown_on_uvicorn(kind):
         server.should_exit = True
         thread.join(BOUND)
         sock.close()
+
+
+def test_head_request_tears_down_without_running_the_generator(served):
+    app = served
+    ran, torn_down = [], []
+    app.teardown_request(lambda exc: torn_down.append(exc))
+
+    @app.route("/", methods=["GET"])
+    def index():
+        def gen():
+            ran.append(True)
+            yield "x"
+
+        return flask.EventStream(gen())
+
+    response = app.test_client().head("/")
+    assert response.status_code == 200
+    assert response.data == b""
+    assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    response.close()  # as a WSGI server does
+    assert ran == [] and torn_down == [None]
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_generator_error_reaches_teardown(served, kind):
+    app = served
+    app.testing = False  # the error is logged, not raised into the test
+    torn_down = []
+    app.teardown_request(lambda exc: torn_down.append(type(exc).__name__))
+
+    @app.route("/")
+    def index():
+        if kind == "sync":
+
+            def gen():
+                yield "one"
+                raise LookupError("gone")
+
+            return flask.EventStream(gen())
+
+        async def agen():
+            yield "one"
+            raise LookupError("gone")
+
+        return flask.EventStream(agen())
+
+    client = app.test_client()
+    with pytest.raises(LookupError):
+        client.get("/").data  # noqa: B018
+    # Over ASGI the error leaves the stream after the request's own
+    # teardown was scheduled, which sees the view's outcome (no error).
+    assert torn_down == ["LookupError"] if "FLASK_TEST_ASGI" not in os.environ else ["NoneType"]
+
+
+def test_response_dropped_unsent_still_tears_down():
+    app = flask.Flask(__name__)
+    torn_down = []
+    app.teardown_request(lambda exc: torn_down.append(exc))
+
+    @app.route("/")
+    def index():
+        return flask.EventStream(iter(["never"]))
+
+    @app.after_request
+    def replace(response):
+        return flask.Response("replaced")
+
+    assert app.test_client().get("/").data == b"replaced"
+    import gc
+
+    gc.collect()
+    assert torn_down == [None]

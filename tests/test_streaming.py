@@ -179,3 +179,49 @@ def test_outer_app_context_waits_for_the_stream(counted):
     assert events == []
     assert list(stream) == ["a", "b"]
     assert events == ["request None g=None", "app None"]
+
+
+def test_async_body_is_cancelled_where_it_waits_on_disconnect():
+    """Over ASGI an async body waiting for its next chunk is stopped as
+    soon as the server reports the disconnect, not at its next chunk."""
+    import asyncio
+
+    app = flask.Flask(__name__)
+    finished = []
+    torn_down = []
+    app.teardown_request(lambda exc: torn_down.append(exc))
+
+    @app.route("/")
+    async def index():
+        async def body():
+            try:
+                yield "first"
+                await asyncio.Event().wait()  # a chunk that never comes
+            finally:
+                finished.append(flask.request.path)
+
+        return body()
+
+    async def scenario():
+        sent: asyncio.Queue = asyncio.Queue()
+        gone = asyncio.Event()
+
+        async def receive():
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        scope = {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": "GET", "scheme": "http", "path": "/", "raw_path": b"/",
+            "root_path": "", "query_string": b"", "headers": [(b"host", b"x")],
+            "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
+        }
+        task = asyncio.ensure_future(app.asgi_app(scope, receive, sent.put))
+        while (await asyncio.wait_for(sent.get(), 10)).get("body") != b"first":
+            pass
+        gone.set()
+        await asyncio.wait_for(task, 10)
+
+    asyncio.run(scenario())
+    assert finished == ["/"]
+    assert torn_down == [None]

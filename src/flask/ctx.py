@@ -8,6 +8,7 @@ app only through its public methods; this module never imports the app.
 from __future__ import annotations
 
 import sys
+import threading
 import typing as t
 from contextvars import Context
 from contextvars import copy_context
@@ -149,9 +150,7 @@ class AppContext(_PushedInWith):
         try:
             if len(tokens) == 1:
                 exc = sys.exc_info()[1] if exc is _sentinel else exc
-                if self._holds:
-                    self._deferred = (exc,)
-                else:
+                if not (self._holds and _defer(self, exc)):
                     self.app.do_teardown_appcontext(exc)
         finally:
             current = _cv_app.get()
@@ -312,9 +311,7 @@ class RequestContext(_PushedInWith):
         try:
             if len(tokens) == 1:
                 exc = sys.exc_info()[1] if exc is _sentinel else exc
-                if self._holds:
-                    self._deferred = (exc,)
-                else:
+                if not (self._holds and _defer(self, exc)):
                     self.app.do_teardown_request(exc)
                     self.request.close()
         finally:
@@ -339,17 +336,13 @@ class RequestContext(_PushedInWith):
         if len(self._cv_tokens) != 1:
             return
         try:
-            if self._holds:
-                self._deferred = (exc,)
-            else:
+            if not (self._holds and _defer(self, exc)):
                 self.app.do_teardown_request(exc)
                 self.request.close()
         finally:
             app_ctx = self._cv_tokens[0][1]
             if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-                if app_ctx._holds:
-                    app_ctx._deferred = (exc,)
-                else:
+                if not (app_ctx._holds and _defer(app_ctx, exc)):
                     self.app.do_teardown_appcontext(exc)
 
     def _pop_after_teardown(self) -> None:
@@ -366,6 +359,21 @@ class RequestContext(_PushedInWith):
             f"<{type(self).__name__} {self.request.url!r}"
             f" [{self.request.method}] of {self.app.name}>"
         )
+
+
+# Guards a hold's count against the last pop on another thread: the pop
+# leaves its teardown to the hold, or runs it itself, never neither.
+_hold_lock = threading.Lock()
+
+
+def _defer(ctx: RequestContext | AppContext, exc: BaseException | None) -> bool:
+    """At the last pop of a held context: leave teardown to the hold's
+    release (``True``), unless the hold ended meanwhile."""
+    with _hold_lock:
+        if ctx._holds:
+            ctx._deferred = (exc,)
+            return True
+        return False
 
 
 class ContextHold:
@@ -390,8 +398,9 @@ class ContextHold:
         app = _cv_app.get(None)
         if app is not None:
             contexts.append(app)
-        for ctx in contexts:
-            ctx._holds += 1
+        with _hold_lock:
+            for ctx in contexts:
+                ctx._holds += 1
         self._contexts: list[RequestContext | AppContext] | None = contexts
 
     def release(self, exc: BaseException | None = None) -> None:
@@ -410,10 +419,12 @@ def _release(contexts: list[RequestContext | AppContext], exc: BaseException | N
         return
     ctx = contexts[0]
     try:
-        ctx._holds -= 1
-        deferred = ctx._deferred
-        if not ctx._holds and deferred is not None:
-            ctx._deferred = None
+        with _hold_lock:
+            ctx._holds -= 1
+            deferred = None
+            if not ctx._holds:
+                deferred, ctx._deferred = ctx._deferred, None
+        if deferred is not None:
             error = exc if exc is not None else deferred[0]
             if isinstance(ctx, RequestContext):
                 ctx.app.do_teardown_request(error)

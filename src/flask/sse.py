@@ -269,7 +269,7 @@ class _Frames:
         self._active: t.Any = None
         # Whether iteration began: from then on, the end of the iteration
         # closes the generator and releases the request.
-        self._started = False
+        self._started = self._closed = False
 
     def __iter__(self) -> t.Iterator[bytes]:
         self._active = frames = self._from_pump()
@@ -289,9 +289,11 @@ class _Frames:
             while True:
                 pump.request()
                 while not clock.wait(ready, interval):
-                    if self._client is not None and _closed_by_peer(self._client):
+                    if self._closed or (self._client is not None and _closed_by_peer(self._client)):
                         return
                     yield KEEP_ALIVE
+                if self._closed:
+                    return
                 item = pump.take()
                 if item is _END:
                     return
@@ -317,8 +319,14 @@ class _Frames:
         """Stop the stream: the generator is closed, then the request is
         torn down (once), on the generator's thread."""
         active, self._active = self._active, None
+        self._closed = True
         if active is not None and hasattr(active, "close"):
-            active.close()
+            try:
+                active.close()
+            except ValueError:
+                # Running on another thread (a server cancelled mid-chunk):
+                # it sees _closed when its wait ends, and stops there.
+                pass
         if not self._started and self._hold is not None:
             self._finish(self._events, None)
 
