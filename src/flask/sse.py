@@ -168,7 +168,7 @@ class EventStream(Response):
             # gunicorn's), to notice a client that closed it.
             environ = req_ctx.request.environ
             client = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-            if type(client) is not socket.socket:  # not TLS: no peeking there
+            if type(client) is not socket.socket:  # a TLS socket cannot peek
                 client = None
         body: _Frames = (_AsyncFrames if hasattr(events, "__aiter__") else _Frames)(
             events, interval, clock or Clock(), dumps, hold, client
