@@ -164,6 +164,8 @@ def served(request, monkeypatch):
     (the test client's documented FLASK_TEST_ASGI switch)."""
     if request.param == "asgi":
         monkeypatch.setenv("FLASK_TEST_ASGI", "1")
+    else:
+        monkeypatch.delenv("FLASK_TEST_ASGI", raising=False)
     app = flask.Flask(__name__)
     app.testing = True
     return app
@@ -276,7 +278,7 @@ def test_keep_alive_on_a_fake_clock_wsgi():
 
         return flask.EventStream(gen(), interval=42.0, clock=clock)
 
-    response = app.test_client().get("/", buffered=False)
+    response = app.test_client(asgi=False).get("/", buffered=False)
     chunks = iter(response.response)
     assert next(chunks) == KEEP_ALIVE
     assert next(chunks) == b"data: first\n\n"
