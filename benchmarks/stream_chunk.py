@@ -1,8 +1,8 @@
 """Per-chunk cost of ``stream_with_context`` over a bare iterator.
 
 ``python benchmarks/stream_chunk.py`` with any ``flask`` on the path (this
-package, or Pallets Flask in its own venv); docs/streaming.md quotes it.
-Not a test threshold: a figure to compare.
+package, or Pallets Flask in its own venv), to compare the two; not part
+of `make bench` and not a test threshold.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
 import flask
+from waits import wait_until  # tests/, beside this file
 from werkzeug.test import create_environ
 
 LATER_REQUESTS = 100
@@ -174,14 +175,11 @@ def disconnect_on_uvicorn() -> dict[str, t.Any]:
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        for _ in range(1000):  # bounds a hang only
-            if server.started:
-                break
-            threading.Event().wait(0.01)
+        wait_until(lambda: server.started, hang_bound=10, what="uvicorn to start")
         _read_two_chunks_and_leave(port)
         # The stream is torn down by the server's task, not before the next
         # request; wait for it (bounded) before counting.
-        seen["closed"].wait(10)
+        wait_until(seen["closed"].is_set, hang_bound=10, what="the stream's teardown")
         _get_many(port)
     finally:
         server.should_exit = True

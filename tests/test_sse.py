@@ -22,7 +22,16 @@ from flask.sse import KEEP_ALIVE
 from flask.sse import Clock
 from flask.sse import encode_event
 
+from waits import HangBound
+from waits import wait_until
+
 BOUND = 10  # seconds; only bounds a hang
+
+
+def reached(event: threading.Event, what: str) -> None:
+    """Wait for ``event``; the bound only stops a hang."""
+    if not event.wait(BOUND):
+        raise HangBound(f"hang bound of {BOUND} s reached waiting for {what}")
 
 
 # -- an independent parser: the standard's algorithm, step by step -----------
@@ -241,7 +250,7 @@ class FakeClock(Clock):
         if self._ticks:
             self._ticks -= 1
             return False
-        assert ready.wait(BOUND), "no event came"
+        reached(ready, "the stream's next event")
         return True
 
     async def wait_async(self, ready: asyncio.Future[t.Any], timeout: float) -> bool:
@@ -291,8 +300,8 @@ def test_keep_alive_on_a_fake_clock_wsgi():
     assert next(chunks) == b"data: second\n\n"
     assert clock.timeouts == [42.0, 42.0, 42.0, 42.0]
     response.close()
-    assert finished.wait(BOUND)
-    assert torn_down.wait(BOUND)
+    reached(finished, "the generator's finally")
+    reached(torn_down, "teardown")
 
 
 def test_keep_alive_on_a_fake_clock_asgi():
@@ -424,9 +433,9 @@ def test_disconnect_runs_finally_and_teardown_on_werkzeug_server():
     thread.start()
     try:
         _read_two_events_and_close(server.port)
-        assert seen["finally"].wait(BOUND)
-        assert seen["teardown"].wait(BOUND)
-        assert seen["teardown_app"].wait(BOUND)
+        reached(seen["finally"], "the generator's finally")
+        reached(seen["teardown"], "teardown_request")
+        reached(seen["teardown_app"], "teardown_appcontext")
     finally:
         server.shutdown()
         thread.join(BOUND)
@@ -444,14 +453,11 @@ def test_disconnect_runs_finally_and_teardown_on_uvicorn(kind):
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        for _ in range(BOUND * 100):
-            if server.started:
-                break
-            threading.Event().wait(0.01)
+        wait_until(lambda: server.started, hang_bound=BOUND, what="uvicorn to start")
         _read_two_events_and_close(sock.getsockname()[1])
-        assert seen["finally"].wait(BOUND)
-        assert seen["teardown"].wait(BOUND)
-        assert seen["teardown_app"].wait(BOUND)
+        reached(seen["finally"], "the generator's finally")
+        reached(seen["teardown"], "teardown_request")
+        reached(seen["teardown_app"], "teardown_appcontext")
     finally:
         server.should_exit = True
         thread.join(BOUND)

@@ -188,7 +188,7 @@ class _Pump:
         self._finish = finish
         self._wanted = threading.Event()
         self.ready = threading.Event()
-        self._done = threading.Event()
+        self._ended = threading.Event()
         self._lock = threading.Lock()
         self._stopped = self._busy = False
         self._item: t.Any = None
@@ -213,7 +213,7 @@ class _Pump:
             busy = self._busy
         self._wanted.set()
         if not busy:
-            self._done.wait()
+            self._ended.wait()
 
     def _run(self) -> None:
         error: BaseException | None = None
@@ -244,7 +244,7 @@ class _Pump:
             try:
                 self._finish(error)
             finally:
-                self._done.set()
+                self._ended.set()
 
 
 class _Frames:
@@ -265,7 +265,7 @@ class _Frames:
         self._clock = clock
         self._dumps = dumps
         self._hold = hold
-        self._context: Context = hold.context if hold is not None else copy_context()
+        self._run_context: Context = hold.context if hold is not None else copy_context()
         self._active: t.Any = None
         # Whether iteration began: from then on, the end of the iteration
         # closes the generator and releases the request.
@@ -277,7 +277,7 @@ class _Frames:
 
     def _start_pump(self) -> _Pump:
         source = iter(self._events)
-        step = partial(self._context.run, next, source, _END)
+        step = partial(self._run_context.run, next, source, _END)
         return _Pump(step, partial(self._finish, source))
 
     def _from_pump(self) -> t.Iterator[bytes]:
@@ -306,7 +306,7 @@ class _Frames:
         try:
             close = getattr(source, "close", None)
             if close is not None:
-                self._context.run(close)
+                self._run_context.run(close)
         finally:
             self._release(error)
 
@@ -363,12 +363,12 @@ class _AsyncFrames(_Frames):
             try:
                 aclose = getattr(source, "aclose", None)
                 if aclose is not None:
-                    self._context.run(loop.run_until_complete, aclose())
+                    self._run_context.run(loop.run_until_complete, aclose())
             finally:
                 loop.close()
                 self._release(error)
 
-        return _Pump(partial(self._context.run, lambda: loop.run_until_complete(step())), finish)
+        return _Pump(partial(self._run_context.run, lambda: loop.run_until_complete(step())), finish)
 
     def __aiter__(self) -> t.AsyncIterator[bytes]:
         self._active = frames = self._on_loop()
