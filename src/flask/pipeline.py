@@ -46,6 +46,7 @@ from .concurrency import blocking_step
 from .concurrency import call_step
 from .concurrency import in_thread
 from .concurrency import run_steps
+from .ctx import defer_teardown
 from .errors import handle_user_exception
 from .errors import user_exception_steps
 from .globals import _cv_app
@@ -353,15 +354,19 @@ def teardown_steps(
         return
     own = _own_steps(app)
     try:
-        if "do_teardown_request" not in own:
-            yield from blocking_step(run, app.do_teardown_request, exc)
-        elif app.teardown_request_funcs or request_tearing_down.receivers:
-            yield from _teardown_request_steps(app, ctx, run, exc)
-        ctx.request.close()
+        # A stream still running (stream_with_context) tears down at its end.
+        if not (ctx._holds and defer_teardown(ctx, exc)):
+            if "do_teardown_request" not in own:
+                yield from blocking_step(run, app.do_teardown_request, exc)
+            elif app.teardown_request_funcs or request_tearing_down.receivers:
+                yield from _teardown_request_steps(app, ctx, run, exc)
+            ctx.request.close()
     finally:
         app_ctx = ctx._cv_tokens[0][1]
         if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-            if "do_teardown_appcontext" not in own:
+            if app_ctx._holds and defer_teardown(app_ctx, exc):
+                pass
+            elif "do_teardown_appcontext" not in own:
                 yield from blocking_step(run, app.do_teardown_appcontext, exc)
             elif app.teardown_appcontext_funcs or appcontext_tearing_down.receivers:
                 yield from _teardown_app_steps(app, run, exc)

@@ -7,6 +7,7 @@ then closing the response, which runs ``call_on_close``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import typing as t
 from contextvars import copy_context
 
@@ -127,17 +128,29 @@ async def _stream_sync(response: Response, start: Message, receive: Receive, sen
 
 async def _stream_async(source: t.AsyncIterator[t.Any], receive: Receive, send: Send) -> None:
     gone = asyncio.ensure_future(_disconnected(receive))
+    sending = asyncio.ensure_future(_send_all(source, send))
     try:
-        async for chunk in source:
-            if gone.done():
-                return
-            if isinstance(chunk, str):
-                chunk = chunk.encode()
-            if chunk and not await _send_chunk(send, chunk):
-                return
-        await _send_chunk(send, b"", more=False)
+        await asyncio.wait((gone, sending), return_when=asyncio.FIRST_COMPLETED)
+        if sending.done():
+            sending.result()
     finally:
         gone.cancel()
+        if not sending.done():
+            # The client went away while the iterator waits (an event
+            # stream between events): cancel it there, so its finally
+            # blocks run now rather than at its next chunk.
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
         aclose = getattr(source, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _send_all(source: t.AsyncIterator[t.Any], send: Send) -> None:
+    async for chunk in source:
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        if chunk and not await _send_chunk(send, chunk):
+            return
+    await _send_chunk(send, b"", more=False)
