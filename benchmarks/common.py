@@ -46,12 +46,21 @@ VENVS: dict[str, list[str]] = {
 # participant -> (venv, harness target, gunicorn module)
 PARTICIPANTS: dict[str, tuple[str, str, str]] = {
     "ours": ("ours", "flask", "flask_app"),
+    "ours_off": ("ours", "flask", "flask_app"),
     "pallets": ("pallets", "flask", "flask_app"),
     "bottle": ("others", "bottle", "bottle_app"),
     "falcon": ("others", "falcon", "falcon_app"),
     "raw": ("others", "raw", "raw_app"),
 }
 REFERENCES = ("bottle", "falcon", "raw")
+# The Flask implementations: each is checked against Pallets and runs every scenario.
+FLASKS = ("ours", "ours_off", "pallets")
+
+# What a participant's processes get on top of clean_env(). "ours_off" is
+# the "ours" venv with every shortcut of flask/_accel/ switched off, so the
+# cost of the switch is measured on the same interpreter and packages.
+SHORTCUTS_OFF = {"FLASK_NO_SHORTCUTS": "1"}
+PARTICIPANT_ENV: dict[str, dict[str, str]] = {"ours_off": SHORTCUTS_OFF}
 
 CHILDREN: list[subprocess.Popen[t.Any]] = []
 
@@ -73,6 +82,17 @@ def clean_env() -> dict[str, str]:
         env.pop(key, None)
     env["PYTHONHASHSEED"] = "0"
     return env
+
+
+def participant_env(part: str) -> dict[str, str]:
+    """clean_env() with the participant's own variables."""
+    return {**clean_env(), **PARTICIPANT_ENV.get(part, {})}
+
+
+def worker_of(part: str) -> str:
+    """The in-process harness a participant is timed in: its venv's, or its
+    own where it runs with variables of its own."""
+    return part if part in PARTICIPANT_ENV else PARTICIPANTS[part][0]
 
 
 def kill_group(proc: subprocess.Popen[t.Any]) -> None:

@@ -20,9 +20,10 @@ from common import CACHE
 from common import PARTICIPANTS
 from common import REF_SCENARIOS
 from common import CHILDREN
+from common import FLASKS
 from common import kill_group
-from common import clean_env
 from common import log
+from common import participant_env
 
 E2E_FLASK_SCENARIOS = ("hello", "param", "template", "json_in")
 
@@ -64,7 +65,7 @@ class Server:
             [str(CACHE / venv / "bin" / "gunicorn"), "--workers", "1", "--worker-class", "sync",
              "--bind", f"127.0.0.1:{self.port}", "--chdir", str(APPS), "--log-level", "warning",
              "--graceful-timeout", "2", "--timeout", "30", f"{module}:app"],
-            stdout=self.log_file, stderr=self.log_file, env=clean_env(), cwd=CACHE, start_new_session=True,
+            stdout=self.log_file, stderr=self.log_file, env=participant_env(part), cwd=CACHE, start_new_session=True,
         )
         CHILDREN.append(self.proc)
 
@@ -147,7 +148,7 @@ def run_e2e(
     for part, (venv, _, _) in PARTICIPANTS.items():
         if not venvs_ok.get(venv):
             continue
-        allowed = E2E_FLASK_SCENARIOS if part in ("ours", "pallets") else REF_SCENARIOS
+        allowed = E2E_FLASK_SCENARIOS if part in FLASKS else REF_SCENARIOS
         plan[part] = [s for s in scenarios if s in allowed]
     runs: dict[str, dict[str, dict[str, t.Any]]] = {}
     for _ in range(rounds):

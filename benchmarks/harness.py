@@ -191,6 +191,21 @@ class Target:
                 self.errors[scenario] = traceback.format_exc(limit=4)
 
 
+def shortcut_status() -> dict[str, t.Any] | None:
+    """Which of our shortcuts are on in this process (flask._accel.status(),
+    the documented seam), so run.py can tell that "ours" runs with them and
+    "ours, shortcuts off" without; None for a flask without the gate."""
+    try:
+        from flask import _accel
+    except ImportError:
+        return None
+    return {
+        "all": [s.name for s in _accel.SHORTCUTS],
+        "bridges": [s.name for s in _accel.SHORTCUTS if s.bridge],
+        "off": {k: v for k, v in _accel.status().items() if v is not None},
+    }
+
+
 def main() -> None:
     names = sys.argv[sys.argv.index("--targets") + 1].split(",")
     # The protocol owns the real stdout; anything an app prints goes to stderr.
@@ -214,7 +229,8 @@ def main() -> None:
             "ready": True,
             "python": sys.version.split()[0],
             "targets": {
-                n: {"version": tg.version, "location": tg.location, "setup_errors": tg.errors}
+                n: {"version": tg.version, "location": tg.location, "setup_errors": tg.errors,
+                    **({"shortcuts": shortcut_status()} if n == "flask" else {})}
                 for n, tg in targets.items()
             },
             "load_errors": load_errors,

@@ -31,7 +31,11 @@ DESCRIPTIONS = {
     "blueprint": "blueprint route, `before_request` hook, path parameter",
     "404": "unknown URL",
 }
-NAMES = {"ours": "ours", "pallets": "Pallets", "bottle": "Bottle", "falcon": "Falcon", "raw": "raw WSGI"}
+NAMES = {"ours": "ours", "ours_off": "ours, shortcuts off", "pallets": "Pallets", "bottle": "Bottle",
+         "falcon": "Falcon", "raw": "raw WSGI"}
+OFF = "ours_off"  # the ours venv with FLASK_NO_SHORTCUTS=1: what the shortcuts buy
+OFF_ABSENT = ("This run predates the \"ours, shortcuts off\" participant (the same venv with "
+              "`FLASK_NO_SHORTCUTS=1`); the next `make bench` adds its figures.")
 
 
 def ratio(a: dict[str, t.Any] | None, b: dict[str, t.Any] | None, key: str = "median") -> float | None:
@@ -67,6 +71,18 @@ def fmt_x(x: float | None) -> str:
 
 def geomean(values: list[float]) -> float | None:
     return math.exp(sum(math.log(v) for v in values) / len(values)) if values else None
+
+
+def has_off(data: dict[str, t.Any]) -> bool:
+    """Whether the run measured ours with shortcuts off (older runs did not)."""
+    return any(OFF in r for r in data.get("inprocess", {}).values())
+
+
+def off_geomean(data: dict[str, t.Any]) -> tuple[float | None, int]:
+    """Geometric mean of ours-with-shortcuts-off / Pallets, and over how many scenarios."""
+    xs = [x for x in (ratio(r.get(OFF), r.get("pallets")) for r in data.get("inprocess", {}).values())
+          if x is not None]
+    return geomean(xs), len(xs)
 
 
 def _first_line(text: str) -> str:
@@ -182,6 +198,14 @@ def _problem_lines(data: dict[str, t.Any]) -> list[str]:
             why = [f"{NAMES[p]} raised {_first_line(c[p]['error'])}" for p in ("ours", "pallets") if "error" in c[p]]
             lines.append(f"**MISMATCH** in `{s}` between ours and Pallets: "
                          + ", ".join(why or c["problems"]))
+        if OFF in c and not c["off_match"]:
+            why = [f"{NAMES[p]} raised {_first_line(c[p]['error'])}" for p in (OFF, "pallets") if "error" in c[p]]
+            lines.append(f"**MISMATCH** in `{s}` between ours with shortcuts off and Pallets: "
+                         + ", ".join(why or c["off_problems"]))
+    ours = data.get("workers", {}).get("ours", {}).get("targets", {}).get("flask", {})
+    off = (ours.get("shortcuts") or {}).get("off")
+    if off:
+        lines.append("ours ran with shortcuts off: " + "; ".join(f"`{k}`: {_first_line(v)}" for k, v in off.items()))
     return lines
 
 
@@ -201,14 +225,31 @@ def _correctness(data: dict[str, t.Any]) -> list[str]:
     else:
         out.append(f"All {len(checks)} scenarios give the same status and body on ours and Pallets "
                    "(checked before timing).")
-    out += ["", "| scenario | ours status | Pallets status | same body | result |", "|---|---|---|---|---|"]
+    off = any(OFF in c for c in checks.values())
+    if off:
+        bad_off = [s for s, c in checks.items() if not c.get("off_match", False)]
+        out.append(f"**⚠ MISMATCH with shortcuts off (`FLASK_NO_SHORTCUTS=1`): {len(bad_off)} of {len(checks)} "
+                   f"scenarios differ from Pallets: {', '.join(bad_off)}.**" if bad_off else
+                   "With shortcuts off (`FLASK_NO_SHORTCUTS=1`) too, every scenario gives Pallets' status and body.")
+    out += ["", "| scenario | ours status | Pallets status | same body | result |"
+            + (" shortcuts off status | shortcuts off result |" if off else ""),
+            "|---|---|---|---|---|" + ("---|---|" if off else "")]
     for s, c in checks.items():
         o, p = c["ours"], c["pallets"]
         same = "—" if "error" in o or "error" in p else ("yes" if o["body"] == p["body"] else "**no**")
         res = "same" if c["match"] else "**MISMATCH**"
         if c.get("warning"):
             res += f" (note: {c['warning']})"
-        out.append(f"| {s} | {_status(o)} | {_status(p)} | {same} | {res} |")
+        row = f"| {s} | {_status(o)} | {_status(p)} | {same} | {res} |"
+        if off:
+            if OFF in c:
+                off_res = "same" if c["off_match"] else "**MISMATCH**: " + ", ".join(c["off_problems"])
+                if c.get("off_warning"):
+                    off_res += f" (note: {c['off_warning']})"
+                row += f" {_status(c[OFF])} | {off_res} |"
+            else:
+                row += " — | — |"
+        out.append(row)
     out.append("")
     details = [(s, c) for s, c in checks.items() if not c["match"] and "error" not in c["ours"]
                and "error" not in c["pallets"]]
@@ -222,11 +263,18 @@ def _correctness(data: dict[str, t.Any]) -> list[str]:
 def _inprocess(data: dict[str, t.Any]) -> list[str]:
     st = data["settings"]
     res = data.get("inprocess", {})
+    off = has_off(data)
     out = ["## In-process (WSGI app called directly)", "",
-           f"Median requests/s of {st['rounds']} runs of {st['duration']:g} s each, ours and Pallets alternating.",
-           "The range column gives the lowest and highest ratio of the rounds taken pairwise.",
-           "", "| # | scenario | what | ours req/s | Pallets req/s | ours/Pallets | range | >= 3x |",
-           "|---|---|---|---|---|---|---|---|"]
+           f"Median requests/s of {st['rounds']} runs of {st['duration']:g} s each, "
+           + ("ours, ours with shortcuts off and Pallets alternating." if off else "ours and Pallets alternating."),
+           "The range column gives the lowest and highest ratio of the rounds taken pairwise."]
+    if off:
+        out.append("\"ours, shortcuts off\" is the same venv with `FLASK_NO_SHORTCUTS=1`, every shortcut of "
+                   "`flask/_accel/` switched off (docs: Shortcuts and the gate): what a user gets with the "
+                   "switch, and what the shortcuts buy. It has no target.")
+    out += ["", "| # | scenario | what | ours req/s | Pallets req/s | ours/Pallets | range | >= 3x |"
+            + (" ours, shortcuts off req/s | shortcuts off/Pallets |" if off else ""),
+            "|---|---|---|---|---|---|---|---|" + ("---|---|" if off else "")]
     ratios = []
     for i, s in enumerate(harness.SCENARIOS, 1):
         if s not in res:
@@ -238,12 +286,22 @@ def _inprocess(data: dict[str, t.Any]) -> list[str]:
         ok = None if x is None else (x >= TARGET_SCENARIO and data["checks"][s]["match"])
         if x is None and "error" in r.get("ours", {}):
             ok = False
-        out.append(f"| {i} | {s} | {DESCRIPTIONS[s]} | {fmt_rps(r.get('ours'))} | {fmt_rps(r.get('pallets'))} "
-                   f"| {fmt_x(x)} | {_spread(r.get('ours'), r.get('pallets'))} | {mark(ok)} |")
+        row = (f"| {i} | {s} | {DESCRIPTIONS[s]} | {fmt_rps(r.get('ours'))} | {fmt_rps(r.get('pallets'))} "
+               f"| {fmt_x(x)} | {_spread(r.get('ours'), r.get('pallets'))} | {mark(ok)} |")
+        if off:
+            differs = not data["checks"].get(s, {}).get("off_match", True)
+            row += (f" {fmt_rps(r.get(OFF))} | {fmt_x(ratio(r.get(OFF), r.get('pallets')))}"
+                    + (" (**output differs**)" if differs else "") + " |")
+        out.append(row)
     gm = geomean(ratios)
-    out.append(f"| | **geometric mean** | {len(ratios)} scenarios | | | **{fmt_x(gm)}** | | "
-               f"{mark(None if gm is None else gm >= TARGET_GEOMEAN)} (>= 5x) |")
-    out.append("")
+    gm_row = (f"| | **geometric mean** | {len(ratios)} scenarios | | | **{fmt_x(gm)}** | | "
+              f"{mark(None if gm is None else gm >= TARGET_GEOMEAN)} (>= 5x) |")
+    if off:
+        off_gm, n = off_geomean(data)
+        gm_row += f" | **{fmt_x(off_gm)}**" + ("" if n == len(ratios) else f" ({n} scenarios)") + " |"
+    out += [gm_row, ""]
+    if not off and res:
+        out += [OFF_ABSENT, ""]
     errors = [(s, p, v["error"]) for s, r in res.items() for p, v in r.items() if "error" in v]
     if errors:
         out += ["Errors:", ""]
@@ -284,7 +342,9 @@ def _import(data: dict[str, t.Any]) -> list[str]:
            "Start-up as a user feels it: wall time of a whole process that imports flask, creates the app, "
            "registers 30 routes (10 static, 20 with converters) and answers one request by calling the WSGI "
            "app directly (`benchmarks/apps/startup_app.py`; both print the same answer, checked). "
-           f"Median of {st['import_runs']} runs, ours and Pallets alternating. `python -c \"import flask\"` "
+           f"Median of {st['import_runs']} runs, "
+           + ("ours, ours with shortcuts off and Pallets" if OFF in imp else "ours and Pallets")
+           + " alternating. `python -c \"import flask\"` "
            "and the bare interpreter (`python -c pass`) are shown for scale. The Werkzeug and Blinker row "
            "times a process that imports only the library modules `import flask` needs, without flask.", ""]
     if not imp:
@@ -300,11 +360,18 @@ def _import(data: dict[str, t.Any]) -> list[str]:
     sr = ratio(o, p, "startup_median")
     ir = ratio(o, p)
     same = imp.get("startup_same_output", {}).get("same", True)
+    off_same = imp.get("startup_same_output", {}).get("off_same", True)
+    f = imp.get(OFF)
+    off_rows = [] if f is None else [
+        "| start-up to first response, shortcuts off (`FLASK_NO_SHORTCUTS=1`) | "
+        f"{ms(f, 'startup_median')} | {ms(p, 'startup_median')} | **{fmt_x(ratio(f, p, 'startup_median'))}**"
+        + ("" if off_same else " (answers differ)") + " |"]
     ok = None if sr is None else (same and sr <= TARGET_STARTUP)
     sn, sp = net(o, "startup_median"), net(p, "startup_median")
     out += ["| | ours | Pallets | ours/Pallets |", "|---|---|---|---|",
             f"| **start-up to first response** | {ms(o, 'startup_median')} | {ms(p, 'startup_median')} | "
             f"**{fmt_x(sr)}**" + (f" {mark(ok)} (<= {TARGET_STARTUP:g}x) |" if sr is not None else " |"),
+            *off_rows,
             "| the same less the bare interpreter | "
             + " | ".join("—" if v is None else f"{v * 1000:.1f} ms" for v in (sn, sp))
             + f" | {fmt_x(sn / sp) if sn is not None and sp else '—'} |",
@@ -317,6 +384,8 @@ def _import(data: dict[str, t.Any]) -> list[str]:
             f"| Jinja2 / Click imported by `import flask` | {_yn(o)} | {_yn(p)} | |", ""]
     if not same:
         out += ["**The start-up app printed different answers on ours and Pallets.**", ""]
+    if not off_same:
+        out += ["**The start-up app printed different answers on ours with shortcuts off and Pallets.**", ""]
     for name, d in imp.items():
         if isinstance(d, dict) and "error" in d:
             out += [f"Start-up failed in `{name}`: {_first_line(d['error'])}", ""]
@@ -344,18 +413,23 @@ def _e2e(data: dict[str, t.Any]) -> list[str]:
     if "skipped" in e2e:
         return out + [f"Skipped: {e2e['skipped']}.", ""]
     res = e2e.get("results", {})
+    off = any(OFF in r for r in res.values())
     out += [f"gunicorn, 1 sync worker on 127.0.0.1 (a free port), loaded by `wrk -t1 -c{st['e2e_connections']} "
             f"-d{st['e2e_duration']}s --latency`; median of {st['e2e_rounds']} rounds, frameworks in turn. "
             "The sync worker closes every connection, so each request includes a TCP connect; wrk and gunicorn "
             "share the machine's cores.", "",
-            "| scenario | ours req/s | Pallets req/s | ours/Pallets | ours p99 | Pallets p99 | >= 1.3x |",
-            "|---|---|---|---|---|---|---|"]
+            "| scenario | ours req/s | Pallets req/s | ours/Pallets | ours p99 | Pallets p99 | >= 1.3x |"
+            + (" ours, shortcuts off req/s | shortcuts off/Pallets |" if off else ""),
+            "|---|---|---|---|---|---|---|" + ("---|---|" if off else "")]
     for s, r in res.items():
         x = ratio(r.get("ours"), r.get("pallets"), "rps")
         target = (mark(_outcome(x, r.get("ours"), lambda v: v >= TARGET_E2E))
                   if s in E2E_TARGET_SCENARIOS else "")
-        out.append(f"| {s} | {fmt_rps(r.get('ours'), 'rps')} | {fmt_rps(r.get('pallets'), 'rps')} | {fmt_x(x)} "
-                   f"| {_p99(r.get('ours'))} | {_p99(r.get('pallets'))} | {target} |")
+        row = (f"| {s} | {fmt_rps(r.get('ours'), 'rps')} | {fmt_rps(r.get('pallets'), 'rps')} | {fmt_x(x)} "
+               f"| {_p99(r.get('ours'))} | {_p99(r.get('pallets'))} | {target} |")
+        if off:
+            row += f" {fmt_rps(r.get(OFF), 'rps')} | {fmt_x(ratio(r.get(OFF), r.get('pallets'), 'rps'))} |"
+        out.append(row)
     out.append("")
     refs = [s for s in ("hello", "param") if s in res]
     if refs:
@@ -393,6 +467,10 @@ def _method(data: dict[str, t.Any]) -> list[str]:
         "per request, consumes the body and closes the iterator. The session cookie is made once at set-up "
         "by the same app. Each participant gets an untimed warm-up first.",
         "- Before timing, every scenario's status and body are compared between ours and Pallets.",
+        "- \"ours, shortcuts off\": the `ours` venv run with `FLASK_NO_SHORTCUTS=1` in a harness (and "
+        "start-up and gunicorn processes) of its own, checked against Pallets and timed in the same "
+        "alternating rounds; its harness must report every shortcut but the bridges off "
+        "(`flask._accel.status()`).",
         "- Start-up and import time: wall time of the whole process (no `-X importtime`); "
         "`--only-startup` times just this part and prints it.",
         "",
@@ -405,6 +483,11 @@ def summary(data: dict[str, t.Any]) -> str:
     for name, goal, measured, ok in targets(data):
         word = "n/a " if ok is None else ("PASS" if ok else "FAIL")
         lines.append(f"  [{word}] {name} {goal}: {measured}")
+    if has_off(data):
+        gm, n = off_geomean(data)
+        sr = ratio(data.get("import", {}).get(OFF), data.get("import", {}).get("pallets"), "startup_median")
+        lines.append(f"  [info] ours, shortcuts off (FLASK_NO_SHORTCUTS=1) / Pallets: geometric mean {fmt_x(gm)} "
+                     f"({n} scenarios), start-up {fmt_x(sr)}")
     return "\n".join(lines)
 
 

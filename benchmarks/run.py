@@ -16,16 +16,20 @@ only difference between "ours" and "pallets" is the flask package.
 
 Parts:
   1. correctness: every scenario must give the same status and body on ours
-     and on Pallets; a difference is reported loudly, never hidden;
+     (shortcuts on and off) and on Pallets; a difference is reported loudly,
+     never hidden;
   2. in-process: a harness subprocess per venv (benchmarks/harness.py) calls
-     the WSGI app directly; runs alternate ours, Pallets, ... per round and
-     the median requests/s is reported;
+     the WSGI app directly; runs alternate ours, ours with shortcuts off,
+     Pallets, ... per round and the median requests/s is reported;
   3. start-up: wall time of a whole process that imports flask, creates the
      app, registers 30 routes and answers one request (apps/startup_app.py;
      both must print the same answer), and of `python -c "import flask"`;
      median of runs;
   4. end to end: each app behind gunicorn (1 sync worker, 127.0.0.1, a free
      port) loaded by wrk; skipped with a note when wrk is not installed.
+"ours, shortcuts off" (ours_off) is the ours venv run with
+FLASK_NO_SHORTCUTS=1 (every shortcut of flask/_accel/ off), in a harness
+process of its own, in parts 1 to 4.
 Files: common.py (paths, participants, process helpers), harness.py (runs
 inside each venv), e2e.py (gunicorn + wrk), report.py (BENCHMARKS.md's WSGI
 part), figures.py (the results file and every page's figures),
@@ -56,8 +60,10 @@ from common import APPS
 from common import CACHE
 from common import CHILDREN
 from common import CONSTRAINTS
+from common import FLASKS
 from common import HARNESS
 from common import OUTPUT
+from common import PARTICIPANT_ENV
 from common import PARTICIPANTS
 from common import REF_SCENARIOS
 from common import REFERENCES
@@ -69,7 +75,9 @@ from common import clean_env
 from common import log
 from common import loud
 from common import machine_info
+from common import participant_env
 from common import venv_python
+from common import worker_of
 
 VENVS.update(ws_bench.VENVS)  # the WebSocket section's own venvs
 
@@ -133,16 +141,19 @@ def pip_versions(name: str) -> dict[str, str]:
 
 
 class Worker:
-    """One harness subprocess in one venv, driven line by line."""
+    """One harness subprocess in one venv, driven line by line; ``name``
+    (default the venv's) names it where one venv runs two harnesses, and
+    ``env`` is added to its environment."""
 
-    def __init__(self, venv: str, targets: list[str]) -> None:
-        self.venv = venv
-        self.log_path = CACHE / f"harness-{venv}.log"
+    def __init__(self, venv: str, targets: list[str], name: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
+        self.venv = name or venv
+        self.log_path = CACHE / f"harness-{self.venv}.log"
         self.log_file = open(self.log_path, "w")
         self.proc = subprocess.Popen(
             [str(venv_python(venv)), str(HARNESS), "--targets", ",".join(targets)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.log_file,
-            text=True, env=clean_env(), cwd=CACHE, start_new_session=True,
+            text=True, env={**clean_env(), **(env or {})}, cwd=CACHE, start_new_session=True,
         )
         CHILDREN.append(self.proc)
         self.info = self._read(120)
@@ -188,33 +199,48 @@ def is_failure(check: dict[str, t.Any]) -> bool:
     return "error" in check or check["status"][:1] == "5"
 
 
+def compare(ours: dict[str, t.Any], pal: dict[str, t.Any]) -> tuple[list[str], str | None]:
+    """What differs between one of ours and Pallets: problems, and a warning."""
+    if "error" in ours or "error" in pal:
+        return ["error"], None
+    problems = []
+    if ours["status"] != pal["status"]:
+        problems.append(f"status {ours['status']!r} != {pal['status']!r}")
+    if ours["body"] != pal["body"]:
+        problems.append("body differs")
+    warning = None
+    if ours["content_type"] != pal["content_type"]:
+        warning = f"Content-Type {ours['content_type']!r} != {pal['content_type']!r}"
+    return problems, warning
+
+
 def run_checks(workers: dict[str, Worker], scenarios: list[str]) -> dict[str, dict[str, t.Any]]:
-    """Compare ours with Pallets on every scenario before any timing."""
+    """Compare ours, with shortcuts on (``match``) and off (``off_match``),
+    with Pallets on every scenario before any timing."""
     checks: dict[str, dict[str, t.Any]] = {}
     for scenario in scenarios:
         entry: dict[str, t.Any] = {}
-        for part in ("ours", "pallets"):
-            w = workers.get(PARTICIPANTS[part][0])
+        for part in FLASKS:
+            w = workers.get(worker_of(part))
             entry[part] = (
                 decode_check(w.ask({"cmd": "check", "target": part_target(part), "scenario": scenario}))
                 if w else {"error": "venv unavailable"}
             )
-        ours, pal = entry["ours"], entry["pallets"]
-        problems = []
-        if "error" in ours or "error" in pal:
-            problems.append("error")
-        else:
-            if ours["status"] != pal["status"]:
-                problems.append(f"status {ours['status']!r} != {pal['status']!r}")
-            if ours["body"] != pal["body"]:
-                problems.append("body differs")
-            if ours["content_type"] != pal["content_type"]:
-                entry["warning"] = f"Content-Type {ours['content_type']!r} != {pal['content_type']!r}"
+        problems, warning = compare(entry["ours"], entry["pallets"])
+        if warning:
+            entry["warning"] = warning
         entry["match"] = not problems
         entry["problems"] = problems
+        off_problems, off_warning = compare(entry["ours_off"], entry["pallets"])
+        if off_warning:
+            entry["off_warning"] = off_warning
+        entry["off_match"] = not off_problems
+        entry["off_problems"] = off_problems
         checks[scenario] = entry
         mark = "ok" if not problems else "MISMATCH: " + ", ".join(problems)
-        log(f"  {scenario:<10} {mark}" + (f"  (warning: {entry['warning']})" if "warning" in entry else ""))
+        off = "ok" if not off_problems else "MISMATCH: " + ", ".join(off_problems)
+        notes = [n for n in (warning, off_warning) if n]
+        log(f"  {scenario:<10} {mark}; shortcuts off: {off}" + (f"  (warning: {'; '.join(notes)})" if notes else ""))
     return checks
 
 
@@ -229,15 +255,15 @@ def run_inprocess(
     """scenario -> participant -> {"rps": [...], "median": x} or {"error": text}."""
     results: dict[str, dict[str, dict[str, t.Any]]] = {}
     for scenario in scenarios:
-        parts = ["ours", "pallets"] + ([*REFERENCES] if scenario in REF_SCENARIOS else [])
+        parts = [*FLASKS] + ([*REFERENCES] if scenario in REF_SCENARIOS else [])
         res: dict[str, dict[str, t.Any]] = {}
         live: list[str] = []
         for part in parts:
-            w = workers.get(PARTICIPANTS[part][0])
+            w = workers.get(worker_of(part))
             if w is None:
                 res[part] = {"error": "venv unavailable"}
                 continue
-            if part in ("ours", "pallets"):
+            if part in FLASKS:
                 c = checks[scenario][part]
                 if is_failure(c):
                     res[part] = {"error": c.get("error") or f"status {c['status']}"}
@@ -253,7 +279,7 @@ def run_inprocess(
             for part in live:  # A B A B ...: drift hits every participant alike
                 if "error" in res[part]:
                     continue
-                w = workers[PARTICIPANTS[part][0]]
+                w = workers[worker_of(part)]
                 r = w.ask({"cmd": "time", "target": part_target(part), "scenario": scenario, "duration": duration},
                           timeout=duration + 60)
                 if "error" in r:
@@ -268,7 +294,9 @@ def run_inprocess(
             f"{p}={v['median']:,.0f}/s" if "median" in v else f"{p}=ERROR" for p, v in res.items()
         )
         ratio = report.ratio(res.get("ours"), res.get("pallets"))
-        log(f"  {scenario:<10} {line}" + (f"  ours/pallets={ratio:.2f}x" if ratio else ""))
+        off = report.ratio(res.get("ours_off"), res.get("pallets"))
+        log(f"  {scenario:<10} {line}" + (f"  ours/pallets={ratio:.2f}x" if ratio else "")
+            + (f"  off/pallets={off:.2f}x" if off else ""))
     return results
 
 
@@ -286,14 +314,16 @@ STARTUP_APP = APPS / "startup_app.py"
 
 def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str, t.Any]]:
     """Start-up to the first response (the target), `import flask`, the bare
-    interpreter and the library floor, ours and Pallets alternating."""
+    interpreter and the library floor; ours, ours with shortcuts off and
+    Pallets alternating."""
     res: dict[str, dict[str, t.Any]] = {}
-    env = clean_env()
-    names = [n for n in ("ours", "pallets") if venvs_ok.get(n)]
+    names = [n for n in FLASKS if venvs_ok.get(PARTICIPANTS[n][0])]
+    envs = {n: participant_env(n) for n in names}
 
     def once(name: str, *args: str) -> tuple[float, subprocess.CompletedProcess[str]]:
+        venv, env = PARTICIPANTS[name][0], envs[name]
         t0 = time.perf_counter()
-        proc = subprocess.run([str(venv_python(name)), *args], env=env, cwd=CACHE, capture_output=True, text=True)
+        proc = subprocess.run([str(venv_python(venv)), *args], env=env, cwd=CACHE, capture_output=True, text=True)
         return time.perf_counter() - t0, proc
 
     for name in names:
@@ -307,12 +337,16 @@ def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str
         res[name] = {"flask": [], "bare": [], "startup": [], "modules": int(mods), "jinja2": jinja == "True",
                      "click": click == "True", "startup_output": app_proc.stdout}
     live = [n for n in names if "error" not in res[n]]
-    if "ours" in live and "pallets" in live:
-        same = res["ours"]["startup_output"] == res["pallets"]["startup_output"]
-        res["startup_same_output"] = {"same": same}
-        if not same:
-            loud("start-up app: ours and Pallets print different answers:\n"
-                 f"ours: {res['ours']['startup_output']!r}\npallets: {res['pallets']['startup_output']!r}")
+    if "pallets" in live:
+        same_output: dict[str, bool] = {}
+        for name, key in (("ours", "same"), ("ours_off", "off_same")):
+            if name not in live:
+                continue
+            same_output[key] = res[name]["startup_output"] == res["pallets"]["startup_output"]
+            if not same_output[key]:
+                loud(f"start-up app: {name} and Pallets print different answers:\n"
+                     f"{name}: {res[name]['startup_output']!r}\npallets: {res['pallets']['startup_output']!r}")
+        res["startup_same_output"] = same_output
     floor = "ours" in live and once("ours", "-c", LIBRARY_FLOOR)[1].returncode == 0
     if floor:
         res["ours"]["floor"] = []
@@ -332,9 +366,10 @@ def run_import_times(venvs_ok: dict[str, bool], runs: int) -> dict[str, dict[str
         log(f"  {name:<8} start-up to first response {res[name]['startup_median'] * 1000:.1f} ms, "
             f"import flask {res[name]['median'] * 1000:.1f} ms "
             f"(bare interpreter {res[name]['bare_median'] * 1000:.1f} ms, {res[name]['modules']} modules)")
-    ratio = report.ratio(res.get("ours"), res.get("pallets"), "startup_median")
-    if ratio is not None:
-        log(f"  start-up ours/pallets = {ratio:.2f}x")
+    for name in ("ours", "ours_off"):
+        ratio = report.ratio(res.get(name), res.get("pallets"), "startup_median")
+        if ratio is not None:
+            log(f"  start-up {name}/pallets = {ratio:.2f}x")
     return res
 
 
@@ -407,21 +442,23 @@ def main(argv: list[str] | None = None) -> int:
     log("== in-process harness")
     workers: dict[str, Worker] = {}
     worker_errors: dict[str, str] = {}
-    wanted = {"ours": ["flask"], "pallets": ["flask"], "others": ["bottle", "falcon", "raw"]}
+    # harness -> (venv, targets); "ours_off" is the ours venv, shortcuts off.
+    wanted = {"ours": ("ours", ["flask"]), "ours_off": ("ours", ["flask"]), "pallets": ("pallets", ["flask"]),
+              "others": ("others", ["bottle", "falcon", "raw"])}
     try:
-        for venv, targets in wanted.items():
+        for name, (venv, targets) in wanted.items():
             if not venvs_ok[venv]:
                 continue
             try:
-                w = Worker(venv, targets)
+                w = Worker(venv, targets, name, PARTICIPANT_ENV.get(name))
             except Exception as e:  # a broken package must not stop the others
-                worker_errors[venv] = str(e)
-                loud(f"harness in venv {venv!r} failed to start:\n{e}")
+                worker_errors[name] = str(e)
+                loud(f"harness {name!r} failed to start:\n{e}")
                 continue
             for target, err in w.info["load_errors"].items():
-                worker_errors[f"{venv}:{target}"] = err
-                loud(f"{venv}: cannot load {target} app:\n{err}")
-            workers[venv] = w
+                worker_errors[f"{name}:{target}"] = err
+                loud(f"{name}: cannot load {target} app:\n{err}")
+            workers[name] = w
         data["workers"] = {v: w.info for v, w in workers.items()}
         data["worker_errors"] = worker_errors
         identity = check_identity(workers)
@@ -431,12 +468,16 @@ def main(argv: list[str] | None = None) -> int:
             worker_errors[venv] = problem
             workers.pop(venv).close()
 
-        log("-- correctness (ours vs Pallets: status and body)")
+        log("-- correctness (ours, shortcuts on and off, vs Pallets: status and body)")
         checks = run_checks(workers, scenarios)
         data["checks"] = checks
         bad = [s for s, c in checks.items() if not c["match"]]
         if bad:
             loud("MISMATCH between ours and Pallets in: " + ", ".join(bad) + "\n(see BENCHMARKS.md for details)")
+        bad_off = [s for s, c in checks.items() if not c["off_match"]]
+        if bad_off:
+            loud("MISMATCH between ours with shortcuts off and Pallets in: " + ", ".join(bad_off)
+                 + "\n(see BENCHMARKS.md for details)")
 
         log(f"-- timing ({settings['rounds']} rounds x {settings['duration']} s, alternating)")
         data["inprocess"] = run_inprocess(workers, scenarios, checks, settings["rounds"], settings["duration"])
@@ -486,14 +527,29 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def check_identity(workers: dict[str, Worker]) -> dict[str, str]:
-    """Make sure "ours" really runs this repo's flask and "pallets" the release."""
+    """Make sure "ours" really runs this repo's flask with its shortcuts,
+    "ours_off" the same without them, and "pallets" the release."""
     problems: dict[str, str] = {}
     src = str(ROOT / "src")
-    ours = workers.get("ours")
-    if ours and "flask" in ours.info["targets"]:
-        loc = ours.info["targets"]["flask"]["location"]
-        if not loc.startswith(src):
-            problems["ours"] = f"the 'ours' venv imports flask from {loc}, not from {src}"
+    for name in ("ours", "ours_off"):
+        w = workers.get(name)
+        if not w or "flask" not in w.info["targets"]:
+            continue
+        info = w.info["targets"]["flask"]
+        if not info["location"].startswith(src):
+            problems[name] = f"the {name!r} harness imports flask from {info['location']}, not from {src}"
+            continue
+        shortcuts = info.get("shortcuts") or {}
+        off, bridges = shortcuts.get("off", {}), shortcuts.get("bridges", [])
+        if name == "ours" and off:
+            # Not an identity problem: the run shows what a user gets, but says so.
+            loud("ours runs with shortcuts off: "
+                 + "; ".join(f"{k}: {v}" for k, v in off.items()))
+        if name == "ours_off":
+            on = sorted(n for n in shortcuts.get("all", ()) if n not in off and n not in bridges)
+            if on or not off:
+                problems[name] = (f"the 'ours_off' harness (FLASK_NO_SHORTCUTS=1) still has shortcuts on: "
+                                  f"{', '.join(on) or 'it reports none off'}")
     pal = workers.get("pallets")
     if pal and "flask" in pal.info["targets"]:
         info = pal.info["targets"]["flask"]

@@ -68,6 +68,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_blueprints.py",
     ],
     "_accel/signing": ["tests/test_signing.py", "tests/test_signing_identical.py", "tests/test_shortcuts_taken.py"],
+    "_plain": ["tests/test_shortcuts.py", "tests/test_shortcuts_taken.py", "tests/test_errors.py"],
     "pipeline": [
         "tests/test_session_placeholder.py",
         "tests/test_shortcuts.py",

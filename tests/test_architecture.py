@@ -83,10 +83,18 @@ def _imports_in(module: str, source: str, is_package: bool = False) -> set[str]:
             if not subs <= MODULES.keys():
                 found.add(target)
     # Importing a.b.c runs a.b's __init__ first (the top package is always
-    # already importing, so it is no edge).
+    # already importing, so it is no edge). The same holds for the module's
+    # own packages: a sibling import inside flask.cli runs no flask.cli code
+    # that is not already running. Taking a name from the package itself
+    # (``from . import name``) is still an edge, added above.
+    own = {".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)}
     for name in list(found):
         parts = name.split(".")
-        found.update(".".join(parts[:i]) for i in range(2, len(parts)))
+        found.update(
+            prefix
+            for prefix in (".".join(parts[:i]) for i in range(2, len(parts)))
+            if prefix not in own
+        )
     return {name for name in found if name in MODULES and name != module}
 
 
@@ -143,6 +151,18 @@ def later():
         "flask.globals", "flask.json", "flask.json.provider", "flask.config",
         "flask.signals", "flask.helpers", "flask.ctx",
     }
+
+
+def test_sibling_import_is_no_edge_to_own_package():
+    # flask.cli.commands imports flask.cli.discovery: flask.cli is already
+    # importing. A name taken from the package itself is an edge.
+    sibling = "from .discovery import with_appcontext\n"
+    assert _imports_in("flask.cli.commands", sibling) == {"flask.cli.discovery"}
+    from_package = "from . import AppGroup\n"
+    assert _imports_in("flask.cli.commands", from_package) == {"flask.cli"}
+    # Another package's submodule still runs that package's __init__.
+    other = "from ..json.provider import JSONProvider\n"
+    assert _imports_in("flask.cli.commands", other) == {"flask.json", "flask.json.provider"}
 
 
 def test_cycle_finder_finds_cycles():
@@ -319,3 +339,68 @@ def _private_uses_of(source: str, path: Path) -> list[str]:
 
 def _line_of(use: str) -> int:
     return int(use.split(" ", 1)[0].rsplit(":", 1)[1])
+
+
+# Names that decide where code runs (on the event loop or in a thread):
+# only flask.concurrency uses them (docs/ARCHITECTURE.md).
+_WHERE_CODE_RUNS = frozenset(
+    {
+        "iscoroutinefunction",
+        "isawaitable",
+        "run_in_executor",
+        "run_coroutine_threadsafe",
+        "to_thread",
+        "run_sync",
+        "run_in_context",
+        "async_to_sync",
+        "sync_to_async",
+        "ThreadPoolExecutor",
+    }
+)
+_WHERE_CODE_RUNS_EXEMPT = {"flask.concurrency"}
+
+
+def _where_code_runs(source: str) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and node.attr in _WHERE_CODE_RUNS:
+            found.add(node.attr)
+        elif isinstance(node, ast.Name) and node.id in _WHERE_CODE_RUNS:
+            found.add(node.id)
+        elif isinstance(node, ast.ImportFrom):
+            if (node.module or "").split(".")[0] == "asgiref" or node.module == "concurrent.futures":
+                found.add(node.module or "")
+            found.update(a.name for a in node.names if a.name in _WHERE_CODE_RUNS)
+        elif isinstance(node, ast.Import):
+            found.update(
+                a.name for a in node.names if a.name.split(".")[0] == "asgiref" or a.name == "concurrent.futures"
+            )
+    return found
+
+
+def test_where_code_runs_scanner_finds_each_way():
+    source = """
+import asyncio
+from inspect import iscoroutinefunction
+from asgiref.sync import async_to_sync
+def f(loop):
+    loop.run_in_executor(None, f)
+    asyncio.run_coroutine_threadsafe(f(), loop)
+"""
+    assert _where_code_runs(source) == {
+        "iscoroutinefunction", "asgiref.sync", "async_to_sync",
+        "run_in_executor", "run_coroutine_threadsafe",
+    }
+    assert _where_code_runs("from .concurrency import call\nawait call(f)\n") == set()
+
+
+@pytest.mark.parametrize("module", sorted(set(MODULES) - _WHERE_CODE_RUNS_EXEMPT))
+def test_only_the_concurrency_module_decides_where_code_runs(module):
+    """No module but flask.concurrency asks whether a function is a
+    coroutine function or hands work to a thread (``app.ensure_sync`` and
+    ``app.async_to_sync`` delegate to it)."""
+    found = _where_code_runs(MODULES[module].read_text(encoding="utf-8"))
+    # Flask's public method names, defined on the class and delegating.
+    if module == "flask.app":
+        found.discard("async_to_sync")
+    assert not found, f"{module} decides where code runs: {sorted(found)}"

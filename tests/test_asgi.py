@@ -168,8 +168,8 @@ def test_header_names_with_underscores_are_dropped():
 
 
 def test_websocket_without_support_closes(app, monkeypatch):
-    # As if flask.websockets (the WebSocket support) were not installed.
-    monkeypatch.setitem(sys.modules, "flask.websockets", None)
+    # As if flask.asgi.websocket (the WebSocket support) were not installed.
+    monkeypatch.setitem(sys.modules, "flask.asgi.websocket", None)
     scope = make_scope("/ws", type="websocket", scheme="ws")
     sent: list[dict[str, t.Any]] = []
 
@@ -766,21 +766,10 @@ def _werkzeug_answer(app: flask.Flask, path: str) -> tuple[int, bytes]:
 
 
 @pytest.mark.parametrize("hooked", [False, True])
-@pytest.mark.needs_shortcut("plain-answer")
-def test_no_registered_hooks_skips_the_per_scope_lookups(app, monkeypatch, hooked):
-    """Without any before/after-request hook or URL value preprocessor, the
-    async path does not look hooks up per scope (flask.asgi._scopes is not
-    called); with one, it does. Both answer as Werkzeug's client over WSGI."""
-    from flask import asgi
-
-    calls: list[int] = []
-    real = asgi._scopes
-
-    def spy(ctx: t.Any) -> t.Any:
-        calls.append(1)
-        return real(ctx)
-
-    monkeypatch.setattr(asgi, "_scopes", spy)
+def test_async_blueprint_view_and_hooks_cost_no_pool_hop(app, pool, hooked):
+    """An async view of a blueprint, with or without an async before hook,
+    runs on the loop without a pool hop and answers as Werkzeug's client
+    over WSGI."""
     bp = flask.Blueprint("bp", __name__)
 
     @bp.route("/x/<int:n>")
@@ -794,11 +783,10 @@ def test_no_registered_hooks_skips_the_per_scope_lookups(app, monkeypatch, hooke
             flask.g.hooked = True
 
     app.register_blueprint(bp)
-    assert asgi._hooks_registered(app) is hooked
     exchange = serve(app, make_scope("/x/7"))
+    assert pool.calls == 0
     assert (exchange.status, exchange.body) == _werkzeug_answer(app, "/x/7")
     assert exchange.body == (b'{"hooked":true,"n":7}\n' if hooked else b'{"hooked":false,"n":7}\n')
-    assert bool(calls) is hooked
 
 
 def test_hook_added_while_serving_is_seen_by_the_next_request(app):
@@ -819,30 +807,11 @@ def test_hook_added_while_serving_is_seen_by_the_next_request(app):
     ("path", "method"),
     [("/ok", "GET"), ("/abort", "GET"), ("/handled", "GET"), ("/ok", "OPTIONS"), ("/ok", "HEAD"), ("/nope", "GET")],
 )
-@pytest.mark.needs_shortcut("plain-answer")
-def test_lone_async_view_is_awaited_directly_and_answers_as_wsgi(app, monkeypatch, path, method):
-    """An async view with no hook before it skips _on_loop; the answer
-    (status, body, headers) is Werkzeug's client's over WSGI, errors and
-    their handlers included. Automatic OPTIONS and unmatched URLs keep
-    the general path."""
+def test_async_view_and_handlers_answer_as_wsgi_without_a_hop(app, pool, path, method):
+    """An async view, its async error handler, an automatic OPTIONS and an
+    unmatched URL run on the loop without a pool hop; the answer (status,
+    body, headers) is Werkzeug's client's over WSGI."""
     from werkzeug.test import Client
-
-    from flask import asgi
-
-    lone: list[int] = []
-    general: list[int] = []
-    real_lone, real_on_loop = asgi._lone_view, asgi._on_loop
-
-    async def spy_lone(*args: t.Any) -> t.Any:
-        lone.append(1)
-        return await real_lone(*args)
-
-    async def spy_on_loop(*args: t.Any) -> t.Any:
-        general.append(1)
-        return await real_on_loop(*args)
-
-    monkeypatch.setattr(asgi, "_lone_view", spy_lone)
-    monkeypatch.setattr(asgi, "_on_loop", spy_on_loop)
 
     class Teapot(Exception):
         pass
@@ -864,39 +833,27 @@ def test_lone_async_view_is_awaited_directly_and_answers_as_wsgi(app, monkeypatc
         raise Teapot()
 
     exchange = serve(app, make_scope(path, method=method))
+    assert pool.calls == 0
     expected = Client(app.wsgi_app).open(path, method=method)
     assert exchange.status == expected.status_code
     assert exchange.body == expected.get_data()
     assert exchange.headers[b"content-type"] == expected.headers["Content-Type"].encode()
-    taken = method in ("GET", "HEAD") and path != "/nope"
-    assert bool(lone) is taken
-    # An automatic OPTIONS of an async view's URL takes the general path.
-    assert bool(general) is (method == "OPTIONS")
 
 
-def test_lone_async_view_lane_is_left_when_a_receiver_listens(app, monkeypatch):
-    from flask import asgi
-
-    lone: list[int] = []
-    real_lone = asgi._lone_view
-
-    async def spy_lone(*args: t.Any) -> t.Any:
-        lone.append(1)
-        return await real_lone(*args)
-
-    monkeypatch.setattr(asgi, "_lone_view", spy_lone)
-    started: list[str] = []
+def test_a_sync_signal_receiver_runs_in_the_pool(app, pool):
+    started: list[tuple[str, bool]] = []
+    main = threading.get_ident()
 
     @app.route("/")
     async def index() -> str:
         return "hi"
 
     def receiver(sender: t.Any, **kwargs: t.Any) -> None:
-        started.append(flask.request.path)
+        started.append((flask.request.path, threading.get_ident() == main))
 
     with flask.request_started.connected_to(receiver, app):
         assert serve(app, make_scope()).body == b"hi"
-    assert started == ["/"] and not lone
+    assert started == [("/", False)] and pool.calls == 1
 
 
 @pytest.mark.parametrize("registered", [False, True])

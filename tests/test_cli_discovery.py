@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 from flask import current_app
 from flask import Flask
-from flask import _cli_discovery as discovery
-from flask._cli_commands import optional_import
+from flask.cli import discovery
+from flask.cli.commands import optional_import
 from flask.cli import FlaskGroup
 from flask.cli import NoAppException
 from flask.cli import run_command

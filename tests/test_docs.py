@@ -33,7 +33,7 @@ BUILD = DOCS / "_build" / "html"
 def samples_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.syspath_prepend(str(SAMPLES))
     for name in ("hello", "test_hello", "asgi_hello", "asgi_middleware", "ws_chat",
-                 "test_ws_chat", "ws_echo_sync"):
+                 "test_ws_chat", "ws_echo_sync", "sse_feed", "test_sse_feed"):
         sys.modules.pop(name, None)
 
 
@@ -45,6 +45,11 @@ def test_quickstart_samples_pass_their_own_test(samples_on_path: None) -> None:
 def test_websocket_chat_sample_passes_its_own_test(samples_on_path: None) -> None:
     namespace = runpy.run_path(str(SAMPLES / "test_ws_chat.py"))
     namespace["test_chat"]()
+
+
+def test_event_stream_sample_passes_its_own_test(samples_on_path: None) -> None:
+    namespace = runpy.run_path(str(SAMPLES / "test_sse_feed.py"))
+    namespace["test_feed_resumes_from_last_event_id"]()
 
 
 def test_flask_sock_port_sample_echoes(samples_on_path: None) -> None:

@@ -10,6 +10,7 @@ rendered from another run, or a role the file cannot answer fails here.
 from __future__ import annotations
 
 import json
+import typing as t
 import re
 import sys
 from pathlib import Path
@@ -164,3 +165,113 @@ def test_storing_a_run_keeps_the_other_parts(tmp_path: Path, data: dict[str, obj
     assert stored["failover"]["runs"][:-1] == data["failover"]["runs"]  # type: ignore[index]
     with pytest.raises(ValueError, match="unknown part"):
         figures.store("other", {}, path)
+
+
+# -- the "ours, shortcuts off" participant --------------------------------------
+
+
+def _run(with_off: bool) -> dict[str, object]:
+    """A small WSGI run as benchmarks/run.py stores it: two scenarios, start-up
+    and end to end, with or without ours run under FLASK_NO_SHORTCUTS=1."""
+    flasks = ("ours", "ours_off", "pallets") if with_off else ("ours", "pallets")
+    rps = {"hello": {"ours": 60000.0, "ours_off": 15000.0, "pallets": 6000.0},
+           "session": {"ours": 12000.0, "ours_off": 4000.0, "pallets": 3200.0}}
+    answer = {"status": "200 OK", "content_type": "text/html; charset=utf-8", "body": "Hello"}
+    checks = {}
+    for s in rps:
+        checks[s] = {p: dict(answer) for p in flasks} | {"match": True, "problems": []}
+        if with_off:
+            checks[s] |= {"off_match": s != "session", "off_problems": [] if s != "session" else ["body differs"]}
+    startup = {"ours": 0.150, "ours_off": 0.200, "pallets": 0.250}
+    return {
+        "settings": {"rounds": 2, "duration": 0.1, "import_runs": 2, "e2e_rounds": 1, "e2e_duration": 1,
+                     "e2e_connections": 4, "quick": True, "partial": True},
+        "scenarios": list(rps),
+        "machine": {"cpu": "Test CPU", "cores": "2", "python": "3.11.7", "implementation": "CPython",
+                    "os": "Linux", "date": "2026-12-07 02:00 UTC", "wrk": ""},
+        "versions": {},
+        "checks": checks,
+        "inprocess": {s: {p: {"rps": [v[p], v[p]], "median": v[p]} for p in flasks} for s, v in rps.items()},
+        "import": {p: {"startup_median": startup[p], "median": 0.1, "bare_median": 0.02, "modules": 200,
+                       "jinja2": False, "click": False} for p in flasks}
+        | {"startup_same_output": {"same": True, **({"off_same": True} if with_off else {})}},
+        "e2e": {"results": {"hello": {p: {"rps": {"ours": 1800.0, "ours_off": 1500.0, "pallets": 1200.0}[p],
+                                          "p99_ms": 5.0} for p in flasks}}},
+    }
+
+
+def _table(text: str, heading: str) -> list[list[str]]:
+    """The cells of the first table under a ``## heading``."""
+    section = text.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+    table = section[section.index("\n|") + 1:].split("\n\n", 1)[0]
+    return [[c.strip() for c in line.strip("|").split("|")]
+            for line in table.splitlines() if not line.startswith("|---")]
+
+
+def test_the_shortcuts_off_participant_is_rendered_against_pallets() -> None:
+    import report
+
+    run = _run(with_off=True)
+    text = report.render(run)
+    rows = _table(text, "In-process (WSGI app called directly)")
+    header = rows[0]
+    assert header[-2:] == ["ours, shortcuts off req/s", "shortcuts off/Pallets"]
+    by_scenario = {r[1]: dict(zip(header, r)) for r in rows[1:]}
+    assert by_scenario["hello"]["ours, shortcuts off req/s"] == "15,000"
+    assert by_scenario["hello"]["shortcuts off/Pallets"] == f"{15000 / 6000:.2f}x"
+    # Its output differed from Pallets' in the check: the figure says so.
+    assert by_scenario["session"]["shortcuts off/Pallets"] == f"{4000 / 3200:.2f}x (**output differs**)"
+    # The geometric mean, worked out here rather than by report.geomean.
+    off_gm = ((15000 / 6000) * (4000 / 3200)) ** 0.5
+    assert by_scenario["**geometric mean**"]["shortcuts off/Pallets"] == f"**{off_gm:.2f}x**"
+    assert by_scenario["**geometric mean**"]["ours/Pallets"] == f"**{((60000 / 6000) * (12000 / 3200)) ** 0.5:.2f}x**"
+
+    startup = {r[0]: r for r in _table(text, "Start-up")}
+    off_row = startup["start-up to first response, shortcuts off (`FLASK_NO_SHORTCUTS=1`)"]
+    assert off_row[1:] == ["200.0 ms", "250.0 ms", f"**{0.200 / 0.250:.2f}x**"]
+
+    correctness = _table(text, "Correctness check")
+    assert correctness[0][-2:] == ["shortcuts off status", "shortcuts off result"]
+    assert correctness[2][-1] == "**MISMATCH**: body differs"
+    assert "**MISMATCH** in `session` between ours with shortcuts off and Pallets: body differs" in text
+
+    e2e = _table(text, "End to end: gunicorn + wrk")
+    assert dict(zip(e2e[0], e2e[1]))["shortcuts off/Pallets"] == f"{1500 / 1200:.2f}x"
+    assert f"geometric mean {off_gm:.2f}x (2 scenarios), start-up {0.200 / 0.250:.2f}x" in report.summary(run)
+    assert report.OFF_ABSENT not in text
+
+
+def test_a_run_without_the_shortcuts_off_participant_still_renders() -> None:
+    import report
+
+    run = _run(with_off=False)
+    text = report.render(run)
+    for heading in ("In-process (WSGI app called directly)", "Correctness check", "End to end: gunicorn + wrk"):
+        rows = _table(text, heading)
+        assert all(len(r) == len(rows[0]) for r in rows), heading
+        assert not any("shortcuts off" in cell for cell in rows[0]), heading
+    assert "shortcuts off (`FLASK_NO_SHORTCUTS=1`) |" not in text
+    assert report.OFF_ABSENT in text
+    assert "[info]" not in report.summary(run)
+    # The same through the results file's renderer, as BENCHMARKS.md is made.
+    assert report.OFF_ABSENT in figures.region({"wsgi": run}, "wsgi")
+
+
+def test_the_shortcuts_off_harness_must_have_its_shortcuts_off() -> None:
+    import types
+
+    import run
+
+    src = str(figures.ROOT / "src" / "flask")
+    names = ["url-matcher", "plain-answer", "werkzeug-reloader"]
+
+    def worker(off: dict[str, str]) -> t.Any:
+        shortcuts = {"all": names, "bridges": ["werkzeug-reloader"], "off": off}
+        return types.SimpleNamespace(info={"targets": {"flask": {"location": src, "shortcuts": shortcuts}}})
+
+    switched = "switched off by FLASK_NO_SHORTCUTS"
+    all_off = {"url-matcher": switched, "plain-answer": switched}
+    assert run.check_identity({"ours": worker({}), "ours_off": worker(all_off)}) == {}
+    problems = run.check_identity({"ours_off": worker({"url-matcher": switched})})
+    assert "plain-answer" in problems["ours_off"]
+    assert "ours_off" in run.check_identity({"ours_off": worker({})})

@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 import flask
 from flask._accel import matcher as _matcher
 from flask import matching
+from flask import _plain
 from flask import pipeline
 from flask import sessions
 from flask._accel import jinja as accel_jinja
@@ -111,7 +112,7 @@ def test_404_and_405_are_answered_directly_as_werkzeug_would(
     method: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     taken = spy_plain(monkeypatch)
-    monkeypatch.setattr(pipeline, "_error_pages", {})
+    monkeypatch.setattr(_plain, "_error_pages", {})
     app = make_app()
     for _ in range(2):  # the second time from the remembered page
         assert call(app, "/missing", method) == werkzeug_answer(
@@ -135,7 +136,7 @@ def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
         rendered.append(t.cast(int, self.code))
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "_error_pages", {})
+    monkeypatch.setattr(_plain, "_error_pages", {})
     monkeypatch.setattr(HTTPException, "get_body", spy)
     app = make_app()
     for _ in range(3):
@@ -146,7 +147,7 @@ def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.needs_shortcut("plain-answer")
 def test_error_pages_with_request_data_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     pages: dict[t.Any, t.Any] = {}
-    monkeypatch.setattr(pipeline, "_error_pages", pages)
+    monkeypatch.setattr(_plain, "_error_pages", pages)
     app = flask.Flask(__name__)
 
     @app.route("/<int:n>")
@@ -791,7 +792,7 @@ class LazyText:
 def test_error_pages_that_render_per_request_are_never_reused(
     make: t.Callable[[], NotFound], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline, "_error_pages", {})
+    monkeypatch.setattr(_plain, "_error_pages", {})
     monkeypatch.setitem(LANGUAGE, "now", "en")
     app = flask.Flask(__name__)
 
@@ -810,7 +811,7 @@ def test_error_pages_that_render_per_request_are_never_reused(
 def test_error_status_lines_are_werkzeugs(code: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # Werkzeug's response names the status by its code, whatever the
     # exception class calls itself.
-    monkeypatch.setattr(pipeline, "_error_pages", {})
+    monkeypatch.setattr(_plain, "_error_pages", {})
 
     class Custom(HTTPException):
         pass
@@ -881,9 +882,9 @@ def test_teardown_is_skipped_when_nothing_listens(monkeypatch: pytest.MonkeyPatc
     torn: list[t.Any] = []
     real = pipeline._teardown
 
-    def spy(app: t.Any, funcs: t.Any, signal: t.Any, exc: t.Any) -> None:
+    def spy(app: t.Any, run: t.Any, funcs: t.Any, signal: t.Any, exc: t.Any) -> t.Any:
         torn.append(signal.name)
-        real(app, funcs, signal, exc)
+        return real(app, run, funcs, signal, exc)
 
     monkeypatch.setattr(pipeline, "_teardown", spy)
     call(make_app(), "/text")

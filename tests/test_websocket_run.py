@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -45,7 +46,7 @@ async def ws():
 def _invoke(app: flask.Flask, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[str, list[str]]:
     calls: list[str] = []
     monkeypatch.setattr("flask.cli.run_simple", lambda *a, **k: calls.append("wsgi"))
-    monkeypatch.setattr("flask._ws_serve.run_asgi", lambda *a, **k: calls.append("asgi"))
+    monkeypatch.setattr("flask.cli.serve_asgi.run_asgi", lambda *a, **k: calls.append("asgi"))
     result = CliRunner().invoke(run_command, list(args), obj=ScriptInfo(create_app=lambda: app))
     assert result.exception is None, result.output
     return result.output, calls
@@ -165,7 +166,7 @@ def _receive(port: int, expect: str) -> str:
 
 
 def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> None:
-    for module in ("uvicorn", "websockets", "asgiref"):
+    for module in ("uvicorn", "websockets"):
         if importlib.util.find_spec(module) is None:
             pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
     source = tmp_path / "wsrunapp.py"
@@ -214,3 +215,147 @@ def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> 
 
 
 
+# -- shutdown ------------------------------------------------------------------------
+
+SHUTDOWN_APP = '''
+import os
+from flask import Flask, websocket
+
+app = Flask(__name__)
+
+
+@app.websocket("/ws")
+async def ws():
+    await websocket.send("up")
+
+
+@app.after_serving
+def write_marker():
+    with open(os.environ["MARKER_FILE"], "a") as f:
+        f.write("after_serving\\n")
+'''
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[str]) -> None:
+    def listening() -> bool:
+        assert proc.poll() is None, "flask run ended before serving"
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+
+    wait_until(listening, hang_bound=30, what=f"a server on port {port}", retry_on=(OSError,))
+
+
+def _serve_then_interrupt(
+    tmp_path: Path, flags: tuple[str, ...], interrupt: t.Callable[[subprocess.Popen[str]], None],
+    **popen: t.Any,
+) -> tuple[int, str, str]:
+    for module in ("uvicorn", "websockets"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+    (tmp_path / "shutdownapp.py").write_text(SHUTDOWN_APP)
+    marker = tmp_path / "marker"
+    out = tmp_path / "out.txt"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "flask", "--app", "shutdownapp", "run", *flags, "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKER_FILE": str(marker)}
+    with out.open("w") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, **popen
+        )
+        try:
+            _wait_for_port(port, proc)
+            # A connection before the interrupt: the app really served.
+            assert _receive(port, "up") == "up"
+            interrupt(proc)
+            code = proc.wait(timeout=30)  # bounds a hang only
+        finally:
+            if proc.poll() is None:
+                os.killpg(os.getpgid(proc.pid), signal.SIGKILL)
+                proc.wait(timeout=10)
+    return code, out.read_text(), marker.read_text() if marker.exists() else ""
+
+
+@pytest.mark.parametrize("flags", [("--debug",), ("--no-reload",)], ids=["debug-reloader", "no-reloader"])
+def test_sigint_runs_after_serving_and_logs_shutdown(tmp_path: Path, flags: tuple[str, ...]) -> None:
+    """SIGINT to the ``flask run`` process alone (as a process manager
+    sends it): with the reloader, the parent passes it to the serving child
+    once, which shuts down as it does without the reloader."""
+    code, out, marker = _serve_then_interrupt(
+        tmp_path, flags, lambda proc: proc.send_signal(signal.SIGINT), start_new_session=True
+    )
+    assert marker == "after_serving\n", out
+    assert "Shutting down" in out and "Application shutdown complete" in out, out
+    assert code == 0, out
+
+
+@pytest.mark.skipif(os.name == "nt", reason="a POSIX terminal")
+def test_ctrl_c_in_a_terminal_under_debug_runs_after_serving(tmp_path: Path) -> None:
+    """A real Ctrl+C: the terminal sends SIGINT to the foreground process
+    group, the reloader's parent and the serving child alike, and the child
+    must not get a second one (uvicorn would then skip its shutdown)."""
+    import fcntl
+    import pty
+    import termios
+
+    master, slave = pty.openpty()
+
+    def controlling_terminal() -> None:
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    def ctrl_c(proc: subprocess.Popen[str]) -> None:
+        os.write(master, b"\x03")  # the terminal's INTR character
+
+    try:
+        code, out, marker = _serve_then_interrupt(
+            tmp_path, ("--debug",), ctrl_c, stdin=slave, preexec_fn=controlling_terminal
+        )
+    finally:
+        os.close(slave)
+        os.close(master)
+    assert marker == "after_serving\n", out
+    assert "Shutting down" in out and "Application shutdown complete" in out, out
+    assert code == 0, out
+
+
+def test_server_that_cannot_start_waits_for_a_fix_under_the_reloader(tmp_path: Path) -> None:
+    """uvicorn exits with 3 when it cannot start, the very status that asks
+    the reloader for a restart: the child must wait for a change instead of
+    being restarted in a loop, as Werkzeug's reloader waits."""
+    for module in ("uvicorn", "websockets"):
+        if importlib.util.find_spec(module) is None:
+            pytest.skip(f"{module} not installed (pip install -e '.[dev]')")
+    broken = SHUTDOWN_APP + "\n\n@app.before_serving\ndef fail():\n    raise RuntimeError('broken start')\n"
+    source = tmp_path / "shutdownapp.py"
+    source.write_text(broken)
+    out = tmp_path / "out.txt"
+    port = _free_port()
+    cmd = [sys.executable, "-m", "flask", "--app", "shutdownapp", "run", "--debug", "--port", str(port)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "MARKER_FILE": str(tmp_path / "marker")}
+    with out.open("w") as log:
+        proc = subprocess.Popen(
+            cmd, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True,
+        )
+    try:
+        def failed_to_start() -> bool:
+            assert proc.poll() is None, out.read_text()
+            return "broken start" in out.read_text()
+
+        wait_until(failed_to_start, hang_bound=30, what="the broken start in the log")
+        source.write_text(SHUTDOWN_APP)
+        # The stat reloader looks for a newer mtime: set one rather than
+        # wait for the clock to pass the file system's granularity.
+        later = source.stat().st_mtime + 2
+        os.utime(source, (later, later))
+        assert _receive(port, "up") == "up"
+        # One start before the fix and one after it: no restart loop.
+        assert out.read_text().count(" * Restarting with") == 2, out.read_text()
+        assert "Detected change" in out.read_text()
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+    assert (tmp_path / "marker").read_text() == "after_serving\n"

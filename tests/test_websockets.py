@@ -685,6 +685,22 @@ def test_wsgi_upgrade_request_gets_clear_4xx(app):
     assert b"ASGI server" in rv.data
 
 
+def test_wsgi_refusal_is_logged_once_per_endpoint(app, caplog):
+    app.websocket("/ws", endpoint="ws")(echo_forever_async())
+    app.websocket("/other", endpoint="other")(echo_forever_async())
+    handshake = {"Upgrade": "websocket", "Connection": "Upgrade"}
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        for path in ("/ws", "/ws", "/other", "/ws", "/other"):
+            assert client.get(path, headers=handshake).status_code == 400
+        # A plain GET of a WebSocket URL is a client mistake, not a server one.
+        assert client.get("/ws").status_code == 400
+    refusals = [r for r in caplog.records if "refused with 400" in r.getMessage()]
+    assert [r.levelno for r in refusals] == [logging.WARNING] * 2
+    assert ["'ws'" in refusals[0].getMessage(), "'other'" in refusals[1].getMessage()] == [True, True]
+    assert all("ASGI server" in r.getMessage() for r in refusals)
+
+
 def test_wsgi_upgrade_to_unknown_path_is_404(app):
     rv = app.test_client().get("/nope", headers={"Upgrade": "websocket", "Connection": "Upgrade"})
     assert rv.status_code == 404

@@ -61,14 +61,18 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .templating import render_template_string as render_template_string
     from .templating import stream_template as stream_template
     from .templating import stream_template_string as stream_template_string
+    from .sse import EventStream as EventStream
+    from .sse import ServerSentEvent as ServerSentEvent
 
 #: The public API, as documented on the API reference page.
 __all__ = [
     "Blueprint",
     "Config",
+    "EventStream",
     "Flask",
     "Request",
     "Response",
+    "ServerSentEvent",
     "abort",
     "after_this_request",
     "appcontext_popped",
@@ -111,6 +115,8 @@ _LAZY_NAMES = {
     "render_template_string": "templating",
     "stream_template": "templating",
     "stream_template_string": "templating",
+    "EventStream": "sse",
+    "ServerSentEvent": "sse",
 }
 _LAZY_MODULES = {"cli", "templating", "testing", "typing", "views", "debughelpers"}
 

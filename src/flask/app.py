@@ -18,12 +18,10 @@ import typing as t
 import weakref
 
 from contextlib import closing
-from inspect import CO_COROUTINE
-from inspect import iscoroutinefunction
-from types import FunctionType
 
 from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
 
+from . import concurrency
 from . import errors
 from ._accel import enabled
 from . import pipeline
@@ -62,7 +60,7 @@ class _AsgiEntry:
     def __get__(self, obj: Flask | None, owner: type | None = None) -> t.Any:
         if obj is None:
             return self
-        from .asgi import ASGIApp
+        from .asgi.entry import ASGIApp
 
         entry = obj.__dict__["asgi_app"] = ASGIApp(obj)
         return entry
@@ -76,6 +74,37 @@ _PIPELINE_METHODS = (
     "make_response",
     "process_response",
 )
+
+
+_WRONG_CALL = (
+    "A Flask app is called as app(environ, start_response) by a WSGI server"
+    " or as app(scope, receive, send) by an ASGI 3 server; this server"
+    " called it with one argument (ASGI 2). Serve app, or app.asgi_app, with"
+    " the ASGI 3 interface (for example 'uvicorn module:app.asgi_app')."
+)
+
+
+def _asgi_signature(app: Flask) -> t.Callable[..., t.Awaitable[None]]:
+    """What ``app.__call__`` reads as on the instance: an ``async def``.
+
+    Servers that serve both protocols (hypercorn, uvicorn, asgiref's
+    ``guarantee_single_callable``) pick ASGI when
+    ``inspect.iscoroutinefunction(app.__call__)``. Calling the app still goes
+    through the class's ``__call__`` (special methods are looked up on the
+    type), so the WSGI call costs nothing more.
+    """
+    ref = weakref.ref(app)  # the app's own attribute must not keep it alive
+
+    async def __call__(
+        scope: t.MutableMapping[str, t.Any],
+        receive: t.Callable[[], t.Awaitable[t.Any]],
+        send: t.Callable[[t.Any], t.Awaitable[None]],
+    ) -> None:
+        live = ref()
+        assert live is not None  # the server holds the app it calls
+        await live.asgi_app(scope, receive, send)
+
+    return __call__
 
 
 class Flask(App, _FileServing):
@@ -141,6 +170,10 @@ class Flask(App, _FileServing):
         self._plain_adapter = (
             type(self).create_url_adapter is Flask.create_url_adapter
         )
+        if type(self).__call__ is Flask.__call__:
+            # A subclass with its own (WSGI) __call__ keeps being detected
+            # as WSGI by servers that serve both.
+            self.__dict__["__call__"] = _asgi_signature(self)
 
     # -- files --------------------------------------------------------------------
 
@@ -203,41 +236,18 @@ class Flask(App, _FileServing):
 
     # -- async ---------------------------------------------------------------------
 
-    def ensure_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-        """``func`` itself, or a synchronous wrapper if it is a coroutine
-        function."""
-        # A plain function's code flags answer the common case without
-        # inspect's unwrapping (which was 6% of a hello-world request).
-        if (
-            type(func) is FunctionType
-            and not func.__code__.co_flags & CO_COROUTINE
-            and not hasattr(func, "_is_coroutine_marker")
-        ):
-            return func
-        return self.async_to_sync(func) if iscoroutinefunction(func) else func
+    #: ``func`` itself, or a synchronous wrapper if it is a coroutine
+    #: function (:func:`flask.concurrency.ensure_sync`, the function itself
+    #: rather than a wrapper: it is asked once per user function called).
+    ensure_sync = concurrency.ensure_sync
 
     def async_to_sync(
         self, func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> t.Callable[..., t.Any]:
         """Wrap a coroutine function to run it to completion: on the
-        serving event loop in an ASGI pool thread, else with asgiref."""
-        from .concurrency import on_loop
-        from .concurrency import worker_loop
-
-        loop = worker_loop()
-        if loop is not None:
-            return on_loop(loop, func)
-        # asgiref is optional (the 'async' extra); only async views need it.
-        runner: t.Callable[..., t.Callable[..., t.Any]] | None
-        try:
-            from asgiref.sync import async_to_sync as runner
-        except ImportError:
-            runner = None
-        if runner is None:
-            raise RuntimeError(
-                "Install Flask with the 'async' extra in order to use async views."
-            )
-        return runner(func)
+        serving event loop in an ASGI pool thread, else with asgiref
+        (:func:`flask.concurrency.async_to_sync`)."""
+        return concurrency.async_to_sync(func)
 
     # -- URLs ------------------------------------------------------------------------
 
@@ -335,10 +345,40 @@ class Flask(App, _FileServing):
     # overrides them like any method.
     wsgi_app = pipeline.wsgi_app
 
+    @t.overload
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> t.Iterable[bytes]:
-        return self.wsgi_app(environ, start_response)
+    ) -> t.Iterable[bytes]: ...
+
+    @t.overload
+    def __call__(
+        self,
+        scope: t.MutableMapping[str, t.Any],
+        receive: t.Callable[[], t.Awaitable[t.Any]],
+        send: t.Callable[[t.Any], t.Awaitable[None]],
+        /,
+    ) -> t.Awaitable[None]: ...
+
+    def __call__(
+        self, environ: t.Any, start_response: t.Any = None, send: t.Any = None
+    ) -> t.Any:
+        """Serve one request: a WSGI server calls ``app(environ,
+        start_response)``, an ASGI server awaits ``app(scope, receive,
+        send)`` (the same as :attr:`asgi_app`)."""
+        # Told apart by the number of arguments: the WSGI call pays one
+        # ``is None`` test.
+        if send is None:
+            if start_response is None:
+                raise TypeError(_WRONG_CALL)
+            return self.wsgi_app(environ, start_response)
+        return self.asgi_app(environ, start_response, send)
+
+    async def __rsgi__(self, scope: t.Any, protocol: t.Any) -> None:
+        """Granian's default interface, RSGI, is not served: say what is."""
+        raise TypeError(
+            "A Flask app speaks WSGI and ASGI, not RSGI: run"
+            " 'granian --interface asgi module:app' (or serve app.asgi_app)."
+        )
 
     #: The ASGI application (``uvicorn module:app.asgi_app``): awaited as
     #: ``asgi_app(scope, receive, send)``; see :mod:`flask.asgi`.

@@ -1,33 +1,61 @@
-"""Where code runs when the app is served over ASGI: the one place that
-decides it (docs/asgi.md explains the model).
+"""Where code runs: the one module that decides it (docs/asgi.md explains
+the model). No other module asks whether a function is a coroutine
+function or hands work to a thread; ``tests/test_architecture.py`` checks.
 
-- Coroutine functions (async views, hooks, handlers) run on the server's
-  event loop.
-- Everything else is sync code that may block, so it runs in a thread pool
-  (the standard library's :class:`~concurrent.futures.ThreadPoolExecutor`),
-  in a copy of the caller's context variables, so ``request``, ``session``
-  and ``g`` are the caller's.
-- Sync code in the pool that calls :meth:`Flask.ensure_sync` on a coroutine
-  function gets it run on the same event loop (the pool thread waits),
-  rather than on a new loop in yet another thread.
+Under WSGI everything runs in the server's thread: :func:`ensure_sync`
+(behind :meth:`Flask.ensure_sync`) gives a coroutine function a sync
+wrapper.
 
-Under WSGI none of this is imported.
+Under ASGI:
+
+- coroutine functions (async views, hooks, handlers) are awaited on the
+  server's event loop;
+- sync code may block, so it runs in a thread pool (the standard library's
+  :class:`~concurrent.futures.ThreadPoolExecutor`), in a copy of the
+  caller's context variables, so ``request``, ``session`` and ``g`` are the
+  caller's;
+- sync code in the pool that calls :meth:`Flask.ensure_sync` on a
+  coroutine function gets it run on the same event loop (the pool thread
+  waits), rather than on a new loop in yet another thread.
+
+The steps of a request (:mod:`flask.pipeline`) are written once, as
+generators, and run by one of two drivers: :func:`run_steps` in the
+caller's thread (WSGI, and the public request-path methods), or
+:func:`drive` on the event loop, where each contiguous run of sync steps
+goes to the pool in one hop, so that a request whose functions are all
+sync costs one hop in all.
+
+Importing this module imports neither asyncio nor the thread pool: WSGI
+apps use :func:`ensure_sync` only.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import functools
 import os
 import threading
 import typing as t
-from concurrent.futures import ThreadPoolExecutor
 from inspect import CO_COROUTINE
+from inspect import isawaitable
 from inspect import iscoroutinefunction
 from types import FunctionType
 
 R = t.TypeVar("R")
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    # One step a step generator hands to its driver: (func, args, kwargs).
+    Step = tuple[t.Callable[..., t.Any], tuple[t.Any, ...], dict[str, t.Any]]
+    # A step generator: yields the steps it cannot run itself, receives
+    # their results (or has their errors thrown in), returns its result.
+    Steps = t.Generator[Step, t.Any, R]
+    Run = t.Union["InThread", "OnLoop"]
+
+    class _EnsureSync(t.Protocol):
+        def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]: ...
 
 #: Environment variable that sets the number of pool threads (default: the
 #: standard library's, ``min(32, cpu_count + 4)``).
@@ -37,6 +65,7 @@ _pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 # The loop a pool thread is working for, while it runs a call from it.
 _worker = threading.local()
+_NO_KWARGS: dict[str, t.Any] = {}
 
 
 def pool() -> ThreadPoolExecutor:
@@ -46,17 +75,85 @@ def pool() -> ThreadPoolExecutor:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
                 threads = int(os.environ.get(THREADS_ENV) or 0) or None
                 _pool = ThreadPoolExecutor(threads, thread_name_prefix="flask-asgi")
     return _pool
 
 
-def is_async(func: t.Callable[..., t.Any]) -> bool:
-    """Whether calling ``func`` returns a coroutine to await."""
-    # A plain function's code flags answer without inspect's unwrapping.
+def runs_on_loop(func: t.Callable[..., t.Any]) -> bool:
+    """Whether ``func`` is a coroutine function, which runs on the event
+    loop (everything else runs in the pool)."""
+    # A plain function's code flags answer without inspect's unwrapping
+    # (which was 6% of a hello-world request).
     if type(func) is FunctionType and not hasattr(func, "_is_coroutine_marker"):
         return bool(func.__code__.co_flags & CO_COROUTINE)
     return iscoroutinefunction(func)
+
+
+#: The former name of :func:`runs_on_loop`.
+is_async = runs_on_loop
+
+
+def ensure_sync(app: _EnsureSync, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """``func`` itself, or ``app.async_to_sync(func)`` for a coroutine
+    function (what :meth:`Flask.ensure_sync` does)."""
+    if (
+        type(func) is FunctionType
+        and not func.__code__.co_flags & CO_COROUTINE
+        and not hasattr(func, "_is_coroutine_marker")
+    ):
+        return func
+    return app.async_to_sync(func) if iscoroutinefunction(func) else func
+
+
+def async_to_sync(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]]) -> t.Callable[..., R]:
+    """A sync callable running the coroutine function ``func`` to the end:
+    on the serving event loop from an ASGI pool thread, else with
+    asgiref (the 'async' extra)."""
+    loop = getattr(_worker, "loop", None)
+    if loop is not None:
+        return _on_loop(loop, func)
+    runner: t.Callable[..., t.Callable[..., t.Any]] | None
+    try:
+        from asgiref.sync import async_to_sync as runner
+    except ImportError:
+        runner = None
+    if runner is None:
+        raise RuntimeError("Install Flask with the 'async' extra in order to use async views.")
+    return runner(func)
+
+
+def _on_loop(
+    loop: asyncio.AbstractEventLoop,
+    func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]],
+) -> t.Callable[..., R]:
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> R:
+        # The task is created in a callback scheduled from this thread, so
+        # it starts from a copy of this thread's context.
+        return wait_on(loop, func(*args, **kwargs))
+
+    return functools.update_wrapper(wrapper, func)
+
+
+def wait_on(
+    loop: asyncio.AbstractEventLoop,
+    coro: t.Coroutine[t.Any, t.Any, R],
+    timeout: float | None = None,
+) -> R:
+    """Run ``coro`` on ``loop`` from another thread and wait for its result
+    (:class:`TimeoutError` after ``timeout`` seconds, the coroutine then
+    cancelled)."""
+    import asyncio
+    import concurrent.futures
+
+    future = asyncio.run_coroutine_threadsafe(coro, loop)
+    try:
+        return future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        future.cancel()
+        raise TimeoutError() from None
 
 
 def _in_worker(
@@ -71,64 +168,184 @@ def _in_worker(
         _worker.loop = None
 
 
+async def _to_pool(context: contextvars.Context, call: t.Callable[[], R]) -> R:
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(pool(), _in_worker, loop, context, call)
+
+
 async def run_sync(func: t.Callable[..., R], /, *args: t.Any, **kwargs: t.Any) -> R:
     """Await ``func(*args, **kwargs)`` run in the thread pool, in a copy of
     the current context variables."""
-    return await run_in_context(contextvars.copy_context(), func, *args, **kwargs)
-
-
-async def run_in_context(
-    context: contextvars.Context,
-    func: t.Callable[..., R],
-    /,
-    *args: t.Any,
-    **kwargs: t.Any,
-) -> R:
-    """Like :func:`run_sync`, in the given context. Successive calls with
-    one context (a streamed body's chunks) see each other's context
-    variable changes, as a generator pushing a context needs."""
-    loop = asyncio.get_running_loop()
-    call = functools.partial(func, *args, **kwargs) if args or kwargs else func
-    return await loop.run_in_executor(
-        pool(), _in_worker, loop, context, call
-    )
+    return await _to_pool(contextvars.copy_context(), functools.partial(func, *args, **kwargs))
 
 
 async def call(func: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
-    """Call a user function where it belongs: await a coroutine function on
-    the loop, run anything else in the pool."""
-    if is_async(func):
+    """Call a function where it belongs: await a coroutine function on the
+    loop, run anything else in the pool."""
+    if runs_on_loop(func):
         return await func(*args, **kwargs)
     return await run_sync(func, *args, **kwargs)
 
 
-def to_async(func: t.Callable[..., R]) -> t.Callable[..., t.Coroutine[t.Any, t.Any, R]]:
-    """An async wrapper running ``func`` in the pool (Blinker's
-    ``send_async`` wants one for sync receivers)."""
-
-    async def wrapper(*args: t.Any, **kwargs: t.Any) -> R:
-        return await run_sync(func, *args, **kwargs)
-
-    return functools.update_wrapper(wrapper, func)
-
-
-def worker_loop() -> asyncio.AbstractEventLoop | None:
-    """The event loop the current pool thread is working for, if any."""
-    return getattr(_worker, "loop", None)
+async def call_in(
+    context: contextvars.Context, func: t.Callable[..., R], /, *args: t.Any
+) -> R:
+    """Run the sync ``func(*args)`` in the pool, in ``context``: successive
+    calls with one context (a streamed body's chunks) see each other's
+    context variable changes, as a generator pushing a context needs."""
+    return await _to_pool(context, functools.partial(func, *args) if args else func)
 
 
-def on_loop(
-    loop: asyncio.AbstractEventLoop,
-    func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]],
-) -> t.Callable[..., R]:
-    """A sync callable that runs the coroutine function ``func`` on ``loop``
-    from a pool thread and waits for its result. The coroutine sees the
-    calling thread's context variables."""
+# -- the two drivers of step generators -----------------------------------------
 
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> R:
-        # The task is created in a callback scheduled from this thread, so
-        # it starts from a copy of this thread's context.
-        future = asyncio.run_coroutine_threadsafe(func(*args, **kwargs), loop)
-        return future.result()
 
-    return functools.update_wrapper(wrapper, func)
+class InThread:
+    """How a step generator runs when its driver is :func:`run_steps`: every
+    function is called here, a coroutine function through ``ensure_sync``."""
+
+    __slots__ = ("here",)
+    on_loop = False
+
+    def __init__(self, ensure_sync: t.Callable[[t.Callable[..., t.Any]], t.Callable[..., t.Any]]) -> None:
+        #: ``func`` as something to call right here (never ``None``: no
+        #: step is yielded to this driver).
+        self.here = ensure_sync
+
+
+def in_thread(app: t.Any) -> InThread:
+    """The :class:`InThread` run of ``app``'s steps (made once per app)."""
+    run: InThread | None = app.__dict__.get("_flask_in_thread")
+    if run is None:
+        method = app.ensure_sync
+        if getattr(method, "__func__", None) is ensure_sync:
+            # Flask's own: one frame less per call than the bound method.
+            method = functools.partial(ensure_sync, app)
+        run = app.__dict__["_flask_in_thread"] = InThread(method)
+    return run
+
+
+class OnLoop:
+    """How a step generator runs under :func:`drive`: ``on_loop`` tells
+    whether it is advanced on the event loop now (then every function is
+    yielded) or in a pool thread (then sync ones are called right there)."""
+
+    __slots__ = ("on_loop",)
+
+    def __init__(self) -> None:
+        self.on_loop = True
+
+    def here(self, func: t.Callable[..., R]) -> t.Callable[..., R] | None:
+        """``func`` when it is sync and the generator runs in the pool."""
+        if self.on_loop or runs_on_loop(func):
+            return None
+        return func
+
+
+def call_step(run: Run, func: t.Callable[..., R], *args: t.Any, **kwargs: t.Any) -> Steps[R]:
+    """``yield from call_step(run, func, ...)``: call a user function where
+    ``run`` says it belongs."""
+    here = run.here(func)
+    if here is None:
+        # The driver sends func's result back.
+        result: R = yield func, args, kwargs or _NO_KWARGS
+        return result
+    return here(*args, **kwargs)
+
+
+def blocking_step(run: Run, func: t.Callable[..., R], *args: t.Any) -> Steps[R]:
+    """``yield from blocking_step(run, func, ...)``: a sync framework step
+    that may block (or call user code), kept off the event loop."""
+    if run.on_loop:
+        result: R = yield func, args, _NO_KWARGS
+        return result
+    return func(*args)
+
+
+async def _awaited(awaitable: t.Awaitable[R]) -> R:
+    return await awaitable
+
+
+def settle_step(rv: t.Any) -> Steps[t.Any]:
+    """``yield from settle_step(rv)``: ``rv``, or what it gives once awaited
+    on the loop when it is awaitable (a sync wrapper around an async
+    function returned a coroutine)."""
+    if isawaitable(rv):
+        rv = yield _awaited, (rv,), _NO_KWARGS
+    return rv
+
+
+def run_steps(steps: Steps[R]) -> R:
+    """Run a step generator made with an :class:`InThread` to its end, in
+    this thread (it yields nothing)."""
+    try:
+        step = next(steps)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    steps.close()
+    raise RuntimeError(f"A step was yielded to the sync driver: {step[0]!r}")
+
+
+_DONE: t.Any = object()
+
+
+def _advance(steps: Steps[t.Any], value: t.Any, error: BaseException | None) -> Step:
+    try:
+        if error is None:
+            return steps.send(value)
+        return steps.throw(error)
+    except StopIteration as done:
+        return _DONE, done.value, _NO_KWARGS
+
+
+def _pool_leg(
+    steps: Steps[t.Any], run: OnLoop, enter: t.Callable[[], t.Any] | None, step: Step
+) -> Step:
+    """Run sync steps in this pool thread, advancing the generator here,
+    until it yields a coroutine function or ends."""
+    run.on_loop = False
+    if enter is not None:
+        enter()
+    try:
+        func, args, kwargs = step
+        while True:
+            try:
+                value, error = func(*args, **kwargs), None
+            except BaseException as e:  # thrown into the steps, as on the loop
+                value, error = None, e
+            func, args, kwargs = step = _advance(steps, value, error)
+            if func is _DONE or runs_on_loop(func):
+                return step
+    finally:
+        run.on_loop = True
+
+
+async def drive(
+    steps: Steps[R], run: OnLoop, enter: t.Callable[[], t.Any] | None = None
+) -> R:
+    """Run a step generator made with ``run`` on the event loop: coroutine
+    functions are awaited here, each contiguous run of sync steps goes to
+    the pool in one hop (``enter()`` is called first in the pool thread)."""
+    try:
+        func, args, kwargs = step = steps.send(None)
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+    while True:
+        if runs_on_loop(func):
+            try:
+                value = await func(*args, **kwargs)
+            except BaseException as e:  # the steps decide what to handle
+                step = _advance(steps, None, e)
+            else:
+                try:
+                    step = steps.send(value)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+        else:
+            step = await _to_pool(
+                contextvars.copy_context(), functools.partial(_pool_leg, steps, run, enter, step)
+            )
+        func, args, kwargs = step
+        if func is _DONE:
+            return args  # type: ignore[return-value]  # _advance puts the result there

@@ -8,7 +8,10 @@ app only through its public methods; this module never imports the app.
 from __future__ import annotations
 
 import sys
+import threading
 import typing as t
+from contextvars import Context
+from contextvars import copy_context
 from functools import wraps
 from types import TracebackType
 
@@ -109,6 +112,11 @@ class AppContext(_PushedInWith):
     for CLI commands, tests and background work.
     """
 
+    # Streams still running after the last pop (see ContextHold), and the
+    # exception that pop saw while teardown waits for them.
+    _holds = 0
+    _deferred: tuple[BaseException | None] | None = None
+
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.g: _AppCtxGlobals = app.app_ctx_globals_class()
@@ -142,7 +150,8 @@ class AppContext(_PushedInWith):
         try:
             if len(tokens) == 1:
                 exc = sys.exc_info()[1] if exc is _sentinel else exc
-                self.app.do_teardown_appcontext(exc)
+                if not (self._holds and defer_teardown(self, exc)):
+                    self.app.do_teardown_appcontext(exc)
         finally:
             current = _cv_app.get()
             _cv_app.reset(tokens.pop())
@@ -159,9 +168,25 @@ _WS_ONLY = (
 )
 _WS_NEEDS_ASGI = (
     "This URL is a WebSocket endpoint, and WebSocket routes need an ASGI"
-    " server (for example 'uvicorn module:app.asgi_app'); this server speaks"
+    " server (for example 'uvicorn module:app'); this server speaks"
     " WSGI, which cannot carry WebSocket connections."
 )
+
+
+def _log_wsgi_refusal(app: Flask, endpoint: str) -> None:
+    """Say once per endpoint, in the server's log, why WebSocket handshakes
+    get 400: the client sees the body, whoever runs the server did not."""
+    # A set kept on the app: a (rare) race between threads logs twice.
+    warned: set[str] = app.__dict__.setdefault("_wsgi_ws_refusals_logged", set())
+    if endpoint not in warned:
+        warned.add(endpoint)
+        app.logger.warning(
+            "WebSocket request to %r refused with 400: this server speaks WSGI,"
+            " and WebSocket routes need an ASGI server. Serve app (or"
+            " app.asgi_app) with one, for example 'uvicorn module:app'. Logged"
+            " once per endpoint.",
+            endpoint,
+        )
 
 
 class RequestContext(_PushedInWith):
@@ -190,6 +215,9 @@ class RequestContext(_PushedInWith):
         self._session_obj = session
         self._after_request_functions: list[t.Callable[..., t.Any]] = []
         self._cv_tokens: list[tuple[t.Any, AppContext | None]] = []
+
+    _holds = 0
+    _deferred: tuple[BaseException | None] | None = None
 
     @property
     def url_adapter(self) -> MapAdapter | None:
@@ -270,6 +298,7 @@ class RequestContext(_PushedInWith):
                 # A WebSocket handshake reached the WSGI path (only a WSGI
                 # server sends one here; ASGI servers give it its own scope).
                 self.request.routing_exception = BadRequest(_WS_NEEDS_ASGI)
+                _log_wsgi_refusal(self.app, rule.endpoint)
                 return
             self.request.url_rule = rule
             # MapAdapter.match builds a dict but declares a Mapping.
@@ -299,8 +328,9 @@ class RequestContext(_PushedInWith):
         try:
             if len(tokens) == 1:
                 exc = sys.exc_info()[1] if exc is _sentinel else exc
-                self.app.do_teardown_request(exc)
-                self.request.close()
+                if not (self._holds and defer_teardown(self, exc)):
+                    self.app.do_teardown_request(exc)
+                    self.request.close()
         finally:
             current = _cv_request.get()
             token, pushed = tokens.pop()
@@ -312,26 +342,13 @@ class RequestContext(_PushedInWith):
                     f"Popped wrong request context. ({current!r} instead of {self!r})"
                 )
 
-    # The ASGI path (flask.asgi) pushes a context on the event loop but runs
-    # sync teardown functions in the thread pool: the two halves of pop().
-    # Context-variable tokens can only be reset in the context that made
-    # them, so the second half stays on the loop.
-
-    def _teardown(self, exc: BaseException | None) -> None:
-        """Run what the last pop would: request teardown, closing the
-        request, app context teardown (when this context pushed it)."""
-        if len(self._cv_tokens) != 1:
-            return
-        try:
-            self.app.do_teardown_request(exc)
-            self.request.close()
-        finally:
-            app_ctx = self._cv_tokens[0][1]
-            if app_ctx is not None and len(app_ctx._cv_tokens) == 1:
-                self.app.do_teardown_appcontext(exc)
+    # The ASGI path (flask.asgi.http) pushes a context on the event loop
+    # but may run teardown functions in the thread pool
+    # (flask.pipeline.teardown_steps). Context-variable tokens can only be
+    # reset in the context that made them, so the pop stays on the loop.
 
     def _pop_after_teardown(self) -> None:
-        """Pop after :meth:`_teardown` ran, without running it again."""
+        """Pop after ``pipeline.teardown_steps`` ran, without running them again."""
         token, app_ctx = self._cv_tokens.pop()
         _cv_request.reset(token)
         if app_ctx is not None:
@@ -344,6 +361,80 @@ class RequestContext(_PushedInWith):
             f"<{type(self).__name__} {self.request.url!r}"
             f" [{self.request.method}] of {self.app.name}>"
         )
+
+
+# Guards a hold's count against the last pop on another thread: the pop
+# leaves its teardown to the hold, or runs it itself, never neither.
+_hold_lock = threading.Lock()
+
+
+def defer_teardown(ctx: RequestContext | AppContext, exc: BaseException | None) -> bool:
+    """At the last pop of a held context: leave teardown to the hold's
+    release (``True``), unless the hold ended meanwhile."""
+    with _hold_lock:
+        if ctx._holds:
+            ctx._deferred = (exc,)
+            return True
+        return False
+
+
+class ContextHold:
+    """Keeps the current request's contexts for a stream that outlives
+    the view (:func:`~flask.stream_with_context`, :class:`~flask.EventStream`).
+
+    The stream runs in :attr:`context`, a copy of the context variables
+    taken here, so the request is current inside it and nothing the stream
+    sets reaches the thread that iterates it. The request's last pop then
+    leaves its teardown to :meth:`release`, so teardown runs once, after
+    the stream, on whichever thread ends it.
+    """
+
+    __slots__ = ("context", "_contexts")
+
+    def __init__(self) -> None:
+        self.context: Context = copy_context()
+        contexts: list[RequestContext | AppContext] = []
+        req = _cv_request.get(None)
+        if req is not None:
+            contexts.append(req)
+        app = _cv_app.get(None)
+        if app is not None:
+            contexts.append(app)
+        with _hold_lock:
+            for ctx in contexts:
+                ctx._holds += 1
+        self._contexts: list[RequestContext | AppContext] | None = contexts
+
+    def release(self, exc: BaseException | None = None) -> None:
+        """End the hold (once; later calls do nothing): run the teardown
+        a pop left waiting, in :attr:`context`, with ``exc`` or else the
+        exception that pop saw."""
+        contexts, self._contexts = self._contexts, None
+        if contexts:
+            self.context.run(_release, contexts, exc)
+
+
+def _release(contexts: list[RequestContext | AppContext], exc: BaseException | None) -> None:
+    # Request first, then its app context, as pop() orders them; an error
+    # in one still lets the next run.
+    if not contexts:
+        return
+    ctx = contexts[0]
+    try:
+        with _hold_lock:
+            ctx._holds -= 1
+            deferred = None
+            if not ctx._holds:
+                deferred, ctx._deferred = ctx._deferred, None
+        if deferred is not None:
+            error = exc if exc is not None else deferred[0]
+            if isinstance(ctx, RequestContext):
+                ctx.app.do_teardown_request(error)
+                ctx.request.close()
+            else:
+                ctx.app.do_teardown_appcontext(error)
+    finally:
+        _release(contexts[1:], exc)
 
 
 def template_context_defaults() -> dict[str, t.Any]:

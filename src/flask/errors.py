@@ -13,12 +13,18 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.routing import RequestRedirect
 from werkzeug.routing.exceptions import RoutingException
 
+from .concurrency import blocking_step
+from .concurrency import call_step
+from .concurrency import in_thread
+from .concurrency import run_steps
 from .globals import _cv_request
 from .scaffold import _exc_class_and_code
 from .signals import got_request_exception
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from .app import Flask
+    from .concurrency import Run
+    from .concurrency import Steps
     from .typing import ResponseReturnValue
     from .wrappers import Request
     from .wrappers import Response
@@ -69,31 +75,44 @@ def handle_http_exception(
 ) -> HTTPException | ResponseReturnValue:
     """Run the handler registered for an HTTP error, or return the error
     itself (it is a valid response)."""
+    return run_steps(_http_exception_steps(app, in_thread(app), e))  # type: ignore[no-any-return]
+
+
+def _http_exception_steps(app: Flask, run: Run, e: HTTPException) -> Steps[t.Any]:
     # Codeless exceptions and routing redirects are not errors to handle.
     if e.code is None or isinstance(e, RoutingException):
         return e
     handler = app._find_error_handler(e, _current_blueprints())
     if handler is None:
         return e
-    rv: ResponseReturnValue = app.ensure_sync(handler)(e)
-    return rv
+    return (yield from call_step(run, handler, e))
+
+
+def user_exception_steps(app: Flask, run: Run, e: Exception) -> Steps[t.Any]:
+    """``handle_user_exception`` as steps (:mod:`flask.pipeline`): the
+    error handler is called where it belongs; without one, ``e`` is
+    raised again."""
+    if isinstance(e, BadRequestKeyError) and (
+        app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
+    ):
+        e.show_exception = True
+    if isinstance(e, HTTPException) and not app.trap_http_exception(e):
+        if "handle_http_exception" in app.__dict__ or (
+            type(app).handle_http_exception is not handle_http_exception
+        ):
+            return (yield from blocking_step(run, app.handle_http_exception, e))
+        return (yield from _http_exception_steps(app, run, e))
+    handler = app._find_error_handler(e, _current_blueprints())
+    if handler is None:
+        raise e
+    return (yield from call_step(run, handler, e))
 
 
 def handle_user_exception(
     app: Flask, e: Exception
 ) -> HTTPException | ResponseReturnValue:
     """Handle an exception raised while dispatching, or re-raise it."""
-    if isinstance(e, BadRequestKeyError) and (
-        app.debug or app.config["TRAP_BAD_REQUEST_ERRORS"]
-    ):
-        e.show_exception = True
-    if isinstance(e, HTTPException) and not app.trap_http_exception(e):
-        return app.handle_http_exception(e)
-    handler = app._find_error_handler(e, _current_blueprints())
-    if handler is None:
-        raise
-    rv: ResponseReturnValue = app.ensure_sync(handler)(e)
-    return rv
+    return run_steps(user_exception_steps(app, in_thread(app), e))  # type: ignore[no-any-return]
 
 
 def _propagates(app: Flask) -> bool:

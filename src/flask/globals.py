@@ -17,7 +17,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .ctx import AppContext
     from .ctx import RequestContext
     from .sessions import SessionMixin
-    from .websockets import WebSocket
+    from .asgi.connection import WebSocket
     from .wrappers import Request
 
 # The first line of each message is Flask's (tests match it); the advice

@@ -16,6 +16,7 @@ from functools import update_wrapper
 import werkzeug.exceptions
 import werkzeug.utils
 
+from .ctx import ContextHold
 from .ctx import _active_request
 from .globals import _cv_app
 from .globals import _no_app_msg
@@ -63,8 +64,16 @@ def stream_with_context(
     streamed response is iterated, after the view has returned.
 
     Pass an iterator, or use it as a decorator on a generator function.
-    The contexts captured at call time are pushed when iteration starts
-    and popped when the stream is exhausted or closed.
+
+    .. beyond-flask:: The stream never leaks a context and tears down once.
+
+    The stream runs in its own copy of the request's context variables, so
+    nothing stays current on the thread that iterates it, even when the
+    server abandons the iterator without calling ``close()`` and it is
+    finalized later on another thread. The request's teardown functions
+    run once, when the stream ends, is closed or is finalized (Pallets
+    Flask runs them before the stream and again after it). See
+    :doc:`/streaming`.
     """
     try:
         source = iter(generator_or_function)  # type: ignore[arg-type]  # iter() tells an iterator from a generator function
@@ -77,38 +86,60 @@ def stream_with_context(
 
         return update_wrapper(wrapper, func)
 
-    req_ctx = _active_request("stream_with_context")
-    # Capture the app context too: pushing the request context alone could
-    # make it create a fresh app context and lose ``g``.
-    app_ctx = _cv_app.get()
-    return _run_in_contexts(source, app_ctx, req_ctx)
+    _active_request("stream_with_context")
+    return _ContextStream(source, ContextHold())
 
 
-def _run_in_contexts(
-    source: t.Iterator[t.AnyStr], app_ctx: t.Any, req_ctx: t.Any
-) -> t.Iterator[t.AnyStr]:
-    # Contexts are pushed lazily, in whichever thread and context consumes
-    # the stream; pushing at creation time would bind the context-variable
-    # tokens to the view's context, which differs for async views.
-    app_ctx.push()
-    req_ctx.push()
-    error: BaseException | None = None
-    try:
-        for item in source:
-            yield item
-    except BaseException as e:
-        error = None if isinstance(e, GeneratorExit) else e
-        raise
-    finally:
+class _ContextStream(t.Generic[t.AnyStr]):
+    """An iterator that advances ``source`` inside the hold's context.
+
+    One ``Context.run`` per chunk, rather than a push and pop of both
+    contexts: the request stays current inside the stream and never
+    becomes current on the server's thread.
+    """
+
+    __slots__ = ("_source", "_hold", "__weakref__")
+
+    def __init__(self, source: t.Iterator[t.AnyStr], hold: ContextHold) -> None:
+        self._source: t.Iterator[t.AnyStr] = source
+        self._hold: ContextHold | None = hold
+
+    def __iter__(self) -> _ContextStream[t.AnyStr]:
+        return self
+
+    def __next__(self) -> t.AnyStr:
+        hold = self._hold
+        if hold is None:
+            raise StopIteration
         try:
-            close = getattr(source, "close", None)
+            chunk: t.AnyStr = hold.context.run(next, self._source)
+            return chunk
+        except StopIteration:
+            self._end(None)
+            raise
+        except BaseException as e:
+            self._end(e)
+            raise
+
+    def close(self) -> None:
+        """Close the source and run the request's teardown (once)."""
+        self._end(None)
+
+    def _end(self, error: BaseException | None) -> None:
+        hold, self._hold = self._hold, None
+        if hold is None:
+            return
+        try:
+            close = getattr(self._source, "close", None)
             if close is not None:
-                close()
+                hold.context.run(close)
         finally:
-            try:
-                req_ctx.pop(error)
-            finally:
-                app_ctx.pop(error)
+            hold.release(error)
+
+    def __del__(self) -> None:
+        # Abandoned without close() (pallets/flask#6123): finalize here, on
+        # whichever thread drops it; the worker thread holds nothing.
+        self._end(None)
 
 
 def make_response(*args: t.Any) -> Response:

@@ -110,10 +110,14 @@ def make_response(app: Flask, rv: ResponseReturnValue) -> Response:
                 "The view function did not return a valid response."
                 f" {_RETURN_TYPES}, but it was a {type(value).__name__}."
             )
-    elif type(value.response) is not list and hasattr(value.response, "__aiter__"):
-        # A response object made around an async body. Bodies are lists
-        # (a str or bytes body) far more often than not: one type check
-        # for those.
+    elif (
+        type(value.response) is not list
+        and hasattr(value.response, "__aiter__")
+        and not hasattr(value.response, "__iter__")
+    ):
+        # A response object made around an async-only body (one that can
+        # also be iterated, as an EventStream's, serves either way). Bodies
+        # are lists far more often than not: one type check for those.
         _check_async_body()
 
     if status is not None:

@@ -26,8 +26,8 @@ from werkzeug.wrappers import Request as BaseRequest
 from ._accel.testclient import add_cookies
 from ._accel.testclient import has_jar
 from ._accel.testclient import update_cookies
-from ._ws_testing import WebSocketRejected as WebSocketRejected
-from ._ws_testing import WebSocketTestSession
+from .asgi.ws_testing import WebSocketRejected as WebSocketRejected
+from .asgi.ws_testing import WebSocketTestSession
 from .pipeline import PRESERVE_CONTEXT_KEY
 from .sessions import SessionMixin
 
@@ -234,13 +234,13 @@ class FlaskClient(Client):
         if not self.asgi or not hasattr(self.application, "asgi_app"):
             # Not a Flask app: there is only WSGI to speak.
             return super().run_wsgi_app(environ, buffered)
-        from ._asgi_testing import run_asgi_app
+        from .asgi.testing import run_asgi_app
 
         return run_asgi_app(self, environ)
 
     def websocket(self, path: str, **kwargs: t.Any) -> WebSocketTestSession:
         """A WebSocket connection to ``path`` for a ``with`` block, sending
-        this client's cookies; see :class:`flask._ws_testing.WebSocketTestSession`.
+        this client's cookies; see :class:`flask.asgi.ws_testing.WebSocketTestSession`.
 
         .. beyond-flask:: The WebSocket test session.
         """

@@ -241,6 +241,17 @@ class Request(RequestShortcuts):
         return args
 
     @property
+    def last_event_id(self) -> str | None:
+        """The ``Last-Event-ID`` header: the id of the last event an
+        ``EventSource`` received, sent when it reconnects, so a view
+        returning an :class:`~flask.EventStream` can resume after it.
+
+        .. beyond-flask:: The Last-Event-ID header of a reconnecting EventSource.
+        """
+        value: str | None = self.headers.get("Last-Event-ID")
+        return value
+
+    @property
     def full_path(self) -> str:
         """The path and query string; bytes that are not UTF-8 stay
         percent-encoded, as in ``args`` and ``url``."""

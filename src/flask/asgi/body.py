@@ -13,7 +13,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_content_length
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .app import Flask
+    from ..app import Flask
 
 Message = t.MutableMapping[str, t.Any]
 Receive = t.Callable[[], t.Awaitable[Message]]

@@ -1,7 +1,7 @@
 """``FlaskClient.websocket``: WebSocket connections in plain sync tests.
 
 The app runs in an event loop of its own thread (sync handlers in that
-loop's thread pool), served by :func:`flask.websockets.serve_websocket`
+loop's thread pool), served by :func:`flask.asgi.websocket.serve_websocket`
 exactly as under an ASGI server; the test talks to it through two queues.
 The handshake is built by :class:`~flask.testing.EnvironBuilder` and
 carries the client's cookies, so the session of earlier requests is seen.
@@ -15,14 +15,14 @@ import threading
 import typing as t
 from urllib.parse import quote
 
-from ._accel.testclient import add_cookies
-from ._accel.testclient import has_jar
-from ._ws_conn import WebSocketDisconnect
+from .._accel.testclient import add_cookies
+from .._accel.testclient import has_jar
+from .connection import WebSocketDisconnect
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
 
-    from .testing import FlaskClient
+    from ..testing import FlaskClient
 
 _DONE: dict[str, t.Any] = {"type": "done"}
 
@@ -93,7 +93,7 @@ class WebSocketTestSession:
             loop.close()
 
     async def _serve(self) -> None:
-        from .websockets import serve_websocket
+        from .websocket import serve_websocket
 
         self._loop = asyncio.get_running_loop()
         self._to_app = asyncio.Queue()
@@ -236,7 +236,7 @@ def _scope(
     builder_kwargs: dict[str, t.Any],
 ) -> dict[str, t.Any]:
     """The ASGI scope of a handshake to ``path``, with the client's cookies."""
-    from .testing import EnvironBuilder
+    from ..testing import EnvironBuilder
 
     builder = EnvironBuilder(client.application, path, headers=headers, **builder_kwargs)
     try:

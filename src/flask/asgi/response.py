@@ -1,4 +1,4 @@
-"""Sending a response over ASGI (for :mod:`flask.asgi`): a buffered body in
+"""Sending a response over ASGI (for :mod:`flask.asgi.http`): a buffered body in
 one message, a streamed one chunk by chunk (a sync iterator advanced in the
 thread pool, an async one on the loop), watching for the client going away;
 then closing the response, which runs ``call_on_close``.
@@ -7,18 +7,19 @@ then closing the response, which runs ``call_on_close``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import typing as t
 from contextvars import copy_context
 
 from werkzeug.wsgi import FileWrapper
 
-from ._accel.wrappers import has_close_callbacks
-from .concurrency import run_in_context
-from .concurrency import run_sync
+from .._accel.wrappers import has_close_callbacks
+from ..concurrency import call_in
+from ..concurrency import call
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .ctx import RequestContext
-    from .wrappers import Response
+    from ..ctx import RequestContext
+    from ..wrappers import Response
 
 Message = t.MutableMapping[str, t.Any]
 Receive = t.Callable[[], t.Awaitable[Message]]
@@ -72,7 +73,7 @@ async def respond(ctx: RequestContext, response: Response, receive: Receive, sen
             await _stream_async(t.cast(t.AsyncIterator[t.Any], source), receive, send)
     finally:
         if has_close_callbacks(response) or not isinstance(source, (list, tuple)):
-            await run_sync(response.close)
+            await call(response.close)
 
 
 async def _disconnected(receive: Receive) -> None:
@@ -105,10 +106,10 @@ async def _stream_sync(response: Response, start: Message, receive: Receive, sen
         if response.direct_passthrough:
             if type(source) is FileWrapper:
                 source.buffer_size = max(source.buffer_size, FILE_CHUNK)
-            chunks: t.Iterator[bytes] = await run_in_context(context, iter, source)
+            chunks: t.Iterator[bytes] = await call_in(context, iter, source)
         else:
             chunks = response.iter_encoded()
-        chunk = await run_in_context(context, _next_chunk, chunks)
+        chunk = await call_in(context, _next_chunk, chunks)
         await send(start)
         gone = asyncio.ensure_future(_disconnected(receive))
         while chunk is not None:
@@ -116,28 +117,40 @@ async def _stream_sync(response: Response, start: Message, receive: Receive, sen
                 return
             if chunk and not await _send_chunk(send, chunk):
                 return
-            chunk = await run_in_context(context, _next_chunk, chunks)
+            chunk = await call_in(context, _next_chunk, chunks)
         await _send_chunk(send, b"", more=False)
     finally:
         if gone is not None:
             gone.cancel()
         # Close the body (and run call_on_close) in the context it ran in.
-        await run_in_context(context, response.close)
+        await call_in(context, response.close)
 
 
 async def _stream_async(source: t.AsyncIterator[t.Any], receive: Receive, send: Send) -> None:
     gone = asyncio.ensure_future(_disconnected(receive))
+    sending = asyncio.ensure_future(_send_all(source, send))
     try:
-        async for chunk in source:
-            if gone.done():
-                return
-            if isinstance(chunk, str):
-                chunk = chunk.encode()
-            if chunk and not await _send_chunk(send, chunk):
-                return
-        await _send_chunk(send, b"", more=False)
+        await asyncio.wait((gone, sending), return_when=asyncio.FIRST_COMPLETED)
+        if sending.done():
+            sending.result()
     finally:
         gone.cancel()
+        if not sending.done():
+            # The client went away while the iterator waits (an event
+            # stream between events): cancel it there, so its finally
+            # blocks run now rather than at its next chunk.
+            sending.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sending
         aclose = getattr(source, "aclose", None)
         if aclose is not None:
             await aclose()
+
+
+async def _send_all(source: t.AsyncIterator[t.Any], send: Send) -> None:
+    async for chunk in source:
+        if isinstance(chunk, str):
+            chunk = chunk.encode()
+        if chunk and not await _send_chunk(send, chunk):
+            return
+    await _send_chunk(send, b"", more=False)

@@ -12,8 +12,9 @@ ASGI call and a size check: an echo round trip is two of them.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import typing as t
+
+from ..concurrency import wait_on
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import Headers
@@ -21,8 +22,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from werkzeug.datastructures import MultiDict
     from werkzeug.routing import Rule
 
-    from .app import Flask
-    from .wrappers import Request
+    from ..app import Flask
+    from ..wrappers import Request
 
     Receive = t.Callable[[], t.Awaitable[t.MutableMapping[str, t.Any]]]
     Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
@@ -298,7 +299,7 @@ class SyncWebSocket(_Handshake):
         self._loop = loop
 
     def _wait(self, coro: t.Coroutine[t.Any, t.Any, t.Any], timeout: float | None = None) -> t.Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+        return wait_on(self._loop, coro, timeout)
 
     @property
     def subprotocol(self) -> str | None:
@@ -325,11 +326,9 @@ class SyncWebSocket(_Handshake):
 
     def receive(self, timeout: float | None = None) -> str | bytes | None:
         """The next message; ``None`` if ``timeout`` seconds pass first."""
-        future = asyncio.run_coroutine_threadsafe(self.conn.receive(), self._loop)
         try:
-            return future.result(timeout)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
+            return wait_on(self._loop, self.conn.receive(), timeout)
+        except TimeoutError:
             return None
 
     def send(self, data: str | bytes) -> None:

@@ -16,8 +16,8 @@ import typing as t
 import click
 from werkzeug.utils import import_string
 
-from ._cli_discovery import with_appcontext
-from .globals import current_app
+from .discovery import with_appcontext
+from ..globals import current_app
 
 if t.TYPE_CHECKING:
     from types import ModuleType

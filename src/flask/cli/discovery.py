@@ -22,14 +22,14 @@ from pathlib import Path
 
 import click
 
-from .globals import _cv_app
-from .helpers import get_debug_flag
-from .helpers import get_load_dotenv
+from ..globals import _cv_app
+from ..helpers import get_debug_flag
+from ..helpers import get_load_dotenv
 
 if t.TYPE_CHECKING:
     from types import ModuleType
 
-    from .app import Flask
+    from ..app import Flask
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -41,7 +41,7 @@ class NoAppException(click.UsageError):
 def _is_app(value: object) -> t.TypeGuard[Flask]:
     # flask.app is imported on use: importing the CLI stays cheap and never
     # depends on the import order of the core.
-    from .app import Flask
+    from ..app import Flask
 
     return isinstance(value, Flask)
 

@@ -1,9 +1,10 @@
 """The ``flask`` command line: application loading, command groups and the
 built-in ``run``, ``shell`` and ``routes`` commands.
 
-Finding the app lives in :mod:`flask._cli_discovery`, the ``shell`` and
-``routes`` commands and ``run``'s TLS options in :mod:`flask._cli_commands`;
-this module puts the ``flask`` group together.
+Finding the app lives in :mod:`flask.cli.discovery`, the ``shell`` and
+``routes`` commands and ``run``'s TLS options in :mod:`flask.cli.commands`,
+serving over uvicorn in :mod:`flask.cli.serve_asgi`; this module puts the
+``flask`` group together and keeps every public name of ``flask.cli``.
 """
 
 from __future__ import annotations
@@ -19,22 +20,22 @@ from click.core import ParameterSource
 from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 
-from ._cli_commands import CertParamType as CertParamType
-from ._cli_commands import routes_command as routes_command
-from ._cli_commands import SeparatedPathType as SeparatedPathType
-from ._cli_commands import shell_command as shell_command
-from ._cli_commands import optional_import
-from ._cli_commands import tls_options
-from ._cli_discovery import enter_app_context
-from ._cli_discovery import find_app_by_string as find_app_by_string
-from ._cli_discovery import find_best_app as find_best_app
-from ._cli_discovery import locate_app as locate_app
-from ._cli_discovery import NoAppException as NoAppException
-from ._cli_discovery import pass_script_info as pass_script_info
-from ._cli_discovery import prepare_import as prepare_import
-from ._cli_discovery import ScriptInfo as ScriptInfo
-from ._cli_discovery import with_appcontext as with_appcontext
-from .helpers import get_debug_flag
+from .commands import CertParamType as CertParamType
+from .commands import routes_command as routes_command
+from .commands import SeparatedPathType as SeparatedPathType
+from .commands import shell_command as shell_command
+from .commands import optional_import
+from .commands import tls_options
+from .discovery import enter_app_context
+from .discovery import find_app_by_string as find_app_by_string
+from .discovery import find_best_app as find_best_app
+from .discovery import locate_app as locate_app
+from .discovery import NoAppException as NoAppException
+from .discovery import pass_script_info as pass_script_info
+from .discovery import prepare_import as prepare_import
+from .discovery import ScriptInfo as ScriptInfo
+from .discovery import with_appcontext as with_appcontext
+from ..helpers import get_debug_flag
 
 if t.TYPE_CHECKING:
     import ssl
@@ -43,7 +44,7 @@ if t.TYPE_CHECKING:
     from _typeshed.wsgi import WSGIApplication
     from _typeshed.wsgi import WSGIEnvironment
 
-    from .app import Flask
+    from ..app import Flask
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -419,8 +420,8 @@ _UVICORN_WEBSOCKET_LIBRARIES = ("websockets", "wsproto")
 
 
 def _serve_asgi(app: t.Any, asgi: bool | None, cert: t.Any) -> bool:
-    """Whether ``flask run`` serves over ASGI (see :mod:`flask._ws_serve`)."""
-    from ._ws_serve import has_websocket_routes
+    """Whether ``flask run`` serves over ASGI (see :mod:`flask.cli.serve_asgi`)."""
+    from .serve_asgi import has_websocket_routes
 
     websocket_routes = has_websocket_routes(app)
     if asgi is False or (asgi is None and not websocket_routes):
@@ -524,7 +525,7 @@ def run_command(
     use_debugger = debug if debugger is None else debugger
     show_server_banner(debug, info.app_import_path)
     if _serve_asgi(app, asgi, cert):
-        from ._ws_serve import run_asgi
+        from .serve_asgi import run_asgi
 
         run_asgi(
             app,  # type: ignore[arg-type]

@@ -5,8 +5,10 @@ The client builds its WSGI environ as usual; here it becomes an ASGI
 ``http`` scope, the app's :attr:`~flask.Flask.asgi_app` runs in an event
 loop, and the messages it sends become the status, headers and body the
 client's response is made of. Environ keys an ASGI scope has no place for
-(the test client's own, ``wsgi.errors``) ride along under the scope key
-``flask.environ``, so ``with client:`` keeps its contexts as over WSGI.
+(the test client's own, ``wsgi.errors``) and the context-keeping callback
+of ``with client:`` ride along in the scope extension
+:data:`flask.asgi.http.TESTING_EXTENSION`, so ``with client:`` keeps its
+contexts as over WSGI.
 """
 
 from __future__ import annotations
@@ -21,12 +23,15 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Response
 from werkzeug.wsgi import get_current_url
 
-from ._accel.testclient import add_cookies
-from ._accel.testclient import has_jar
-from ._accel.testclient import update_cookies
+from .._accel.testclient import add_cookies
+from .._accel.testclient import has_jar
+from .._accel.testclient import update_cookies
+
+from ..pipeline import PRESERVE_CONTEXT_KEY
+from .http import TESTING_EXTENSION
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from .testing import FlaskClient
+    from ..testing import FlaskClient
 
 # Environ keys the scope itself carries.
 _FROM_SCOPE = frozenset(
@@ -82,8 +87,9 @@ def scope_from_environ(environ: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         "root_path": root_path,
         "headers": headers,
         "server": (environ.get("SERVER_NAME", "localhost"), int(environ.get("SERVER_PORT") or 80)),
-        "flask.environ": extra,
     }
+    contexts = extra.pop(PRESERVE_CONTEXT_KEY, None)
+    scope["extensions"] = {TESTING_EXTENSION: {"environ": extra, "contexts": contexts}}
     if "REMOTE_ADDR" in environ:
         scope["client"] = (environ["REMOTE_ADDR"], int(environ.get("REMOTE_PORT") or 0))
     return scope
