@@ -19,7 +19,6 @@ from werkzeug.test import EnvironBuilder
 
 import flask
 from flask import matching
-from flask._accel import matcher as _matcher
 from flask.matching import RuleMap
 from flask.matching import bind_request
 
@@ -322,7 +321,7 @@ def call(app: t.Any, path: str, method: str = "GET", **kw: t.Any) -> Answer:
     return seen[0][0], seen[0][1], body
 
 
-def make_app_taken() -> flask.Flask:
+def make_plain_app() -> flask.Flask:
     app = flask.Flask(__name__)
 
     @app.route("/text")
@@ -340,9 +339,9 @@ def make_app_taken() -> flask.Flask:
     return app
 
 
-def spy_matcher(app: flask.Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+def spy_matcher(app: flask.Flask, monkeypatch: pytest.MonkeyPatch, seams: t.Any) -> list[str]:
     walked: list[str] = []
-    matcher = app.url_map._matcher
+    matcher = seams.url_matcher(app.url_map)
     real = matcher.match
 
     def spy(domain: str, path: str, method: str, websocket: bool) -> t.Any:
@@ -354,11 +353,11 @@ def spy_matcher(app: flask.Flask, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def test_static_paths_are_found_without_walking_the_matcher(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, seams: t.Any
 ) -> None:
-    app = make_app_taken()
+    app = make_plain_app()
     call(app, "/text")  # builds the index
-    walked = spy_matcher(app, monkeypatch)
+    walked = spy_matcher(app, monkeypatch, seams)
     assert call(app, "/text")[0] == "200 OK"
     assert call(app, "/data/4")[2] == b'{"a":"\\u00fc","n":4,"z":[1,2]}\n'
     assert walked == ["/data/4"]
@@ -367,7 +366,7 @@ def test_static_paths_are_found_without_walking_the_matcher(
 def test_requests_are_matched_without_binding_an_adapter(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = make_app_taken()
+    app = make_plain_app()
     bound: list[str] = []
     real = Map.bind_to_environ
 
@@ -382,7 +381,7 @@ def test_requests_are_matched_without_binding_an_adapter(
 
 
 def test_adapters_for_one_host_are_bound_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    app = make_app_taken()
+    app = make_plain_app()
 
     @app.route("/link/<int:n>")
     def link(n: int) -> str:
@@ -403,7 +402,7 @@ def test_adapters_for_one_host_are_bound_once(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_the_binding_memo_is_bounded() -> None:
-    app = make_app_taken()
+    app = make_plain_app()
 
     @app.route("/link")
     def link() -> str:
@@ -414,48 +413,48 @@ def test_the_binding_memo_is_bounded() -> None:
     assert len(app.url_map.__dict__["_flask_bindings"]) == 256
 
 
-def test_hosts_are_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hosts_are_checked_once(seams: t.Any) -> None:
     checked: list[str] = []
-    real = matching._in_grammar
+    real = seams.get("host_grammar")
 
     def spy(host: str) -> bool:
         checked.append(host)
         return real(host)
 
-    monkeypatch.setattr(matching, "_in_grammar", spy)
-    monkeypatch.setattr(matching, "_valid_hosts", set())
-    app = make_app_taken()
+    seams.replace("host_grammar", spy)
+    seams.replace("valid_hosts", set())
+    app = make_plain_app()
     for host in ["once.test", "once.test", "twice.test", "once.test", "twice.test"]:
         assert call(app, "/text", base_url=f"http://{host}")[0] == "200 OK"
     assert checked == ["once.test", "twice.test"]
 
 
-def test_the_host_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_host_memo_is_bounded(seams: t.Any) -> None:
     hosts: set[str] = set()
-    monkeypatch.setattr(matching, "_valid_hosts", hosts)
-    app = make_app_taken()
+    seams.replace("valid_hosts", hosts)
+    app = make_plain_app()
     for n in range(1100):
         call(app, "/text", base_url=f"http://h{n}.test")
         assert 0 < len(hosts) <= 1024
 
 
-def spy_walks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def spy_walks(seams: t.Any) -> list[int]:
     """Counts walks of the compiled tree started by FastMatcher.match."""
     starts: list[int] = []
-    real = _matcher._walk
+    real = seams.get("matcher_walk")
 
     def spy(node: t.Any, parts: t.Any, i: int, *rest: t.Any) -> t.Any:
         if i == 0:
             starts.append(len(parts))
         return real(node, parts, i, *rest)
 
-    monkeypatch.setattr(_matcher, "_walk", spy)
+    seams.replace("matcher_walk", spy)
     return starts
 
 
 @pytest.mark.parametrize("merge_slashes", [True, False])
 def test_a_miss_without_double_slashes_is_walked_once(
-    merge_slashes: bool, monkeypatch: pytest.MonkeyPatch
+    merge_slashes: bool, seams: t.Any
 ) -> None:
     from werkzeug.routing import Rule
     from werkzeug.routing.exceptions import NoMatch
@@ -468,7 +467,7 @@ def test_a_miss_without_double_slashes_is_walked_once(
     for rule in ours._rules:
         theirs.add(rule)
     theirs.update()
-    starts = spy_walks(monkeypatch)
+    starts = spy_walks(seams)
     for path in ("/a/1", "/b", "/c/d"):
         errors = []
         for matcher in (ours._matcher, theirs):

@@ -13,7 +13,6 @@ import pytest
 from werkzeug.test import EnvironBuilder
 
 import flask
-from flask import pipeline
 from flask import sessions
 
 
@@ -115,15 +114,15 @@ def test_an_untouched_session_is_opened_only_for_a_session_cookie(
     assert seen == (["/plain"] if opened else [])
 
 
-def test_teardown_is_skipped_when_nothing_listens(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_teardown_is_skipped_when_nothing_listens(seams: t.Any) -> None:
     torn: list[t.Any] = []
-    real = pipeline._teardown
+    real = seams.get("teardown")
 
     def spy(app: t.Any, run: t.Any, funcs: t.Any, signal: t.Any, exc: t.Any) -> t.Any:
         torn.append(signal.name)
         return real(app, run, funcs, signal, exc)
 
-    monkeypatch.setattr(pipeline, "_teardown", spy)
+    seams.replace("teardown", spy)
     call(make_app(), "/text")
     assert torn == []
     app = make_app()

@@ -363,30 +363,30 @@ def test_a_stream_answering_more_than_asked_is_cut_through_the_app() -> None:
     assert (statuses, body) == (["200 OK"], b"abcd")
 
 
-def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+def spy_reads(seams: t.Any) -> list[int]:
     calls: list[int] = []
-    real = _body.read_body
+    real = seams.get("read_body")
 
     def counting(environ: t.Any, length: int, limit: int | None) -> bytes:
         calls.append(length)
         return real(environ, length, limit)
 
-    monkeypatch.setattr(_body, "read_body", counting)
+    seams.replace("read_body", counting)
     return calls
 
 
 def test_the_direct_read_covers_exactly_werkzeugs_one_chunk(
-    monkeypatch: pytest.MonkeyPatch,
+    seams: t.Any,
 ) -> None:
     # Werkzeug's LimitedStream.readall reads 64 KiB per step.
-    calls = spy_reads(monkeypatch)
+    calls = spy_reads(seams)
     for size in (0, 1, 64 * 1024, 64 * 1024 + 1, 100 * 1024):
         data = bytes(i % 251 for i in range(size))
         assert compare(data, str(size)) == ("ok", data)
     assert calls == [0, 1, 64 * 1024]
 
 
-def test_content_types_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_content_types_are_parsed_once(seams: t.Any) -> None:
     from werkzeug.http import parse_options_header
 
     calls: list[str] = []
@@ -395,8 +395,8 @@ def test_content_types_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
         calls.append(value)
         return parse_options_header(value)
 
-    monkeypatch.setattr(_body, "parse_options_header", counting)
-    monkeypatch.setattr(_body, "_content_types", {})
+    seams.replace("parse_options_header", counting)
+    seams.replace("content_types", {})
     for _ in range(3):
         assert _body.parse_content_type("text/x-once; a=1") == parse_options_header(
             "text/x-once; a=1"
@@ -404,9 +404,9 @@ def test_content_types_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == ["text/x-once; a=1"]
 
 
-def test_the_content_type_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_content_type_memo_is_bounded(seams: t.Any) -> None:
     memo: dict[str, t.Any] = {}
-    monkeypatch.setattr(_body, "_content_types", memo)
+    seams.replace("content_types", memo)
     for i in range(1000):
         _body.parse_content_type(f"text/x-{i}")
     assert len(memo) == 256  # at most 256 values, the first ones seen

@@ -375,7 +375,7 @@ def test_compiled_templates_use_fast_escape() -> None:
     assert stock_globals["escape"] is escape
 
 
-def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_joins_output_nodes(seams: t.Any) -> None:
     calls = []
 
     class Recorder(accel_jinja._JoinedOutput):
@@ -386,7 +386,7 @@ def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
             calls.append(len(items))
             return "".join(items)
 
-    monkeypatch.setattr(accel_jinja, "_JOINED", Recorder())
+    seams.replace("joined_output", Recorder())
     ours, stock = make_pair()
     template = ours.get_template("child.html")
     assert template.render(CONTEXT) == stock.get_template("child.html").render(CONTEXT)
@@ -590,10 +590,10 @@ def test_dict_keys_are_read_without_trying_attributes(monkeypatch: pytest.Monkey
     assert tried_ours == ["nothing"]
 
 
-def test_contexts_are_set_up_from_plain_dicts(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_contexts_are_set_up_from_plain_dicts(seams: t.Any) -> None:
     merged: list[int] = []
     keyed: list[int] = []
-    real_merge, real_keys = accel_jinja._merge_maps, accel_jinja._keys_of_maps
+    real_merge, real_keys = seams.get("merge_maps"), seams.get("keys_of_maps")
 
     def merge(maps: t.Any) -> t.Any:
         merged.append(len(maps))
@@ -603,8 +603,8 @@ def test_contexts_are_set_up_from_plain_dicts(monkeypatch: pytest.MonkeyPatch) -
         keyed.append(len(maps))
         return real_keys(maps)
 
-    monkeypatch.setattr(accel_jinja, "_merge_maps", merge)
-    monkeypatch.setattr(accel_jinja, "_keys_of_maps", keys)
+    seams.replace("merge_maps", merge)
+    seams.replace("keys_of_maps", keys)
     app = flask.Flask(__name__)
     app.jinja_env.globals["site"] = "S"
     with app.test_request_context("/"):
@@ -659,7 +659,7 @@ def test_cookie_values_that_need_quoting_go_through_set_cookie() -> None:
 
 
 def test_common_values_are_escaped_without_markupsafes_escape(
-    monkeypatch: pytest.MonkeyPatch,
+    seams: t.Any,
 ) -> None:
     from markupsafe import Markup
     from markupsafe import escape
@@ -670,7 +670,7 @@ def test_common_values_are_escaped_without_markupsafes_escape(
         slow.append(value)
         return escape(value)
 
-    monkeypatch.setattr(accel_jinja, "_stock_escape", spy)
+    seams.replace("stock_escape", spy)
     values: list[t.Any] = ["<a & 'b'>", "", 0, -12, 10**30, Markup("<b>"), 1.5, None]
     slow_escape, slow_text = [], []
     for value in values:
@@ -688,7 +688,7 @@ def test_common_values_are_escaped_without_markupsafes_escape(
     assert slow_text == [False] * 5 + [True, True, True]
 
 
-def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fast_escape_only_replaces_markupsafes_own(seams: t.Any) -> None:
     from markupsafe import escape
 
     def other(value: t.Any) -> str:
@@ -704,7 +704,7 @@ def test_fast_escape_only_replaces_markupsafes_own(monkeypatch: pytest.MonkeyPat
     accel_jinja._install_fast_escape(namespace)
     assert namespace == {"escape": accel_jinja._escape}
     # A MarkupSafe without the inner escaping function keeps its escape.
-    monkeypatch.setattr(accel_jinja, "_inner", None)  # the markup-escape shortcut off
+    seams.replace("markup_escape", None)  # the markup-escape shortcut off
     namespace = {"escape": escape}
     accel_jinja._install_fast_escape(namespace)
     assert namespace == {"escape": escape}

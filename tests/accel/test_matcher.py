@@ -29,7 +29,6 @@ from werkzeug.routing.exceptions import RequestPath
 from werkzeug.routing.exceptions import RequestRedirect
 from werkzeug.routing.matcher import StateMachineMatcher
 
-from flask._accel import matcher as _matcher
 from flask._accel.matcher import FastMatcher
 from flask.matching import RuleMap
 from flask.matching import match_directly
@@ -491,7 +490,7 @@ def test_patterns_are_compiled_when_first_reached() -> None:
     assert all(e.match != e._first_match for e in edges)
 
 
-def outcome_edge(url_map: Map, path: str, method: str = "GET") -> t.Any:
+def walk_outcome(url_map: Map, path: str, method: str = "GET") -> t.Any:
     try:
         rule, values = url_map.bind("x").match(path, method, return_rule=True)
         return ("ok", rule.rule, values)
@@ -509,8 +508,8 @@ def test_a_converter_with_an_odd_group_name_fails_as_werkzeug_fails() -> None:
     ours = RuleMap(rules(), converters={"odd": OddGroup})
     theirs = Map(rules(), converters={"odd": OddGroup})
     for path in ("/o/ab", "/o/1/ab", "/o/zz"):
-        assert outcome_edge(ours, path) == outcome_edge(theirs, path)
-    assert outcome_edge(ours, "/o/ab")[1] is ValueError
+        assert walk_outcome(ours, path) == walk_outcome(theirs, path)
+    assert walk_outcome(ours, "/o/ab")[1] is ValueError
 
 
 def edges(node: t.Any) -> t.Iterator[t.Any]:
@@ -532,11 +531,11 @@ def test_converter_groups_are_found_once_when_compiling() -> None:
     # the groups are found then, once, not on every match.
     assert found and all(edge.groups is None for edge in found)
     for path in ("/u/1", "/u/a/b/c", "/f/x.y"):
-        assert outcome_edge(url_map, path)[0] == "ok"
+        assert walk_outcome(url_map, path)[0] == "ok"
     assert all(isinstance(edge.groups, tuple) for edge in found)
     first = [edge.groups for edge in found]
     for path in ("/u/2", "/u/b/c", "/f/y.z"):
-        outcome_edge(url_map, path)
+        walk_outcome(url_map, path)
     assert [edge.groups for edge in found] == first
     assert all(a is b for a, b in zip(first, (edge.groups for edge in found)))
     assert sorted(len(edge.groups) for edge in found) == [1, 1, 1, 2]
@@ -546,20 +545,20 @@ def test_converter_groups_are_found_once_when_compiling() -> None:
 def test_values_come_in_converter_order(path: str) -> None:
     rules = lambda: [Rule("/u/<int:a>", endpoint="a"), Rule("/u/<a>/<path:b>", endpoint="b"),  # noqa: E731
                      Rule("/f/<a>.<b>", endpoint="c")]
-    assert outcome_edge(RuleMap(rules()), path) == outcome_edge(Map(rules()), path)
+    assert walk_outcome(RuleMap(rules()), path) == walk_outcome(Map(rules()), path)
 
 
-def test_nodes_of_static_chains_step_without_recursing(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_nodes_of_static_chains_step_without_recursing(seams: t.Any) -> None:
     url_map = RuleMap([Rule("/a/b/c/d/<x>", endpoint="deep"), Rule("/a/b/c/e", endpoint="e")])
     url_map.update()
     calls: list[int] = []
-    real = _matcher._walk
+    real = seams.get("matcher_walk")
 
     def spy(node: t.Any, parts: t.Any, i: int, *rest: t.Any) -> t.Any:
         calls.append(i)
         return real(node, parts, i, *rest)
 
-    monkeypatch.setattr(_matcher, "_walk", spy)
+    seams.replace("matcher_walk", spy)
     rule, values = url_map._matcher.match("", "/a/b/c/d/z", "GET", False)
     assert (rule.endpoint, values) == ("deep", {"x": "z"})
     # One call from match, the static chain /a/b/c walked in its loop,
@@ -583,4 +582,4 @@ def test_converters_matching_a_lone_slash_match_as_werkzeug(path: str) -> None:
     ]
     ours = RuleMap(rules(), converters={"any_": Anything})
     theirs = Map(rules(), converters={"any_": Anything})
-    assert outcome_edge(ours, path) == outcome_edge(theirs, path)
+    assert walk_outcome(ours, path) == walk_outcome(theirs, path)

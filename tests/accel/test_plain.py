@@ -23,8 +23,6 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 import flask
-from flask import _plain
-from flask import pipeline
 from flask.matching import match_directly
 
 
@@ -366,21 +364,21 @@ def werkzeug_answer(response: t.Any, path: str = "/", method: str = "GET") -> An
     return call(response, path, method)
 
 
-def spy_plain(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+def spy_plain(seams: t.Any) -> list[bool]:
     """Records, per request, whether the direct answer was given."""
     taken: list[bool] = []
-    real = pipeline._plain_answer
+    real = seams.get("plain_answer")
 
     def spy(*args: t.Any) -> t.Any:
         rv = real(*args)
         taken.append(rv is not None)
         return rv
 
-    monkeypatch.setattr(pipeline, "_plain_answer", spy)
+    seams.replace("plain_answer", spy)
     return taken
 
 
-def make_app_direct() -> flask.Flask:
+def make_plain_app() -> flask.Flask:
     app = flask.Flask(__name__)
 
     @app.route("/text")
@@ -400,10 +398,10 @@ def make_app_direct() -> flask.Flask:
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_plain_str_is_answered_directly_as_werkzeug_would(
-    method: str, monkeypatch: pytest.MonkeyPatch
+    method: str, seams: t.Any
 ) -> None:
-    taken = spy_plain(monkeypatch)
-    ours = call(make_app_direct(), "/text", method)
+    taken = spy_plain(seams)
+    ours = call(make_plain_app(), "/text", method)
     expected = werkzeug_answer(
         WerkzeugResponse("héllo <b>", mimetype="text/html"), method=method
     )
@@ -411,9 +409,9 @@ def test_plain_str_is_answered_directly_as_werkzeug_would(
     assert taken == [True]
 
 
-def test_plain_dict_is_answered_directly_as_json(monkeypatch: pytest.MonkeyPatch) -> None:
-    taken = spy_plain(monkeypatch)
-    status, headers, body = call(make_app_direct(), "/data/3")
+def test_plain_dict_is_answered_directly_as_json(seams: t.Any) -> None:
+    taken = spy_plain(seams)
+    status, headers, body = call(make_plain_app(), "/data/3")
     # Flask's documented JSON: compact, sorted keys, ASCII, a final newline.
     expected = json.dumps({"n": 3, "z": [1, 2], "a": "ü"}, sort_keys=True, separators=(",", ":")) + "\n"
     assert (status, headers, body) == werkzeug_answer(
@@ -424,11 +422,11 @@ def test_plain_dict_is_answered_directly_as_json(monkeypatch: pytest.MonkeyPatch
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_404_and_405_are_answered_directly_as_werkzeug_would(
-    method: str, monkeypatch: pytest.MonkeyPatch
+    method: str, monkeypatch: pytest.MonkeyPatch, seams: t.Any
 ) -> None:
-    taken = spy_plain(monkeypatch)
-    monkeypatch.setattr(_plain, "_error_pages", {})
-    app = make_app_direct()
+    taken = spy_plain(seams)
+    seams.replace("error_pages", {})
+    app = make_plain_app()
     for _ in range(2):  # the second time from the remembered page
         assert call(app, "/missing", method) == werkzeug_answer(
             NotFound().get_response(), "/missing", method
@@ -442,7 +440,7 @@ def test_404_and_405_are_answered_directly_as_werkzeug_would(
     assert taken == [True] * 4
 
 
-def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch, seams: t.Any) -> None:
     rendered: list[int] = []
     real = HTTPException.get_body
 
@@ -450,17 +448,17 @@ def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch) -> None:
         rendered.append(t.cast(int, self.code))
         return real(self, *args, **kwargs)
 
-    monkeypatch.setattr(_plain, "_error_pages", {})
+    seams.replace("error_pages", {})
     monkeypatch.setattr(HTTPException, "get_body", spy)
-    app = make_app_direct()
+    app = make_plain_app()
     for _ in range(3):
         assert call(app, "/missing")[0] == "404 NOT FOUND"
     assert rendered == [404]
 
 
-def test_error_pages_with_request_data_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_error_pages_with_request_data_are_bounded(seams: t.Any) -> None:
     pages: dict[t.Any, t.Any] = {}
-    monkeypatch.setattr(_plain, "_error_pages", pages)
+    seams.replace("error_pages", pages)
     app = flask.Flask(__name__)
 
     @app.route("/<int:n>")
@@ -474,10 +472,10 @@ def test_error_pages_with_request_data_are_bounded(monkeypatch: pytest.MonkeyPat
 
 
 def test_a_request_finished_receiver_sees_a_plain_str_answer(
-    monkeypatch: pytest.MonkeyPatch,
+    seams: t.Any,
 ) -> None:
-    taken = spy_plain(monkeypatch)
-    app = make_app_direct()
+    taken = spy_plain(seams)
+    app = make_plain_app()
     seen: list[tuple[int, bytes]] = []
 
     def receiver(sender: flask.Flask, response: flask.Response, **extra: t.Any) -> None:
@@ -491,7 +489,7 @@ def test_a_request_finished_receiver_sees_a_plain_str_answer(
 
 
 def test_json_response_patched_on_the_app_is_used() -> None:
-    app = make_app_direct()
+    app = make_plain_app()
     app.json.response = lambda *args, **kwargs: flask.Response("patched", 201)  # type: ignore[method-assign]
     assert call(app, "/data/1")[0::2] == ("201 CREATED", b"patched")
 
@@ -502,7 +500,7 @@ def test_a_custom_response_class_gets_every_answer() -> None:
             super().__init__(*args, **kwargs)
             self.headers["X-Marked"] = "1"
 
-    app = make_app_direct()
+    app = make_plain_app()
     app.response_class = Marked
     for path in ("/text", "/data/1"):
         _, headers, _ = call(app, path)
@@ -546,9 +544,9 @@ class LazyText:
 
 @pytest.mark.parametrize("make", [PathDescription, PathBody, Named, lambda: NotFound(LazyText())])  # type: ignore[arg-type]
 def test_error_pages_that_render_per_request_are_never_reused(
-    make: t.Callable[[], NotFound], monkeypatch: pytest.MonkeyPatch
+    make: t.Callable[[], NotFound], monkeypatch: pytest.MonkeyPatch, seams: t.Any
 ) -> None:
-    monkeypatch.setattr(_plain, "_error_pages", {})
+    seams.replace("error_pages", {})
     monkeypatch.setitem(LANGUAGE, "now", "en")
     app = flask.Flask(__name__)
 
@@ -564,10 +562,10 @@ def test_error_pages_that_render_per_request_are_never_reused(
 
 
 @pytest.mark.parametrize("code", [404, 418, 599, 799])
-def test_error_status_lines_are_werkzeugs(code: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_error_status_lines_are_werkzeugs(code: int, seams: t.Any) -> None:
     # Werkzeug's response names the status by its code, whatever the
     # exception class calls itself.
-    monkeypatch.setattr(_plain, "_error_pages", {})
+    seams.replace("error_pages", {})
 
     class Custom(HTTPException):
         pass

@@ -181,7 +181,7 @@ def test_overridden_load_payload_is_used() -> None:
 NOW = 1_700_000_000
 
 
-SETTINGS_identical: dict[str, t.Any] = dict(
+COOKIE_SETTINGS: dict[str, t.Any] = dict(
     salt="cookie-session",
     serializer=TaggedJSONSerializer(),
     signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
@@ -222,8 +222,8 @@ def random_payload(rng: random.Random) -> dict[str, t.Any]:
 @pytest.mark.usefixtures("frozen_clock")
 def test_tokens_are_byte_identical_on_random_payloads(keys: list[t.Any]) -> None:
     rng = random.Random(1)
-    ours = SessionTokenSerializer(keys, **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(keys, **SETTINGS_identical)
+    ours = SessionTokenSerializer(keys, **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(keys, **COOKIE_SETTINGS)
     compressed = plain = 0
     for _ in range(700):
         payload = random_payload(rng)
@@ -240,8 +240,8 @@ def test_tokens_are_byte_identical_on_random_payloads(keys: list[t.Any]) -> None
 def test_tokens_at_the_compression_threshold_are_byte_identical() -> None:
     # ItsDangerous compresses only when that saves more than one byte:
     # walk a payload through the sizes where the choice flips.
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
     rng = random.Random(2)
     flips = 0
     last = None
@@ -263,11 +263,11 @@ def test_verdicts_on_token_age_match_itsdangerous(
 ) -> None:
     # A token stamped ``offset`` seconds before now (negative: in the
     # future), read with max_age=60.
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
     monkeypatch.setattr(time, "time", lambda: NOW - offset + 0.5)
     token = stock.dumps({"a": 1})
     monkeypatch.setattr(time, "time", lambda: NOW + 0.5)
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
 
     def verdict(serializer: URLSafeTimedSerializer) -> object:
         try:
@@ -289,7 +289,7 @@ def test_a_session_cookie_dated_in_the_future_is_ignored(
     def index() -> str:
         return repr(dict(flask.session))
 
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
     monkeypatch.setattr(time, "time", lambda: NOW + 3600.5)
     future = stock.dumps({"user": "mallory"})
     monkeypatch.setattr(time, "time", lambda: NOW + 0.5)
@@ -308,8 +308,8 @@ def test_a_session_cookie_dated_in_the_future_is_ignored(
 )
 @pytest.mark.usefixtures("frozen_clock")
 def test_verdicts_on_malformed_tokens_match_itsdangerous(token: str) -> None:
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
 
     def verdict(serializer: URLSafeTimedSerializer) -> object:
         try:
@@ -330,8 +330,8 @@ def test_resigned_tampered_tokens_match_itsdangerous() -> None:
     from itsdangerous import Signer
 
     signer = Signer("k", salt="cookie-session", key_derivation="hmac", digest_method=hashlib.sha1)
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
     import base64
 
     def stamp(n: int, size: int) -> bytes:
@@ -359,13 +359,13 @@ def test_the_session_interface_signs_as_itsdangerous_does() -> None:
     interface = SecureCookieSessionInterface()
     ours = interface.get_signing_serializer(app)
     assert ours is not None
-    stock = URLSafeTimedSerializer(["oldest", "old", "new"], **SETTINGS_identical)
+    stock = URLSafeTimedSerializer(["oldest", "old", "new"], **COOKIE_SETTINGS)
     rng = random.Random(3)
     for _ in range(200):
         payload = random_payload(rng)
         assert ours.dumps(payload) == stock.dumps(payload)
     for key in ("oldest", "old", "new"):
-        assert ours.loads(URLSafeTimedSerializer([key], **SETTINGS_identical).dumps({"k": key})) == {"k": key}
+        assert ours.loads(URLSafeTimedSerializer([key], **COOKIE_SETTINGS).dumps({"k": key})) == {"k": key}
 
 
 class Unnamed:
@@ -394,7 +394,7 @@ class Unnamed:
 @pytest.mark.parametrize("digest", [Unnamed, hashlib.sha256, hashlib.sha512])
 @pytest.mark.usefixtures("frozen_clock")
 def test_other_digests_give_itsdangerous_tokens(digest: t.Any) -> None:
-    settings = dict(SETTINGS_identical, signer_kwargs={"key_derivation": "hmac", "digest_method": digest})
+    settings = dict(COOKIE_SETTINGS, signer_kwargs={"key_derivation": "hmac", "digest_method": digest})
     ours = SessionTokenSerializer(["k1", "k2"], **settings)
     stock = URLSafeTimedSerializer(["k1", "k2"], **settings)
     rng = random.Random(4)
@@ -409,8 +409,8 @@ def test_other_digests_give_itsdangerous_tokens(digest: t.Any) -> None:
 
 @pytest.mark.usefixtures("frozen_clock")
 def test_other_salts_are_read_with_itsdangerous() -> None:
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
     token = stock.dumps({"a": 1}, salt="elsewhere")
     assert ours.loads(token, salt="elsewhere") == {"a": 1}
     assert ours.loads(token, max_age=10, salt="elsewhere") == {"a": 1}
@@ -434,8 +434,8 @@ def test_payload_errors_chain_as_itsdangerous_chains_them(payload: bytes) -> Non
             error = original if original is not None and original is not error.__cause__ else error.__cause__
         return links
 
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
     assert chain(ours._load_token_payload) == chain(stock.load_payload)
 
 
@@ -448,8 +448,8 @@ def test_payload_encodings_are_read_as_itsdangerous_reads_them(text: str, encodi
     import base64
 
     payload = base64.urlsafe_b64encode(text.encode(encoding)).rstrip(b"=")
-    ours = SessionTokenSerializer(["k"], **SETTINGS_identical)
-    stock = URLSafeTimedSerializer(["k"], **SETTINGS_identical)
+    ours = SessionTokenSerializer(["k"], **COOKIE_SETTINGS)
+    stock = URLSafeTimedSerializer(["k"], **COOKIE_SETTINGS)
 
     def verdict(load: t.Callable[[bytes], t.Any]) -> t.Any:
         try:
@@ -687,15 +687,15 @@ def make_session_app_taken() -> flask.Flask:
     return app
 
 
-def test_the_session_serializer_is_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_session_serializer_is_made_once(seams: t.Any) -> None:
     made: list[int] = []
 
-    class Counting(sessions.SessionTokenSerializer):
+    class Counting(seams.get("session_serializer")):
         def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
             made.append(1)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(sessions, "SessionTokenSerializer", Counting)
+    seams.replace("session_serializer", Counting)
     app = make_session_app_taken()
     client = app.test_client()
     for v in "abc":
@@ -733,7 +733,7 @@ def test_the_serializer_memo_is_bounded() -> None:
         assert 0 < len(interface.__dict__["_serializers"]) <= 33
 
 
-def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch, seams: t.Any) -> None:
     from flask._accel import signing as _signing
 
     derived: list[t.Any] = []
@@ -744,34 +744,33 @@ def test_signing_keys_are_derived_once(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(self, secret_key)
 
     monkeypatch.setattr(itsdangerous.Signer, "derive_key", spy)
-    monkeypatch.setattr(_signing, "_derived_keys", {})
+    seams.replace("derived_keys", {})
     for _ in range(3):
         serializer = _signing.SessionTokenSerializer(["a", "b"], salt="s")
         assert serializer.loads(serializer.dumps({"x": 1})) == {"x": 1}
         assert serializer.loads(serializer.dumps({"x": 1}, salt="t"), salt="t") == {"x": 1}
     stock = itsdangerous.TimestampSigner("b", salt="s").derive_key()
     assert len(derived) == 4  # a, b for "s" and b (and a, verifying) for "t"
-    assert stock in _signing._derived_keys.values()
+    assert stock in seams.get("derived_keys").values()
 
 
-def test_the_derived_key_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_derived_key_memo_is_bounded(seams: t.Any) -> None:
     from flask._accel import signing as _signing
 
     keys: dict[t.Any, bytes] = {}
-    monkeypatch.setattr(_signing, "_derived_keys", keys)
+    seams.replace("derived_keys", keys)
     for n in range(600):
         _signing.KeyCachingSigner(f"k{n}").derive_key()
         assert 0 < len(keys) <= 257
 
 
-def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyPatch, seams: t.Any) -> None:
     def forbidden(*args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         raise AssertionError("ItsDangerous's own path was taken")
 
-    from flask._accel import signing as _signing
 
     loaded: list[bytes] = []
-    real = _signing.SessionTokenSerializer._load_token_payload
+    real = seams.get("token_payload")
 
     def spy(self: t.Any, payload: bytes) -> t.Any:
         loaded.append(payload)
@@ -779,14 +778,14 @@ def test_session_tokens_are_signed_and_read_directly(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(itsdangerous.URLSafeTimedSerializer, "dumps", forbidden)
     monkeypatch.setattr(itsdangerous.URLSafeTimedSerializer, "loads", forbidden)
-    monkeypatch.setattr(_signing.SessionTokenSerializer, "_load_token_payload", spy)
+    seams.replace("token_payload", spy)
     client = make_session_app_taken().test_client()
     client.get("/set/x")
     assert client.get("/get").data == b"x"
     assert len(loaded) == 1
 
 
-def test_cookie_tails_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cookie_tails_are_made_once(seams: t.Any) -> None:
     from werkzeug.http import dump_cookie
 
     made: list[str] = []
@@ -795,8 +794,8 @@ def test_cookie_tails_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
         made.append(value)
         return dump_cookie(key, value, **kwargs)
 
-    monkeypatch.setattr(sessions, "dump_cookie", spy)
-    monkeypatch.setattr(sessions, "_cookie_tails", {})
+    seams.replace("dump_cookie", spy)
+    seams.replace("cookie_tails", {})
     app = make_session_app_taken()
     client = app.test_client()
     headers = [client.get(f"/set/{v}").headers["Set-Cookie"] for v in "abc"]
@@ -806,9 +805,9 @@ def test_cookie_tails_are_made_once(monkeypatch: pytest.MonkeyPatch) -> None:
         assert header == dump_cookie("session", value, path="/", httponly=True)
 
 
-def test_the_cookie_tail_memo_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cookie_tail_memo_is_bounded(seams: t.Any) -> None:
     tails: dict[t.Any, str] = {}
-    monkeypatch.setattr(sessions, "_cookie_tails", tails)
+    seams.replace("cookie_tails", tails)
     attrs = dict(domain=None, secure=False, samesite=None, httponly=True, partitioned=False, expires=None)
     for n in range(100):
         header = sessions._token_cookie_header("s", "v.v", {**attrs, "path": f"/p{n}"}, 4093)
