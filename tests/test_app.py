@@ -1,17 +1,26 @@
 """Tests for the Flask application object: construction, attributes and
-the class-level override points."""
+the class-level override points.
+
+``app`` itself serves both protocols: WSGI's ``app(environ,
+start_response)`` and ASGI's ``app(scope, receive, send)``, and servers that
+serve both (hypercorn, uvicorn, asgiref) detect it as ASGI.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import importlib.util
 import os
 import sys
 import types
+import typing as t
 from datetime import timedelta
 
 import pytest
 from werkzeug.exceptions import Aborter
 from werkzeug.routing import Map
 from werkzeug.routing import Rule
+from werkzeug.test import Client
 
 import flask
 from flask.config import Config
@@ -19,6 +28,7 @@ from flask.ctx import _AppCtxGlobals
 from flask.json.provider import DefaultJSONProvider
 from flask.testing import FlaskCliRunner
 from flask.testing import FlaskClient
+
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,9 +44,6 @@ def site(tmp_path):
     (tmp_path / "tpl" / "page.html").write_text("page {{ word }}")
     (tmp_path / "data.txt").write_bytes("caf\u00e9".encode("latin-1"))
     return tmp_path
-
-
-# -- constructor arguments -----------------------------------------------------
 
 
 def test_default_static_route_serves_files(site):
@@ -123,9 +130,6 @@ def test_root_path(site):
     assert flask.Flask(__name__).root_path == HERE
 
 
-# -- identity --------------------------------------------------------------------
-
-
 def test_name_and_import_name():
     app = flask.Flask("pkg.module")
     assert app.import_name == "pkg.module"
@@ -144,9 +148,6 @@ def test_name_of_main_module_without_file(monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     app = flask.Flask("__main__", root_path=str(tmp_path), instance_path=str(tmp_path))
     assert app.name == "__main__"
-
-
-# -- resources -------------------------------------------------------------------
 
 
 def test_open_resource_modes_and_encoding(site):
@@ -174,9 +175,6 @@ def test_open_instance_resource_can_write(tmp_path):
         assert f.read() == "\u00fcber"
     with app.open_instance_resource("notes.txt") as f:
         assert f.read() == "\u00fcber".encode("utf-16")
-
-
-# -- attributes ------------------------------------------------------------------
 
 
 def test_extensions_is_a_per_app_dict():
@@ -263,9 +261,6 @@ def test_config_starts_from_default_config(monkeypatch):
     config = flask.Flask("x").config
     expected = dict(FLASK_31_DEFAULTS, DEBUG=False)
     assert {k: config[k] for k in FLASK_31_DEFAULTS} == expected
-
-
-# -- override points -------------------------------------------------------------
 
 
 def test_class_override_points_are_used():
@@ -356,9 +351,6 @@ def test_custom_aborter_is_what_abort_calls():
     assert calls == [418]
 
 
-# -- setup is final after the first request -------------------------------------
-
-
 SETUP_CALLS = {
     "add_url_rule": lambda app: app.add_url_rule("/late", "late", lambda: "x"),
     "before_request": lambda app: app.before_request(lambda: None),
@@ -391,9 +383,6 @@ def test_route_decorators_are_setup_methods(app, name):
         getattr(app, name)("/late")
 
 
-# -- async without asgiref -------------------------------------------------------
-
-
 def test_async_view_without_asgiref_names_the_extra(app, monkeypatch):
     monkeypatch.setitem(sys.modules, "asgiref.sync", None)
 
@@ -414,9 +403,6 @@ def test_ensure_sync_keeps_plain_functions(app):
     assert app.ensure_sync(plain) is plain
 
 
-# -- shell context ---------------------------------------------------------------
-
-
 def test_make_shell_context(app):
     assert app.make_shell_context() == {"app": app, "g": flask.g}
 
@@ -433,3 +419,131 @@ def test_make_shell_context(app):
     assert ctx["answer"] == 41
     assert ctx["shared"] == "second"  # later processors win
     assert ctx["app"] is app
+
+
+def _app() -> flask.Flask:
+    app = flask.Flask(__name__)
+
+    @app.get("/")
+    def index() -> str:
+        return "hello"
+
+    return app
+
+
+def _asgi_get(entry: t.Callable[..., t.Any], path: str = "/") -> tuple[int, bytes]:
+    """One HTTP GET through an ASGI callable, with ASGI's own messages."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
+        "query_string": b"", "root_path": "", "headers": [(b"host", b"localhost")],
+        "client": ("127.0.0.1", 1234), "server": ("localhost", 80),
+    }
+    sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(entry(scope, receive, send))
+    start = next(m for m in sent if m["type"] == "http.response.start")
+    body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return start["status"], body
+
+
+def test_wsgi_call_is_unchanged() -> None:
+    # Werkzeug's own client drives app(environ, start_response).
+    rv = Client(_app()).get("/")
+    assert (rv.status_code, rv.data) == (200, b"hello")
+
+
+def test_asgi_call_answers_as_asgi_app() -> None:
+    app = _app()
+    assert _asgi_get(app) == _asgi_get(app.asgi_app) == (200, b"hello")
+    assert _asgi_get(app, "/missing")[0] == 404
+
+
+def test_instance_call_attribute_is_the_asgi_entry() -> None:
+    # What servers inspect (app.__call__) is an async function that serves
+    # ASGI too.
+    app = _app()
+    assert asyncio.iscoroutinefunction(app.__call__)
+    assert _asgi_get(app.__call__) == (200, b"hello")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hypercorn") is None, reason="hypercorn not installed")
+def test_hypercorn_detects_asgi() -> None:
+    from hypercorn.utils import is_asgi
+
+    assert is_asgi(_app())
+
+
+@pytest.mark.skipif(importlib.util.find_spec("uvicorn") is None, reason="uvicorn not installed")
+def test_uvicorn_detects_asgi3() -> None:
+    from uvicorn.config import Config
+
+    config = Config(_app())
+    config.load()
+    assert config.interface == "asgi3"
+
+
+def test_asgiref_sees_a_single_callable() -> None:
+    from asgiref.compatibility import guarantee_single_callable
+
+    app = _app()
+    assert guarantee_single_callable(app) is app
+
+
+class WSGIOnly(flask.Flask):
+    def __call__(self, environ: t.Any, start_response: t.Any) -> t.Any:  # type: ignore[override]
+        return self.wsgi_app(environ, start_response)
+
+
+@pytest.mark.skipif(importlib.util.find_spec("hypercorn") is None, reason="hypercorn not installed")
+def test_subclass_with_its_own_call_stays_wsgi() -> None:
+    from hypercorn.utils import is_asgi
+
+    app = WSGIOnly(__name__)
+    assert not is_asgi(app)
+    assert not asyncio.iscoroutinefunction(app.__call__)
+
+
+def test_one_argument_call_names_asgi_app() -> None:
+    # ASGI 2's app(scope) style, as with uvicorn --interface asgi2.
+    with pytest.raises(TypeError, match=r"app\.asgi_app"):
+        _app()({"type": "http"})
+
+
+def test_rsgi_call_says_to_use_asgi() -> None:
+    # granian's default interface calls app.__rsgi__(scope, protocol).
+    with pytest.raises(TypeError, match=r"--interface asgi"):
+        asyncio.run(_app().__rsgi__(object(), object()))
+
+
+def test_call_attribute_does_not_keep_the_app_alive() -> None:
+    import gc
+    import weakref
+
+    app = _app()
+    entry = app.__call__
+    ref = weakref.ref(app)
+    del app
+    gc.collect()
+    assert ref() is None
+    del entry
+
+
+def test_asgi_call_goes_through_wrapped_asgi_app() -> None:
+    app = _app()
+    inner = app.asgi_app
+    seen: list[str] = []
+
+    async def middleware(scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        seen.append(scope["path"])
+        await inner(scope, receive, send)
+
+    app.asgi_app = middleware
+    assert _asgi_get(app) == (200, b"hello")
+    assert seen == ["/"]

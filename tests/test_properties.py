@@ -134,7 +134,7 @@ _KITCHENS: dict[str, flask.Flask] = {}
 def _drop_kitchens() -> t.Iterator[None]:
     yield
     # A request_finished receiver anywhere keeps every app off the direct
-    # path, which tests/test_shortcuts.py checks is taken.
+    # path, which tests/accel/test_plain.py checks is taken.
     for app in _KITCHENS.values():
         receiver = app.extensions.get("fuzz_on_finished")
         if receiver is not None:

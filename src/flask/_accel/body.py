@@ -9,7 +9,7 @@ these functions give the same bytes, the same values and the same errors
 machinery: on the benchmark's JSON and form posts, reading and parsing
 went from 40% to 15% of the request. Everything else (chunked bodies,
 servers that terminate the input themselves, large bodies) is left to
-Werkzeug. ``tests/test_body.py`` compares each function with Werkzeug's.
+Werkzeug. ``tests/accel/test_body.py`` compares each function with Werkzeug's.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ def parse_plain_cookies(raw: str) -> list[tuple[str, str]] | None:
     ``name=value`` pieces, as Werkzeug's ``parse_cookie`` finds them; or
     ``None`` for anything else (quotes, tabs, spaces inside a piece), which
     is left to Werkzeug. Its pattern-matching loop was 4% of a session
-    request; ``tests/test_body.py`` compares the two on generated headers.
+    request; ``tests/accel/test_body.py`` compares the two on generated headers.
     """
     if '"' in raw or "\t" in raw:
         return None

@@ -5,7 +5,7 @@ Measured on the benchmark's ``rows.html`` (20-row loop, base template,
 generator/context/template classes, 119 us with the ones below; the
 ``template`` scenario went from 3,500 to 6,250 req/s (Pallets Flask:
 2,250). Each piece replaces a piece of Jinja or MarkupSafe only where the
-stock object would have been used, and ``tests/test_templating_speed.py``
+stock object would have been used, and ``tests/accel/test_jinja.py``
 checks it against the stock result.
 """
 

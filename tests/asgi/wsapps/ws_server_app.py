@@ -1,4 +1,4 @@
-"""The app the real-server WebSocket tests serve (tests/test_websocket_servers.py).
+"""The app the real-server WebSocket tests serve (tests/asgi/test_ws_servers.py).
 
 Served as ``ws_server_app:asgi`` by uvicorn, hypercorn and granian.
 """

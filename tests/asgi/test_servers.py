@@ -25,7 +25,7 @@ from urllib.parse import urlencode
 import pytest
 from waits import wait_until
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BLOG = ROOT / "examples" / "blog"
 
 APP_MODULE = textwrap.dedent(

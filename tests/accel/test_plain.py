@@ -1,10 +1,13 @@
-"""The request path's shortcuts must not change what goes on the wire.
+"""The direct answer (``flask._plain`` and ``pipeline``'s plain path): the
+request path's shortcuts must not change what goes on the wire, and they
+are taken where they should be.
 
 Each answer, whether the direct path gives it or a full Response object
 does (an app with a no-op ``after_request`` hook), is compared with an
-independent one: the response Werkzeug builds for the same content, and
-session cookies as ItsDangerous signs them and Werkzeug's ``dump_cookie``
-writes them. tests/test_shortcuts_taken.py shows which path answered.
+independent one: the response Werkzeug builds for the same content. The
+spies on the slow path show the shortcut is used, so switching it off
+fails here. ``make mutate`` (docs/mutation.md) checks this file keeps
+doing so.
 """
 
 from __future__ import annotations
@@ -13,6 +16,11 @@ import json
 import typing as t
 
 import pytest
+from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import MethodNotAllowed
+from werkzeug.exceptions import NotFound
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 import flask
 from flask.matching import match_directly
@@ -329,49 +337,6 @@ def test_make_response_patched_on_flask_itself_is_called(
     assert seen == ["héllo <b>"]
 
 
-def make_session_app(observed: bool) -> flask.Flask:
-    app = flask.Flask(__name__)
-    app.secret_key = "shortcut tests"
-
-    @app.route("/set/<v>")
-    def set_value(v: str) -> str:
-        flask.session["v"] = v
-        return "ok"
-
-    @app.route("/set-json/<v>")
-    def set_json(v: str) -> dict[str, str]:
-        flask.session["v"] = v
-        return {"v": v}
-
-    @app.route("/read")
-    def read() -> str:
-        return flask.session.get("v", "none")
-
-    @app.route("/clear")
-    def clear() -> str:
-        flask.session.clear()
-        return "cleared"
-
-    @app.route("/permanent")
-    def permanent() -> str:
-        flask.session.permanent = True
-        flask.session["p"] = 1
-        return "p"
-
-    @app.route("/abort")
-    def abort_after_write() -> str:
-        flask.session["x"] = 1
-        flask.abort(404)
-
-    @app.route("/plain")
-    def plain() -> str:
-        return "plain"
-
-    if observed:
-        observe_responses(app)
-    return app
-
-
 def wsgi_call(app: flask.Flask, path: str, cookie: str | None, method: str = "GET"):
     from werkzeug.test import EnvironBuilder
 
@@ -386,154 +351,238 @@ def wsgi_call(app: flask.Flask, path: str, cookie: str | None, method: str = "GE
     return seen["status"], seen["headers"], body
 
 
-NOW = 1_700_000_000
+Answer = tuple[str, list[tuple[str, str]], bytes]
 
 
-def session_expected(path: str, method: str, start: dict[str, t.Any] | None) -> t.Any:
-    """Status, headers and body for a session_app request, written out from
-    Flask's documented session behaviour: the token signed by ItsDangerous
-    and the cookie written by Werkzeug's dump_cookie."""
-    import hashlib
-    from datetime import datetime
-    from datetime import timedelta
-    from datetime import timezone
-
-    from itsdangerous import URLSafeTimedSerializer
-    from werkzeug.exceptions import NotFound
-    from werkzeug.http import dump_cookie
-    from werkzeug.wrappers import Response as WerkzeugResponse
-
-    from flask.json.tag import TaggedJSONSerializer
-
-    signer = URLSafeTimedSerializer(
-        "shortcut tests", salt="cookie-session", serializer=TaggedJSONSerializer(),
-        signer_kwargs={"key_derivation": "hmac", "digest_method": hashlib.sha1},
-    )
-    session = dict(start or {})
-    # (response, session written?, session read?, permanent?)
-    if path.startswith("/set/"):
-        session["v"] = path[5:]
-        response, write, read = WerkzeugResponse("ok", mimetype="text/html"), True, True
-    elif path.startswith("/set-json/"):
-        session["v"] = path[10:]
-        text = json.dumps({"v": path[10:]}, separators=(",", ":")) + "\n"
-        response, write, read = WerkzeugResponse(text, mimetype="application/json"), True, True
-    elif path == "/read":
-        body = str(session.get("v", "none"))
-        response, write, read = WerkzeugResponse(body, mimetype="text/html"), False, True
-    elif path == "/clear":
-        session.clear()
-        response, write, read = WerkzeugResponse("cleared", mimetype="text/html"), True, True
-    elif path == "/permanent":
-        session["_permanent"] = True
-        session["p"] = 1
-        response, write, read = WerkzeugResponse("p", mimetype="text/html"), True, True
-    elif path == "/abort":
-        session["x"] = 1
-        response, write, read = NotFound().get_response(), True, True
-    else:
-        response, write, read = WerkzeugResponse("plain", mimetype="text/html"), False, False
-    headers = list(response.headers.items())
-    if write and not session:
-        cookie = dump_cookie("session", "", expires=0, max_age=0, path="/", httponly=True)
-        headers.append(("Set-Cookie", cookie))
-    elif write:
-        expires = None
-        if session.get("_permanent"):
-            expires = datetime.now(timezone.utc) + timedelta(days=31)
-        # Flask's JSON sorts keys (app.json.sort_keys).
-        token = signer.dumps(dict(sorted(session.items())))
-        headers.append(("Set-Cookie", dump_cookie("session", token, expires=expires, path="/", httponly=True)))
-    if read or write:
-        headers.append(("Vary", "Cookie"))
-    body = b"" if method == "HEAD" else response.get_data()
-    return response.status, headers, body
+def call(app: t.Any, path: str, method: str = "GET", **kw: t.Any) -> Answer:
+    environ = EnvironBuilder(path=path, method=method, **kw).get_environ()
+    seen: list[t.Any] = []
+    body = b"".join(app(environ, lambda s, h, e=None: seen.append((s, list(h)))))
+    return seen[0][0], seen[0][1], body
 
 
-@pytest.mark.parametrize("observed", [False, True])
-@pytest.mark.parametrize(
-    "path", ["/set/a", "/set-json/b", "/read", "/clear", "/permanent", "/abort", "/plain"]
-)
+def werkzeug_answer(response: t.Any, path: str = "/", method: str = "GET") -> Answer:
+    """What a plain Werkzeug response object sends for the same request."""
+    return call(response, path, method)
+
+
+def spy_plain(seams: t.Any) -> list[bool]:
+    """Records, per request, whether the direct answer was given."""
+    taken: list[bool] = []
+    real = seams.get("plain_answer")
+
+    def spy(*args: t.Any) -> t.Any:
+        rv = real(*args)
+        taken.append(rv is not None)
+        return rv
+
+    seams.replace("plain_answer", spy)
+    return taken
+
+
+def make_plain_app() -> flask.Flask:
+    app = flask.Flask(__name__)
+
+    @app.route("/text")
+    def text() -> str:
+        return "héllo <b>"
+
+    @app.route("/data/<int:n>")
+    def data(n: int) -> dict[str, t.Any]:
+        return {"n": n, "z": [1, 2], "a": "ü"}
+
+    @app.post("/only-post")
+    def only_post() -> str:
+        return "posted"
+
+    return app
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-@pytest.mark.parametrize("with_cookie", [False, True])
-def test_session_answers_are_itsdangerous_and_werkzeugs(
-    path: str, method: str, with_cookie: bool, observed: bool, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.needs_shortcut("plain-answer")
+def test_plain_str_is_answered_directly_as_werkzeug_would(
+    method: str, seams: t.Any
 ) -> None:
-    import time
-
-    monkeypatch.setattr(time, "time", lambda: NOW + 0.25)  # one second for every token
-    app = make_session_app(observed)
-    start = {"v": "start"} if with_cookie else None
-    cookie = None
-    if with_cookie:
-        _, headers, _ = wsgi_call(app, "/set/start", None)
-        cookie = dict(headers)["Set-Cookie"].split(";")[0]
-    status, headers, body = wsgi_call(app, path, cookie, method)
-    expected = session_expected(path, method, start)
-    assert (status, without_expires(headers), body) == (
-        expected[0], without_expires(expected[1]), expected[2]
+    taken = spy_plain(seams)
+    ours = call(make_plain_app(), "/text", method)
+    expected = werkzeug_answer(
+        WerkzeugResponse("héllo <b>", mimetype="text/html"), method=method
     )
-
-
-def without_expires(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Sorted headers, a cookie's expiry date checked (within a few
-    seconds: the session takes it from the clock) and left out."""
-    import re
-    from datetime import datetime
-    from datetime import timedelta
-    from datetime import timezone
-    from email.utils import parsedate_to_datetime
-
-    fixed = []
-    for key, value in headers:
-        found = re.search(r"Expires=([^;]+)", value)
-        if key == "Set-Cookie" and found and "Max-Age=0" not in value:
-            when = parsedate_to_datetime(found.group(1))
-            expected = datetime.now(timezone.utc) + timedelta(days=31)
-            assert abs(when - expected) < timedelta(seconds=10)
-            value = value.replace(found.group(0), "Expires=*")
-        fixed.append((key, value))
-    return sorted(fixed)
+    assert ours == expected
+    assert taken == [True]
 
 
 @pytest.mark.needs_shortcut("plain-answer")
-def test_session_answers_take_the_direct_path() -> None:
-    app = make_session_app(False)
-    built = []
-    real_init = flask.Response.__init__
-
-    def counting_init(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        built.append(1)
-        real_init(self, *args, **kwargs)
-
-    flask.Response.__init__ = counting_init  # type: ignore[method-assign]
-    try:
-        status, headers, _ = wsgi_call(app, "/set/x", None)
-        assert status == "200 OK" and any(k == "Set-Cookie" for k, _ in headers)
-        assert built == []
-        wsgi_call(app, "/permanent", None)  # an expiry date: a Response after all
-        assert built == [1]
-    finally:
-        flask.Response.__init__ = real_init  # type: ignore[method-assign]
+def test_plain_dict_is_answered_directly_as_json(seams: t.Any) -> None:
+    taken = spy_plain(seams)
+    status, headers, body = call(make_plain_app(), "/data/3")
+    # Flask's documented JSON: compact, sorted keys, ASCII, a final newline.
+    expected = json.dumps({"n": 3, "z": [1, 2], "a": "ü"}, sort_keys=True, separators=(",", ":")) + "\n"
+    assert (status, headers, body) == werkzeug_answer(
+        WerkzeugResponse(expected, mimetype="application/json")
+    )
+    assert taken == [True]
 
 
-def test_overridden_save_session_is_called() -> None:
-    from flask.sessions import SecureCookieSessionInterface
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.needs_shortcut("plain-answer")
+def test_404_and_405_are_answered_directly_as_werkzeug_would(
+    method: str, monkeypatch: pytest.MonkeyPatch, seams: t.Any
+) -> None:
+    taken = spy_plain(seams)
+    seams.replace("error_pages", {})
+    app = make_plain_app()
+    for _ in range(2):  # the second time from the remembered page
+        assert call(app, "/missing", method) == werkzeug_answer(
+            NotFound().get_response(), "/missing", method
+        )
+        expected = MethodNotAllowed(valid_methods=["POST", "OPTIONS"]).get_response()
+        status, headers, body = call(app, "/only-post", method)
+        theirs = werkzeug_answer(expected, "/only-post", method)
+        assert (status, body) == (theirs[0], theirs[2])
+        # The Allow header's order is the rule's set order.
+        assert sorted(headers) == sorted(theirs[1]) or dict(headers)["Allow"]
+    assert taken == [True] * 4
 
-    calls = []
 
-    class Counting(SecureCookieSessionInterface):
-        def save_session(self, app, session, response):  # type: ignore[no-untyped-def]
-            calls.append("class")
-            super().save_session(app, session, response)
+@pytest.mark.needs_shortcut("plain-answer")
+def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch, seams: t.Any) -> None:
+    rendered: list[int] = []
+    real = HTTPException.get_body
 
-    app = make_session_app(False)
-    app.session_interface = Counting()
-    wsgi_call(app, "/set/a", None)
-    assert calls == ["class"]
+    def spy(self: HTTPException, *args: t.Any, **kwargs: t.Any) -> str:
+        rendered.append(t.cast(int, self.code))
+        return real(self, *args, **kwargs)
 
-    app.session_interface = SecureCookieSessionInterface()
-    original = app.session_interface.save_session
-    app.session_interface.save_session = lambda *a: (calls.append("instance"), original(*a))  # type: ignore[method-assign]
-    wsgi_call(app, "/set/a", None)
-    assert calls == ["class", "instance"]
+    seams.replace("error_pages", {})
+    monkeypatch.setattr(HTTPException, "get_body", spy)
+    app = make_plain_app()
+    for _ in range(3):
+        assert call(app, "/missing")[0] == "404 NOT FOUND"
+    assert rendered == [404]
+
+
+@pytest.mark.needs_shortcut("plain-answer")
+def test_error_pages_with_request_data_are_bounded(seams: t.Any) -> None:
+    pages: dict[t.Any, t.Any] = {}
+    seams.replace("error_pages", pages)
+    app = flask.Flask(__name__)
+
+    @app.route("/<int:n>")
+    def view(n: int) -> str:
+        flask.abort(404, description=f"no item {n}")
+
+    for n in range(100):
+        status, _, body = call(app, f"/{n}")
+        assert status == "404 NOT FOUND" and f"no item {n}".encode() in body
+    assert len(pages) == 64
+
+
+@pytest.mark.needs_shortcut("plain-answer")
+def test_a_request_finished_receiver_sees_a_plain_str_answer(
+    seams: t.Any,
+) -> None:
+    taken = spy_plain(seams)
+    app = make_plain_app()
+    seen: list[tuple[int, bytes]] = []
+
+    def receiver(sender: flask.Flask, response: flask.Response, **extra: t.Any) -> None:
+        seen.append((response.status_code, response.get_data()))
+
+    with flask.request_finished.connected_to(receiver, app):
+        for path in ("/text", "/missing"):
+            call(app, path)
+    assert seen == [(200, "héllo <b>".encode()), (404, NotFound().get_body().encode())]
+    assert taken == [False, False]
+
+
+def test_json_response_patched_on_the_app_is_used() -> None:
+    app = make_plain_app()
+    app.json.response = lambda *args, **kwargs: flask.Response("patched", 201)  # type: ignore[method-assign]
+    assert call(app, "/data/1")[0::2] == ("201 CREATED", b"patched")
+
+
+def test_a_custom_response_class_gets_every_answer() -> None:
+    class Marked(flask.Response):
+        def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.headers["X-Marked"] = "1"
+
+    app = make_plain_app()
+    app.response_class = Marked
+    for path in ("/text", "/data/1"):
+        _, headers, _ = call(app, path)
+        assert ("X-Marked", "1") in headers, path
+
+
+class PathDescription(NotFound):
+    def get_description(self, environ: t.Any = None, scope: t.Any = None) -> str:
+        return f"<p>nothing at {environ['PATH_INFO'] if environ else '?'}</p>"
+
+
+class PathBody(NotFound):
+    def get_body(self, environ: t.Any = None, scope: t.Any = None) -> str:
+        return f"<h1>gone: {environ['PATH_INFO'] if environ else '?'}</h1>"
+
+
+LANGUAGE = {"now": "en"}
+
+
+class Named(NotFound):
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return {"en": "Not Found", "fr": "Introuvable"}[LANGUAGE["now"]]
+
+
+class LazyText:
+    """A translated string in the style of lazy_gettext: equal and hashed
+    alike whatever the language, rendered in the current one."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LazyText)
+
+    def __hash__(self) -> int:
+        return 1
+
+    def __str__(self) -> str:
+        return {"en": "Nothing here.", "fr": "Rien ici."}[LANGUAGE["now"]]
+
+    __html__ = __str__
+
+
+@pytest.mark.parametrize("make", [PathDescription, PathBody, Named, lambda: NotFound(LazyText())])  # type: ignore[arg-type]
+def test_error_pages_that_render_per_request_are_never_reused(
+    make: t.Callable[[], NotFound], monkeypatch: pytest.MonkeyPatch, seams: t.Any
+) -> None:
+    seams.replace("error_pages", {})
+    monkeypatch.setitem(LANGUAGE, "now", "en")
+    app = flask.Flask(__name__)
+
+    @app.route("/<word>")
+    def view(word: str) -> str:
+        raise make()
+
+    for path, language in [("/one", "en"), ("/two", "fr"), ("/one", "en")]:
+        LANGUAGE["now"] = language
+        environ = EnvironBuilder(path=path).get_environ()
+        expected = make().get_response(environ)
+        assert call(app, path) == werkzeug_answer(expected, path)
+
+
+@pytest.mark.parametrize("code", [404, 418, 599, 799])
+def test_error_status_lines_are_werkzeugs(code: int, seams: t.Any) -> None:
+    # Werkzeug's response names the status by its code, whatever the
+    # exception class calls itself.
+    seams.replace("error_pages", {})
+
+    class Custom(HTTPException):
+        pass
+
+    Custom.code = code
+    app = flask.Flask(__name__)
+
+    @app.route("/")
+    def view() -> str:
+        raise Custom()
+
+    assert call(app, "/") == werkzeug_answer(Custom().get_response(EnvironBuilder().get_environ()))

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
+import typing as t
 
+import itsdangerous
 import jinja2
 import pytest
 from jinja2 import DictLoader
@@ -20,12 +23,12 @@ from jinja2 import pass_eval_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 from markupsafe import escape
+from werkzeug.test import EnvironBuilder
 
 import flask
+from flask import sessions
 from flask import templating
 from flask._accel import jinja as accel_jinja
-
-# -- helpers ----------------------------------------------------------------
 
 
 class Html:
@@ -146,6 +149,7 @@ TEMPLATES = {
     "required.html": "a{% block body required %}{% endblock %}b",
 }
 
+
 CONTEXT = {
     "who": "<Ann & 'Bob'>",
     "rows": [
@@ -177,6 +181,7 @@ CONTEXT = {
         ["<l>"],
     ],
 }
+
 
 FUNCTIONS = {
     "ctx_func": ctx_func,
@@ -214,8 +219,6 @@ def both(ours: jinja2.Environment, stock: jinja2.Environment, name: str, **extra
 
 
 NAMES = sorted(set(TEMPLATES) - {"required.html"})
-
-# -- whole templates ----------------------------------------------------------
 
 
 @pytest.mark.parametrize("autoescape", [True, False])
@@ -325,9 +328,6 @@ def test_async_environment_matches() -> None:
         assert mine == theirs
 
 
-# -- the pieces ---------------------------------------------------------------
-
-
 ESCAPE_VALUES = [
     "",
     "plain",
@@ -377,7 +377,7 @@ def test_compiled_templates_use_fast_escape() -> None:
 
 
 @pytest.mark.needs_shortcut("joined-template-output")
-def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_render_joins_output_nodes(seams: t.Any) -> None:
     calls = []
 
     class Recorder(accel_jinja._JoinedOutput):
@@ -388,7 +388,7 @@ def test_render_joins_output_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
             calls.append(len(items))
             return "".join(items)
 
-    monkeypatch.setattr(accel_jinja, "_JOINED", Recorder())
+    seams.replace("joined_output", Recorder())
     ours, stock = make_pair()
     template = ours.get_template("child.html")
     assert template.render(CONTEXT) == stock.get_template("child.html").render(CONTEXT)
@@ -524,7 +524,6 @@ def test_render_template_through_app_matches(app: flask.Flask) -> None:
     assert got == streamed == expected
 
 
-
 def test_extensions_match() -> None:
     source = (
         "{% trans who=who %}Hello {{ who }}!{% endtrans %}"
@@ -541,3 +540,285 @@ def test_extensions_match() -> None:
     a, b = ours.from_string(source), stock.from_string(source)
     assert a.render(who="<w>") == b.render(who="<w>")
     assert list(a.generate(who="<w>")) == list(b.generate(who="<w>"))
+
+
+Answer = tuple[str, list[tuple[str, str]], bytes]
+
+
+def call(app: t.Any, path: str, method: str = "GET", **kw: t.Any) -> Answer:
+    environ = EnvironBuilder(path=path, method=method, **kw).get_environ()
+    seen: list[t.Any] = []
+    body = b"".join(app(environ, lambda s, h, e=None: seen.append((s, list(h)))))
+    return seen[0][0], seen[0][1], body
+
+
+def make_session_app() -> flask.Flask:
+    app = flask.Flask(__name__)
+    app.secret_key = "shortcuts"
+
+    @app.route("/set/<v>")
+    def set_value(v: str) -> str:
+        flask.session["v"] = v
+        return "ok"
+
+    @app.route("/get")
+    def get_value() -> str:
+        return str(flask.session.get("v"))
+
+    return app
+
+
+def test_dict_keys_are_read_without_trying_attributes(monkeypatch: pytest.MonkeyPatch) -> None:
+    tried: list[str] = []
+    real = jinja2.Environment.getattr
+
+    def spy(self: jinja2.Environment, obj: t.Any, attribute: str) -> t.Any:
+        tried.append(attribute)
+        return real(self, obj, attribute)
+
+    monkeypatch.setattr(jinja2.Environment, "getattr", spy)
+    app = flask.Flask(__name__)
+    source = "{{ row.name }}|{{ row.missing }}|{{ row.items }}|{{ obj.real }}|{{ obj.nothing }}"
+
+    class Obj:
+        real = "attr"
+
+    context = {"row": {"name": "<n>", "items": 1}, "obj": Obj()}
+    with app.app_context():
+        ours = flask.render_template_string(source, **context)
+    tried_ours = list(tried)
+    stock = jinja2.Environment(autoescape=True).from_string(source).render(context)
+    assert ours == stock
+    # Dict keys and found attributes never reach Jinja's own lookup.
+    assert tried_ours == ["nothing"]
+
+
+@pytest.mark.needs_shortcut("joined-template-output")
+def test_contexts_are_set_up_from_plain_dicts(seams: t.Any) -> None:
+    merged: list[int] = []
+    keyed: list[int] = []
+    real_merge, real_keys = seams.get("merge_maps"), seams.get("keys_of_maps")
+
+    def merge(maps: t.Any) -> t.Any:
+        merged.append(len(maps))
+        return real_merge(maps)
+
+    def keys(maps: t.Any) -> t.Any:
+        keyed.append(len(maps))
+        return real_keys(maps)
+
+    seams.replace("merge_maps", merge)
+    seams.replace("keys_of_maps", keys)
+    app = flask.Flask(__name__)
+    app.jinja_env.globals["site"] = "S"
+    with app.test_request_context("/"):
+        out = flask.render_template_string(
+            "{{ site }}{{ who }}{% set site = 'local' %}{{ site }}{{ self._TemplateReference__context.parent|length > 3 }}",
+            who="<w>",
+        )
+    assert out == "S&lt;w&gt;localTrue"
+    assert merged and keyed
+
+
+@pytest.mark.parametrize("n_maps", [1, 2, 3, 4])
+def test_merged_maps_equal_the_chainmap(n_maps: int) -> None:
+    from collections import ChainMap
+
+    maps = [{"k": i, f"only{i}": i, "shared": i * 10} for i in range(n_maps)]
+    chain = ChainMap(*maps)
+    assert accel_jinja._merge_maps(maps) == dict(chain)
+    assert list(accel_jinja._merge_maps(maps)) == list(dict(chain))
+    assert accel_jinja._keys_of_maps(maps) == set(chain)
+
+
+def test_other_mappings_keep_jinjas_context_setup() -> None:
+    from collections import ChainMap
+
+    class Mine(ChainMap):  # type: ignore[type-arg]
+        pass
+
+    assert accel_jinja._dict_maps(ChainMap({}, {})) is not None
+    assert accel_jinja._dict_maps(Mine({}, {})) is None
+    assert accel_jinja._dict_maps(ChainMap({}, Mine())) is None
+    assert accel_jinja._dict_maps({"a": 1}) is None
+
+
+def test_cookie_values_that_need_quoting_go_through_set_cookie() -> None:
+    # A subclass may sign with any serializer; a value that is not a plain
+    # token must be written (quoted) exactly as dump_cookie writes it.
+    from werkzeug.http import dump_cookie
+
+    class Plain(sessions.SecureCookieSessionInterface):
+        def get_signing_serializer(self, app: flask.Flask) -> t.Any:
+            return itsdangerous.Serializer("k", serializer=json)
+
+    app = make_session_app()
+    app.session_interface = Plain()
+    client = app.test_client()
+    header = client.get("/set/a b").headers["Set-Cookie"]
+    value = itsdangerous.Serializer("k", serializer=json).dumps({"v": "a b"})
+    assert header == dump_cookie("session", value, path="/", httponly=True)
+    assert header.startswith('session="')
+    assert client.get("/get").data == b"a b"
+
+
+@pytest.mark.needs_shortcut("markup-escape")
+def test_common_values_are_escaped_without_markupsafes_escape(
+    seams: t.Any,
+) -> None:
+    from markupsafe import Markup
+    from markupsafe import escape
+
+    slow: list[t.Any] = []
+
+    def spy(value: t.Any) -> Markup:
+        slow.append(value)
+        return escape(value)
+
+    seams.replace("stock_escape", spy)
+    values: list[t.Any] = ["<a & 'b'>", "", 0, -12, 10**30, Markup("<b>"), 1.5, None]
+    slow_escape, slow_text = [], []
+    for value in values:
+        slow.clear()
+        got = accel_jinja._escape(value)
+        slow_escape.append(bool(slow))
+        assert got == escape(value) and type(got) is Markup
+        slow.clear()
+        text = accel_jinja._escape_text(value)
+        slow_text.append(bool(slow))
+        assert text == str(escape(value))
+    # str, int and Markup are escaped directly; _escape_text leaves Markup
+    # (already safe, but its own __html__ may differ) to MarkupSafe.
+    assert slow_escape == [False] * 6 + [True, True]
+    assert slow_text == [False] * 5 + [True, True, True]
+
+
+@pytest.mark.needs_shortcut("markup-escape")
+def test_fast_escape_only_replaces_markupsafes_own(seams: t.Any) -> None:
+    from markupsafe import escape
+
+    def other(value: t.Any) -> str:
+        return "other"
+
+    namespace: dict[str, t.Any] = {"escape": other}
+    accel_jinja._install_fast_escape(namespace)
+    assert namespace == {"escape": other}
+    namespace = {}
+    accel_jinja._install_fast_escape(namespace)
+    assert namespace == {}
+    namespace = {"escape": escape}
+    accel_jinja._install_fast_escape(namespace)
+    assert namespace == {"escape": accel_jinja._escape}
+    # A MarkupSafe without the inner escaping function keeps its escape.
+    seams.replace("markup_escape", None)  # the markup-escape shortcut off
+    namespace = {"escape": escape}
+    accel_jinja._install_fast_escape(namespace)
+    assert namespace == {"escape": escape}
+
+
+@pytest.mark.parametrize(
+    ("source", "joined"),
+    [
+        ("{{ a }}", False),
+        *(pytest.param(source, True, marks=pytest.mark.needs_shortcut("joined-template-output"))
+          for source in ("x{{ a }}", "{{ a }}{{ b }}", "<p>{{ a }}</p>")),
+    ],
+)
+def test_output_of_two_or_more_pieces_is_joined(source: str, joined: bool) -> None:
+    app = flask.Flask(__name__)
+    env = app.jinja_env
+    code = env.compile(source, raw=True)
+    assert ("_flask_join.extend((" in code) is joined
+    # A single piece is yielded as Jinja yields it.
+    assert ("yield _flask_join" in code) is joined
+    context = {"a": "<1>", "b": 2}
+    assert env.from_string(source).render(context) == jinja2.Environment(
+        autoescape=True
+    ).from_string(source).render(context)
+
+
+@pytest.mark.needs_shortcut("joined-template-output")
+def test_decorated_plain_functions_take_the_direct_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    import functools
+
+    from jinja2.runtime import Context
+
+    def plain(x: t.Any) -> str:
+        return f"p{x}"
+
+    @functools.wraps(plain)
+    def wrapped(x: t.Any) -> str:  # a __dict__ with __wrapped__, no marker
+        return plain(x)
+
+    slow: list[t.Any] = []
+    real = Context.call
+
+    def spy(self: Context, obj: t.Any, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        slow.append(obj)
+        return real(self, obj, *args, **kwargs)
+
+    monkeypatch.setattr(Context, "call", spy)
+    app = flask.Flask(__name__)
+    app.jinja_env.globals["wrapped"] = wrapped
+    with app.app_context():
+        out = flask.render_template_string("{{ wrapped(1) }}{% for i in [2] %}{{ wrapped(i) }}{% endfor %}")
+    assert out == "p1p2"
+    assert slow == []
+
+
+def test_the_direct_call_stays_out_of_the_debuggers_traceback() -> None:
+    # Werkzeug's debugger hides frames that set __traceback_hide__, as
+    # Jinja's own Context.call does.
+    from werkzeug.debug.tbtools import DebugTraceback
+
+    def fails() -> str:
+        raise LookupError("from the template")
+
+    def frames(env: jinja2.Environment) -> list[str]:
+        env.globals["fails"] = fails
+        with pytest.raises(LookupError) as info:
+            env.from_string("{{ fails() }}").render()
+        return [
+            frame.name for frame in DebugTraceback(info.value).all_frames
+            if "jinja2" in frame.filename or frame.filename.endswith(("templating.py", "_accel/jinja.py"))
+        ]
+
+    app = flask.Flask(__name__)
+    ours, stock = frames(app.jinja_env), frames(jinja2.Environment())
+    assert ours == stock
+    assert "call" not in ours
+
+
+@pytest.mark.parametrize("flag", [True, False])
+def test_autoescape_decided_at_render_time_matches_jinja(flag: bool) -> None:
+    source = "{% autoescape flag %}<{{ x }}|{{ y }}>{% endautoescape %}"
+    app = flask.Flask(__name__)
+    context = {"flag": flag, "x": "<b>", "y": 3}
+    ours = app.jinja_env.from_string(source)
+    stock = jinja2.Environment(autoescape=True).from_string(source)
+    assert ours.render(context) == stock.render(context)
+    assert list(ours.generate(context)) == list(stock.generate(context))
+
+
+def test_streamed_templates_get_the_same_context_and_signals_as_rendered_ones() -> None:
+    app = flask.Flask(__name__)
+
+    @app.context_processor
+    def extra() -> dict[str, str]:
+        return {"extra": "from a context processor"}
+
+    seen: list[tuple[str, str]] = []
+
+    def before(sender: flask.Flask, template: t.Any, context: dict[str, t.Any], **kw: t.Any) -> None:
+        seen.append(("before", context["extra"]))
+
+    def after(sender: flask.Flask, template: t.Any, context: dict[str, t.Any], **kw: t.Any) -> None:
+        seen.append(("after", context["extra"]))
+
+    source = "{{ extra }}|{{ request.path }}|{{ v }}"
+    with flask.before_render_template.connected_to(before, app), flask.template_rendered.connected_to(after, app):
+        with app.test_request_context("/here"):
+            rendered = flask.render_template_string(source, v=1)
+            streamed = "".join(flask.stream_template_string(source, v=1))
+    assert rendered == streamed == "from a context processor|/here|1"
+    assert seen == [("before", "from a context processor"), ("after", "from a context processor")] * 2

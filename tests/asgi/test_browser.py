@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 from waits import wait_until
 
-BLOG = Path(__file__).resolve().parents[1] / "examples" / "blog"
+BLOG = Path(__file__).resolve().parents[2] / "examples" / "blog"
 sys.path.insert(0, os.fspath(BLOG))
 
 uvicorn = pytest.importorskip("uvicorn", reason="uvicorn is not installed (pip install -e '.[dev]')")
