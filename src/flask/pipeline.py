@@ -42,6 +42,7 @@ import typing as t
 
 from werkzeug.exceptions import HTTPException
 
+from .background import SEALED
 from .concurrency import blocking_step
 from .concurrency import call_step
 from .concurrency import in_thread
@@ -103,8 +104,16 @@ def wsgi_app(
         if type(answer) is tuple:
             status, headers, body = answer
             start_response(status, headers)
-            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-        return answer(environ, start_response)  # type: ignore[operator]  # a Response
+            out: t.Iterable[bytes] = [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        else:
+            out = answer(environ, start_response)  # type: ignore[operator]  # a Response
+        if ctx._background_tasks is None:
+            # Sealed: a task added from here on (a stream, a teardown
+            # function) starts at once rather than wait for a closing.
+            ctx._background_tasks = SEALED
+        else:
+            out = _after_body(app, ctx, environ, out)
+        return out
     finally:
         # Werkzeug's protocol (its debugger, and the test client's ``with
         # client:``) for keeping a request's contexts after it.
@@ -112,6 +121,25 @@ def wsgi_app(
             environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
             environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
         ctx.pop(reported(app, error))
+
+
+def _after_body(
+    app: Flask, ctx: RequestContext, environ: WSGIEnvironment, body: t.Iterable[bytes]
+) -> t.Iterable[bytes]:
+    """The body of a request that added background tasks: closing it (the
+    server does once it has sent it) starts them."""
+    from .background import ClosingBody
+    from .background import take
+    from .background import TESTING_KEY
+
+    tasks = take(ctx)
+    if not tasks:
+        return body
+    closing = ClosingBody(body, app, tasks)
+    hook = environ.get(TESTING_KEY)
+    if hook is not None:
+        hook(closing)
+    return closing
 
 
 def reported(app: Flask, error: BaseException | None) -> BaseException | None:
