@@ -33,9 +33,9 @@ from .globals import _cv_request
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
-    from concurrent.futures import Future
 
     from .app import Flask
+    from .concurrency import ThreadFuture as Future
     from .ctx import AppContext
     from .ctx import RequestContext
 
@@ -235,17 +235,15 @@ def wait_for_threads(app: Flask, timeout: float | None = None) -> list[str]:
     """Wait up to ``timeout`` seconds (default: the config's) for ``app``'s
     tasks running under WSGI; log and return the names of those still
     unfinished."""
-    import concurrent.futures
-
     if timeout is None:
         timeout = app.config.get(TIMEOUT_CONFIG_KEY, DEFAULT_TIMEOUT)
     record = pending(app)
     with record.lock:
-        futures = list(record.threads)
+        futures = dict(record.threads)
     if not futures:
         return []
-    _, not_done = concurrent.futures.wait(futures, timeout)
-    return _unfinished(app, [record.threads.get(f, "?") for f in not_done])
+    not_done = concurrency.wait_threads(futures, timeout)
+    return _unfinished(app, [futures[f] for f in not_done])
 
 
 def _unfinished(app: Flask, names: list[str]) -> list[str]:

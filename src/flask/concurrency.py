@@ -54,6 +54,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     # their results (or has their errors thrown in), returns its result.
     Steps = t.Generator[Step, t.Any, R]
     Run = t.Union["InThread", "OnLoop"]
+    # A background thread's result (flask.background names it this way).
+    ThreadFuture = concurrent.futures.Future
 
     class _EnsureSync(t.Protocol):
         def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]: ...
@@ -430,6 +432,15 @@ def in_background_thread(func: t.Callable[[], R]) -> concurrent.futures.Future[R
             if _background is None:
                 _background = _BackgroundThreads(int(os.environ.get(BACKGROUND_THREADS_ENV) or 4))
     return _background.submit(func)  # type: ignore[no-any-return]
+
+
+def wait_threads(
+    futures: t.Iterable[concurrent.futures.Future[t.Any]], timeout: float | None
+) -> set[concurrent.futures.Future[t.Any]]:
+    """Wait up to ``timeout`` seconds for ``futures``; those not done."""
+    import concurrent.futures
+
+    return concurrent.futures.wait(futures, timeout).not_done
 
 
 def spawn(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]], /, *args: t.Any) -> asyncio.Task[R]:
