@@ -1,4 +1,4 @@
-"""``app.add_background_task``: work after the response (docs/background.md).
+"""``app.add_background_task``: work after the response (docs/streaming.md, "Work after the response").
 
 Order is observed with events over real servers (Werkzeug's threaded
 server, uvicorn); no test depends on how fast anything runs, and every

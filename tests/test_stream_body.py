@@ -1,5 +1,5 @@
 """Routes with ``stream_body=True``: over ASGI the view reads the request
-body while it arrives (docs/background.md, "Streamed uploads").
+body while it arrives (docs/streaming.md, "Streamed uploads").
 
 Over a real uvicorn, the client sends the body in pieces and sends the
 rest only once the view has seen the first piece (an event the view sets):

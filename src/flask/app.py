@@ -245,7 +245,7 @@ class Flask(App, _FileServing):
         WSGI in a small thread pool, after the server closes the body. An
         exception is logged through :attr:`logger`. Shutdown waits for
         pending tasks up to ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds
-        (default 5) and logs those still unfinished (docs/background.md).
+        (default 5) and logs those still unfinished (docs/streaming.md, "Work after the response").
 
         .. beyond-flask:: Quart's ``add_background_task``: work after the response, under WSGI and ASGI.
         """

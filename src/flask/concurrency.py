@@ -448,17 +448,20 @@ def spawn(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]], /, *args: t.Any) 
     loop, in a fresh context, without waiting for it."""
     import asyncio
 
-    return asyncio.get_running_loop().create_task(func(*args), context=contextvars.Context())
+    # A task starts from a copy of the context it is created in (create_task's
+    # context argument is Python 3.11+).
+    return contextvars.Context().run(asyncio.get_running_loop().create_task, func(*args))
 
 
 async def call_within(
     context: contextvars.Context, func: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
 ) -> t.Any:
-    """Call ``func`` in ``context`` where it belongs: a coroutine function
-    as a task on the loop, anything else in the pool. ``context`` must not
-    be the caller's own (it is entered elsewhere)."""
+    """Call ``func`` where it belongs: a coroutine function as a task on the
+    loop (in a copy of ``context``), anything else in the pool (in
+    ``context`` itself, which must not be the caller's own)."""
     import asyncio
 
     if runs_on_loop(func):
-        return await asyncio.get_running_loop().create_task(func(*args, **kwargs), context=context)
+        loop = asyncio.get_running_loop()
+        return await context.run(loop.create_task, func(*args, **kwargs))
     return await _to_pool(context, functools.partial(func, *args, **kwargs))
