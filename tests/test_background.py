@@ -433,3 +433,22 @@ def test_a_request_without_tasks_returns_the_plain_body() -> None:
     app.get("/")(lambda: "hello")
     body, status, _ = run_wsgi_app(app, {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http"})
     assert list(body) == [b"hello"] and status == "200 OK"
+
+
+def test_tasks_of_a_request_whose_response_failed_still_run() -> None:
+    app = flask.Flask(__name__)
+    ran = threading.Event()
+
+    @app.get("/")
+    def index() -> str:
+        app.add_background_task(ran.set)
+        return "ok"
+
+    def start_response(status: str, headers: t.Any) -> None:
+        raise OSError("the server could not start the response")
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "SERVER_NAME": "x", "SERVER_PORT": "80", "wsgi.url_scheme": "http"}
+    with pytest.raises(OSError):
+        app(environ, start_response)
+    assert app.wait_for_background_tasks(BOUND) == []
+    assert ran.is_set()

@@ -114,6 +114,11 @@ def wsgi_app(
         else:
             out = _after_body(app, ctx, environ, out)
         return out
+    except BaseException:
+        if ctx._background_tasks is not None:
+            # No body to close: the tasks are not lost with the request.
+            _start_now(app, ctx)
+        raise
     finally:
         # Werkzeug's protocol (its debugger, and the test client's ``with
         # client:``) for keeping a request's contexts after it.
@@ -140,6 +145,15 @@ def _after_body(
     if hook is not None:
         hook(closing)
     return closing
+
+
+def _start_now(app: Flask, ctx: RequestContext) -> None:
+    from .background import start_in_threads
+    from .background import take
+
+    tasks = take(ctx)
+    if tasks:
+        start_in_threads(app, tasks)
 
 
 def reported(app: Flask, error: BaseException | None) -> BaseException | None:
