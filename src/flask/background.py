@@ -91,6 +91,7 @@ class Pending:
 
 _apps: weakref.WeakSet[Flask] = weakref.WeakSet()
 _exit_hook = False
+_lock = threading.Lock()
 
 
 def pending(app: Flask) -> Pending:
@@ -102,9 +103,6 @@ def pending(app: Flask) -> Pending:
                 found = app.__dict__["_flask_background"] = Pending()
                 _apps.add(app)
     return found
-
-
-_lock = threading.Lock()
 
 
 def add(app: Flask, func: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> None:
@@ -229,6 +227,29 @@ class ClosingBody:
             error = future.exception()
             first = first or error
         return first
+
+
+def after_body(
+    app: Flask, ctx: RequestContext, environ: t.Mapping[str, t.Any], body: t.Iterable[bytes]
+) -> t.Iterable[bytes]:
+    """The WSGI body of a request that added tasks: closing it (the server
+    does once it has sent it) starts them; the test client is handed it."""
+    tasks = take(ctx)
+    if not tasks:
+        return body
+    closing = ClosingBody(body, app, tasks)
+    hook = environ.get(TESTING_KEY)
+    if hook is not None:
+        hook(closing)
+    return closing
+
+
+def start_now(app: Flask, ctx: RequestContext) -> None:
+    """Start the request's tasks now: its response failed, there is no
+    body to close, and they are not lost with it."""
+    tasks = take(ctx)
+    if tasks:
+        start_in_threads(app, tasks)
 
 
 def wait_for_threads(app: Flask, timeout: float | None = None) -> list[str]:

@@ -42,7 +42,9 @@ import typing as t
 
 from werkzeug.exceptions import HTTPException
 
+from .background import after_body
 from .background import SEALED
+from .background import start_now
 from .concurrency import blocking_step
 from .concurrency import call_step
 from .concurrency import in_thread
@@ -112,12 +114,12 @@ def wsgi_app(
             # function) starts at once rather than wait for a closing.
             ctx._background_tasks = SEALED
         else:
-            out = _after_body(app, ctx, environ, out)
+            out = after_body(app, ctx, environ, out)
         return out
     except BaseException:
         if ctx._background_tasks is not None:
             # No body to close: the tasks are not lost with the request.
-            _start_now(app, ctx)
+            start_now(app, ctx)
         raise
     finally:
         # Werkzeug's protocol (its debugger, and the test client's ``with
@@ -126,34 +128,6 @@ def wsgi_app(
             environ[PRESERVE_CONTEXT_KEY](_cv_app.get())
             environ[PRESERVE_CONTEXT_KEY](_cv_request.get())
         ctx.pop(reported(app, error))
-
-
-def _after_body(
-    app: Flask, ctx: RequestContext, environ: WSGIEnvironment, body: t.Iterable[bytes]
-) -> t.Iterable[bytes]:
-    """The body of a request that added background tasks: closing it (the
-    server does once it has sent it) starts them."""
-    from .background import ClosingBody
-    from .background import take
-    from .background import TESTING_KEY
-
-    tasks = take(ctx)
-    if not tasks:
-        return body
-    closing = ClosingBody(body, app, tasks)
-    hook = environ.get(TESTING_KEY)
-    if hook is not None:
-        hook(closing)
-    return closing
-
-
-def _start_now(app: Flask, ctx: RequestContext) -> None:
-    from .background import start_in_threads
-    from .background import take
-
-    tasks = take(ctx)
-    if tasks:
-        start_in_threads(app, tasks)
 
 
 def reported(app: Flask, error: BaseException | None) -> BaseException | None:
