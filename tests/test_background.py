@@ -131,9 +131,13 @@ def test_app_context_and_g_copy_available(asgi: bool) -> None:
     assert torn_down == ["ada", "changed in the task"]
 
 
-def test_async_on_the_loop_sync_in_the_pool_over_asgi() -> None:
+@pytest.mark.parametrize("with_teardown", [False, True], ids=["quiet-pop", "pop-in-pool"])
+def test_async_on_the_loop_sync_in_the_pool_over_asgi(with_teardown: bool) -> None:
     app = flask.Flask(__name__)
     threads: dict[str, threading.Thread] = {}
+    popped: list[str] = []
+    if with_teardown:
+        app.teardown_appcontext(lambda exc: popped.append(flask.current_app.name))
 
     async def async_task() -> None:
         threads["async"] = threading.current_thread()
@@ -152,6 +156,8 @@ def test_async_on_the_loop_sync_in_the_pool_over_asgi() -> None:
     assert threads["async"] is threads["loop"]
     assert threads["sync"] is not threads["loop"]
     assert threads["sync"].name.startswith("flask-asgi")
+    # The request's own app context, then each task's.
+    assert popped == ([app.name] * 3 if with_teardown else [])
 
 
 def test_under_wsgi_tasks_run_in_background_threads() -> None:

@@ -283,10 +283,22 @@ def at_exit() -> None:
 
 
 async def _run_on_loop(app: Flask, task: BackgroundTask) -> None:
-    # The task's app context lives in its own context, entered only by the
-    # call and by the pop (teardown functions may block: in the pool).
-    context = contextvars.Context()
     app_ctx = _new_app_context(app, task)
+    if _quiet_teardown(app):
+        # Nothing at the pop can block: push and pop here, in this task.
+        app_ctx.push()
+        try:
+            await concurrency.call(task.func, *task.args, **task.kwargs)
+        except Exception:
+            _failed(app, task)
+            raise
+        finally:
+            app_ctx.pop(None)
+        return
+    # Teardown functions may block, so the pop goes to the pool: the app
+    # context lives in a context of its own, entered only by the call and
+    # by the pop.
+    context = contextvars.Context()
     context.run(app_ctx.push)
     try:
         await concurrency.call_within(context, task.func, *task.args, **task.kwargs)
@@ -298,6 +310,21 @@ async def _run_on_loop(app: Flask, task: BackgroundTask) -> None:
             await concurrency.call_in(context, app_ctx.pop, None)
         except Exception:
             _failed(app, task, "failed at teardown")
+
+
+def _quiet_teardown(app: Flask) -> bool:
+    """Whether popping an app context of ``app`` runs nothing that could
+    block (then it is popped on the loop, saving a pool hop per task)."""
+    from .pipeline import do_teardown_appcontext
+    from .signals import appcontext_popped
+    from .signals import appcontext_tearing_down
+
+    return (
+        not app.teardown_appcontext_funcs
+        and not appcontext_tearing_down.receivers
+        and not appcontext_popped.receivers
+        and getattr(app.do_teardown_appcontext, "__func__", None) is do_teardown_appcontext
+    )
 
 
 def start_on_loop(app: Flask, tasks: list[BackgroundTask]) -> list[asyncio.Task[t.Any]]:
