@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from servers import server_name  # noqa: F401 (the server matrix, tests/servers.py)
 
 import flask
 
