@@ -71,6 +71,7 @@ def _uwsgi(module: str, port: int) -> list[str]:
 
 def _waitress(module: str, port: int) -> list[str]:
     return [sys.executable, "-m", "waitress", f"--listen=127.0.0.1:{port}", "--threads=4",
+            "--channel-request-lookahead=1",
             f"{module}:app"]
 
 

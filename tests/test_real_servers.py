@@ -24,16 +24,17 @@ import pytest
 from servers import SERVERS, WSGI, Served, need, serve
 from waits import wait_until
 
-PEEKED = "at the next keep-alive (the connection is peeked)"
+NEXT = "at the next keep-alive"
 AT_ONCE = "at once (`http.disconnect`)"
 #: How each server comes to stop an abandoned event stream, as
-#: docs/streaming.md's table says.
+#: docs/streaming.md's table says (waitress as the matrix runs it, with
+#: channel_request_lookahead).
 NOTICED_BY = {
-    "gunicorn-sync": PEEKED,
-    "gunicorn-gthread": PEEKED,
-    "uwsgi": "at the second keep-alive write",
-    "waitress": "at a later keep-alive write",
-    "werkzeug": PEEKED,
+    "gunicorn-sync": NEXT,
+    "gunicorn-gthread": NEXT,
+    "uwsgi": NEXT,
+    "waitress": NEXT,
+    "werkzeug": NEXT,
     "uvicorn": AT_ONCE,
     "hypercorn": AT_ONCE,
     "granian": AT_ONCE,
@@ -215,9 +216,11 @@ def test_event_stream_stops_when_the_client_goes_away(server_name: str, tmp_path
     assert counts["finally a"] == counts["finally b"] == 1
 
 
-#: Keep-alive intervals after the client closed until the stream stops,
-#: per docs/streaming.md's table; None: some, as the server buffers.
-INTERVALS = {"gunicorn-sync": 1, "gunicorn-gthread": 1, "werkzeug": 1, "uwsgi": 2, "waitress": None}
+#: Keep-alive intervals after the client closed until the stream stops:
+#: one, as docs/streaming.md's table says. Waitress sees the close on a
+#: thread of its own, which the test cannot wait for, so there the count
+#: is only bounded (one in every run seen).
+INTERVALS = {"gunicorn-sync": 1, "gunicorn-gthread": 1, "werkzeug": 1, "uwsgi": 1, "waitress": None}
 
 
 @pytest.mark.parametrize("name", WSGI)
@@ -246,7 +249,7 @@ def test_event_stream_stops_after_the_documented_keep_alives(name: str, tmp_path
             )
         _wait_for(tmp_path, served, "teardown_request t")
     expected = INTERVALS[name]
-    assert ticks == expected if expected is not None else ticks >= 1
+    assert ticks == expected if expected is not None else 1 <= ticks <= 3
     assert collections.Counter(_lines(tmp_path))["teardown_request t"] == 1
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import re
 import select
 import socket
@@ -37,6 +38,8 @@ KEEP_ALIVE = b": keep-alive\n\n"
 # The standard's line breaks: CRLF, LF or CR (not str.splitlines' set).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _END: t.Any = object()
+# Linux's "the peer closed its end", for a descriptor polled without reading.
+_POLLRDHUP: int = getattr(select, "POLLRDHUP", 0)
 
 
 class ServerSentEvent:
@@ -161,17 +164,12 @@ class EventStream(Response):
         # Under WSGI the request's contexts are popped when the view returns:
         # keep them for the generator, and its teardown for the stream's end.
         req_ctx = _cv_request.get(None)
-        hold = client = None
+        hold = gone = None
         if req_ctx is not None:
             hold = ContextHold()
-            # The connection, where a WSGI server exposes it (Werkzeug's,
-            # gunicorn's), to notice a client that closed it.
-            environ = req_ctx.request.environ
-            client = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-            if type(client) is not socket.socket:  # a TLS socket cannot peek
-                client = None
+            gone = _disconnect_probe(req_ctx.request.environ)
         body: _Frames = (_AsyncFrames if hasattr(events, "__aiter__") else _Frames)(
-            events, interval, clock or Clock(), dumps, hold, client
+            events, interval, clock or Clock(), dumps, hold, gone
         )
         super().__init__(body, status=status, headers=headers, mimetype="text/event-stream")
         self.headers["Cache-Control"] = "no-cache"
@@ -257,10 +255,10 @@ class _Frames:
         clock: Clock,
         dumps: t.Callable[[t.Any], str],
         hold: ContextHold | None,
-        client: socket.socket | None = None,
+        gone: t.Callable[[], bool] | None = None,
     ) -> None:
         self._events = events
-        self._client = client
+        self._gone = gone
         self._interval = interval
         self._clock = clock
         self._dumps = dumps
@@ -289,7 +287,7 @@ class _Frames:
             while True:
                 pump.request()
                 while not clock.wait(ready, interval):
-                    if self._closed or (self._client is not None and _closed_by_peer(self._client)):
+                    if self._closed or (self._gone is not None and self._gone()):
                         return
                     yield KEEP_ALIVE
                 if self._closed:
@@ -335,6 +333,38 @@ class _Frames:
         # the request's teardown still runs.
         if not self._started and self._hold is not None:
             self._finish(self._events, None)
+
+
+def _disconnect_probe(environ: t.Mapping[str, t.Any]) -> t.Callable[[], bool] | None:
+    """How to tell that the client closed its end, where the WSGI server
+    offers a way; checked at each keep-alive, before it is written."""
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if type(sock) is socket.socket:  # a TLS socket cannot peek
+        return partial(_closed_by_peer, sock)
+    if "uwsgi.version" in environ:
+        # uWSGI names the request's connection by its file descriptor; it
+        # stays open while the response is sent, the only time this runs.
+        try:
+            fd = int(importlib.import_module("uwsgi").connection_fd())
+        except (ImportError, AttributeError, TypeError, ValueError, OSError):
+            return None
+        return partial(_fd_closed_by_peer, fd) if fd >= 0 and _POLLRDHUP else None
+    # Waitress answers this when run with channel_request_lookahead > 0
+    # (it then reads the connection while the app runs); else always False.
+    probe: t.Any = environ.get("waitress.client_disconnected")
+    return (lambda: bool(probe())) if callable(probe) else None
+
+
+def _fd_closed_by_peer(fd: int) -> bool:
+    # poll() on the bare descriptor: a socket object made around it could
+    # change its blocking mode (socket.setdefaulttimeout) under the server.
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | _POLLRDHUP)
+    try:
+        return any(events & (_POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL)
+                   for _, events in poller.poll(0))
+    except OSError:
+        return True
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:
