@@ -120,6 +120,8 @@ class Clock:
 
     async def wait_async(self, ready: asyncio.Future[t.Any], timeout: float) -> bool:
         """Wait for ``ready`` on the event loop; ``False`` on timeout."""
+        if ready.done():  # an event was already waiting: no timer to set
+            return True
         done, _ = await asyncio.wait((ready,), timeout=timeout)
         return bool(done)
 
@@ -407,30 +409,40 @@ class _AsyncFrames(_Frames):
     async def _on_loop(self) -> t.AsyncIterator[bytes]:
         self._started = True
         source = aiter(self._events)
-        queue: asyncio.Queue[tuple[t.Any, BaseException | None]] = asyncio.Queue(1)
+        loop = asyncio.get_running_loop()
+        # The generator runs in a task of its own, so a disconnect can cancel
+        # it where it waits; each item is handed over in a plain future (no
+        # task or queue per event), and the producer waits for the sender to
+        # take it before it sets the next.
+        slot: list[asyncio.Future[tuple[t.Any, BaseException | None]]] = [loop.create_future()]
+        taken: list[asyncio.Future[None]] = [loop.create_future()]
+
+        async def hand(item: t.Any, error: BaseException | None) -> None:
+            slot[0].set_result((item, error))
+            await taken[0]
 
         async def produce() -> None:
             try:
                 async for item in source:
                     if item is not None:
-                        await queue.put((item, None))
+                        await hand(item, None)
             except Exception as e:
-                await queue.put((_END, e))
+                await hand(_END, e)
             else:
-                await queue.put((_END, None))
+                await hand(_END, None)
 
         producer = asyncio.ensure_future(produce())
         error: BaseException | None = None
         try:
             yield KEEP_ALIVE
             while True:
-                getter = asyncio.ensure_future(queue.get())
-                try:
-                    while not await self._clock.wait_async(getter, self._interval):
-                        yield KEEP_ALIVE
-                finally:
-                    getter.cancel()
-                item, error = getter.result()
+                ready = slot[0]
+                while not await self._clock.wait_async(ready, self._interval):
+                    yield KEEP_ALIVE
+                item, error = ready.result()
+                slot[0] = loop.create_future()
+                done, taken[0] = taken[0], loop.create_future()
+                done.set_result(None)
                 if error is not None:
                     raise error
                 if item is _END:
