@@ -82,6 +82,7 @@ APP = textwrap.dedent(
             while not ready.wait(0.02):  # a poll of the file, not a deadline
                 if os.path.exists(path) and os.path.getsize(path) > self.ticks:
                     self.ticks += 1
+                    note(f"ticked {{self.rid}} {{self.ticks}}")
                     return False
             return True
 
@@ -240,8 +241,7 @@ def test_event_stream_stops_after_the_documented_keep_alives(name: str, tmp_path
         while "finally t" not in _lines(tmp_path):
             assert ticks < 50, f"{name} never noticed the closed stream: {_lines(tmp_path)}"
             ticks += 1
-            with (tmp_path / "ticks" / "t").open("a") as f:
-                f.write(".")
+            _tick(tmp_path, "t")
             # Either the stream stopped, or it wrote a keep-alive and waits again.
             wait_until(
                 lambda: {"finally t", f"waiting t {ticks}"} & set(_lines(tmp_path)),
@@ -251,6 +251,47 @@ def test_event_stream_stops_after_the_documented_keep_alives(name: str, tmp_path
     expected = INTERVALS[name]
     assert ticks == expected if expected is not None else 1 <= ticks <= 3
     assert collections.Counter(_lines(tmp_path))["teardown_request t"] == 1
+
+
+#: docs/streaming.md: "a stream holds the worker" under gunicorn's sync
+#: workers; the others serve other requests beside an open stream.
+HOLDS_THE_WORKER = {"gunicorn-sync"}
+
+
+def _tick(tmp_path: Path, rid: str) -> None:
+    with (tmp_path / "ticks" / rid).open("a") as f:
+        f.write(".")
+
+
+@pytest.mark.parametrize("name", WSGI)
+def test_other_requests_beside_an_open_stream(name: str, tmp_path: Path) -> None:
+    need(name)
+    _start(tmp_path)
+    with serve(name, "streamapp", tmp_path) as served:
+        stream = _open_stream(served, "/sse?id=h&interval=3600&ticks=1")
+        other = None
+        try:
+            _read_until(stream, lambda d: b"data: first" in d)
+            _wait_for(tmp_path, served, "waiting h 0")
+            other = _open_stream(served, "/check?id=beside")
+            if name in HOLDS_THE_WORKER:
+                # Only the stream's end frees the worker for the other request.
+                stream.close()
+                _tick(tmp_path, "h")
+                assert _read_until(other, lambda d: b"/check" in d).startswith(b"HTTP/1.1 200")
+                notes = _lines(tmp_path)
+                assert notes.index("ticked h 1") < notes.index("teardown_request beside")
+            else:
+                assert _read_until(other, lambda d: b"/check" in d).startswith(b"HTTP/1.1 200")
+                # Answered while the stream is still open (it ends only at a tick).
+                assert "finally h" not in _lines(tmp_path)
+                stream.close()
+                _tick(tmp_path, "h")
+                _wait_for(tmp_path, served, "finally h", "teardown_request h")
+        finally:
+            stream.close()
+            if other is not None:
+                other.close()
 
 
 def test_abandoned_stream_tears_down_once(server_name: str, tmp_path: Path) -> None:
