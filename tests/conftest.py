@@ -17,6 +17,7 @@ import os
 import typing as t
 
 import pytest
+from servers import server_name  # noqa: F401 (the server matrix, tests/servers.py)
 
 import flask
 

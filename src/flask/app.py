@@ -234,6 +234,38 @@ class Flask(App, _FileServing):
         self.after_serving_funcs.append(f)
         return f
 
+    # -- work after the response -------------------------------------------------------
+
+    def add_background_task(self, func: t.Callable[..., t.Any], *args: t.Any, **kwargs: t.Any) -> None:
+        """Call ``func(*args, **kwargs)`` once the current request's response
+        has been sent (at once outside a request), in a new app context
+        whose ``g`` starts as a copy of the current one; ``request`` and
+        ``session`` are not available there. Over ASGI a coroutine function
+        runs on the event loop and a sync one in the thread pool; under
+        WSGI in a small thread pool, after the server closes the body. An
+        exception is logged through :attr:`logger`. Shutdown waits for
+        pending tasks up to ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds
+        (default 5) and logs those still unfinished (docs/streaming.md, "Work after the response").
+
+        .. beyond-flask:: Quart's ``add_background_task``: work after the response, under WSGI and ASGI.
+        """
+        from .background import add
+
+        add(self, func, args, kwargs)
+
+    def wait_for_background_tasks(self, timeout: float | None = None) -> list[str]:
+        """Wait up to ``timeout`` seconds (default
+        ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT``) for the tasks running in
+        background threads (under WSGI; what happens at interpreter exit);
+        log and return the names of those still unfinished. Over ASGI the
+        lifespan shutdown does the same for tasks on the loop.
+
+        .. beyond-flask:: Waiting for background tasks, as shutdown does.
+        """
+        from .background import wait_for_threads
+
+        return wait_for_threads(self, timeout)
+
     # -- async ---------------------------------------------------------------------
 
     #: ``func`` itself, or a synchronous wrapper if it is a coroutine

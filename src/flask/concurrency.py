@@ -45,6 +45,7 @@ R = t.TypeVar("R")
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
+    import concurrent.futures
     from concurrent.futures import ThreadPoolExecutor
 
     # One step a step generator hands to its driver: (func, args, kwargs).
@@ -53,6 +54,8 @@ if t.TYPE_CHECKING:  # pragma: no cover
     # their results (or has their errors thrown in), returns its result.
     Steps = t.Generator[Step, t.Any, R]
     Run = t.Union["InThread", "OnLoop"]
+    # A background thread's result (flask.background names it this way).
+    ThreadFuture = concurrent.futures.Future
 
     class _EnsureSync(t.Protocol):
         def async_to_sync(self, func: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]: ...
@@ -135,6 +138,17 @@ def _on_loop(
         return wait_on(loop, func(*args, **kwargs))
 
     return functools.update_wrapper(wrapper, func)
+
+
+def on_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether this thread is running ``loop`` (where waiting on it from
+    a sync call would deadlock)."""
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False
 
 
 def wait_on(
@@ -349,3 +363,105 @@ async def drive(
         func, args, kwargs = step
         if func is _DONE:
             return args  # type: ignore[return-value]  # _advance puts the result there
+
+
+# -- work after the response (flask.background) ---------------------------------
+
+#: Environment variable that sets the number of threads running background
+#: tasks under WSGI (default 4).
+BACKGROUND_THREADS_ENV = "FLASK_BACKGROUND_THREADS"
+
+
+class _BackgroundThreads:
+    """A small pool of daemon threads for background tasks under WSGI.
+
+    Not a ``ThreadPoolExecutor``: the standard library joins its threads
+    at interpreter exit before ``atexit`` handlers run, so a blocked task
+    would hang the exit that :func:`flask.background.at_exit` bounds with
+    a timeout.
+    """
+
+    def __init__(self, size: int) -> None:
+        import queue
+
+        self.size = size
+        self.queue: queue.SimpleQueue[tuple[t.Any, t.Callable[[], t.Any]]] = queue.SimpleQueue()
+        self.threads: list[threading.Thread] = []
+        self.idle = 0
+        self.lock = threading.Lock()
+
+    def submit(self, func: t.Callable[[], t.Any]) -> t.Any:
+        from concurrent.futures import Future
+
+        future: Future[t.Any] = Future()
+        with self.lock:
+            if self.idle == 0 and len(self.threads) < self.size:
+                thread = threading.Thread(
+                    target=self._work, name=f"flask-background-{len(self.threads)}", daemon=True
+                )
+                self.threads.append(thread)
+                thread.start()
+            else:
+                self.idle -= 1
+        self.queue.put((future, func))
+        return future
+
+    def _work(self) -> None:
+        while True:
+            future, func = self.queue.get()
+            if future.set_running_or_notify_cancel():
+                try:
+                    # Each task in a fresh context: nothing it sets stays here.
+                    future.set_result(contextvars.Context().run(func))
+                except BaseException as e:  # handed to the future's owner
+                    future.set_exception(e)
+            del future, func
+            with self.lock:
+                self.idle += 1
+
+
+_background: _BackgroundThreads | None = None
+
+
+def in_background_thread(func: t.Callable[[], R]) -> concurrent.futures.Future[R]:
+    """Run ``func()`` in the small daemon pool for background tasks under
+    WSGI, in a fresh context; its future."""
+    global _background
+    if _background is None:
+        with _pool_lock:
+            if _background is None:
+                _background = _BackgroundThreads(int(os.environ.get(BACKGROUND_THREADS_ENV) or 4))
+    return _background.submit(func)  # type: ignore[no-any-return]
+
+
+def wait_threads(
+    futures: t.Iterable[concurrent.futures.Future[t.Any]], timeout: float | None
+) -> set[concurrent.futures.Future[t.Any]]:
+    """Wait up to ``timeout`` seconds for ``futures``; those not done."""
+    import concurrent.futures
+
+    return concurrent.futures.wait(futures, timeout).not_done
+
+
+def spawn(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]], /, *args: t.Any) -> asyncio.Task[R]:
+    """Start the coroutine function ``func(*args)`` as a task on the running
+    loop, in a fresh context, without waiting for it."""
+    import asyncio
+
+    # A task starts from a copy of the context it is created in (create_task's
+    # context argument is Python 3.11+).
+    return contextvars.Context().run(asyncio.get_running_loop().create_task, func(*args))
+
+
+async def call_within(
+    context: contextvars.Context, func: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any
+) -> t.Any:
+    """Call ``func`` where it belongs: a coroutine function as a task on the
+    loop (in a copy of ``context``), anything else in the pool (in
+    ``context`` itself, which must not be the caller's own)."""
+    import asyncio
+
+    if runs_on_loop(func):
+        loop = asyncio.get_running_loop()
+        return await context.run(loop.create_task, func(*args, **kwargs))
+    return await _to_pool(context, functools.partial(func, *args, **kwargs))

@@ -218,6 +218,8 @@ class RequestContext(_PushedInWith):
 
     _holds = 0
     _deferred: tuple[BaseException | None] | None = None
+    #: Tasks for after the response (flask.background), once any is added.
+    _background_tasks: list[t.Any] | None = None
 
     @property
     def url_adapter(self) -> MapAdapter | None:

@@ -42,6 +42,9 @@ import typing as t
 
 from werkzeug.exceptions import HTTPException
 
+from .background import after_body
+from .background import SEALED
+from .background import start_now
 from .concurrency import blocking_step
 from .concurrency import call_step
 from .concurrency import in_thread
@@ -103,8 +106,21 @@ def wsgi_app(
         if type(answer) is tuple:
             status, headers, body = answer
             start_response(status, headers)
-            return [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
-        return answer(environ, start_response)  # type: ignore[operator]  # a Response
+            out: t.Iterable[bytes] = [] if environ["REQUEST_METHOD"] == "HEAD" else [body]
+        else:
+            out = answer(environ, start_response)  # type: ignore[operator]  # a Response
+        if ctx._background_tasks is None:
+            # Sealed: a task added from here on (a stream, a teardown
+            # function) starts at once rather than wait for a closing.
+            ctx._background_tasks = SEALED
+        else:
+            out = after_body(app, ctx, environ, out)
+        return out
+    except BaseException:
+        if ctx._background_tasks is not None:
+            # No body to close: the tasks are not lost with the request.
+            start_now(app, ctx)
+        raise
     finally:
         # Werkzeug's protocol (its debugger, and the test client's ``with
         # client:``) for keeping a request's contexts after it.

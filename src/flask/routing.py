@@ -64,8 +64,14 @@ def make_rule(
         if provide_automatic_options:
             methods.add("OPTIONS")
 
+    stream_body = bool(options.pop("stream_body", False))
     rule_obj = app.url_rule_class(rule, methods=methods, endpoint=endpoint, **options)
     rule_obj.provide_automatic_options = provide_automatic_options  # type: ignore[attr-defined]  # Flask's documented extra attribute on rules
+    if stream_body:
+        # Over ASGI the view gets the body as it arrives (docs/streaming.md, "Streamed uploads");
+        # the app-wide flag moves the body's receiving after URL matching.
+        rule_obj.stream_body = True  # type: ignore[attr-defined]  # our extra attribute, like the one above
+        app.__dict__["_flask_stream_bodies"] = True
     return rule_obj
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import re
 import select
 import socket
@@ -37,6 +38,8 @@ KEEP_ALIVE = b": keep-alive\n\n"
 # The standard's line breaks: CRLF, LF or CR (not str.splitlines' set).
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _END: t.Any = object()
+# Linux's "the peer closed its end", for a descriptor polled without reading.
+_POLLRDHUP: int = getattr(select, "POLLRDHUP", 0)
 
 
 class ServerSentEvent:
@@ -117,6 +120,8 @@ class Clock:
 
     async def wait_async(self, ready: asyncio.Future[t.Any], timeout: float) -> bool:
         """Wait for ``ready`` on the event loop; ``False`` on timeout."""
+        if ready.done():  # an event was already waiting: no timer to set
+            return True
         done, _ = await asyncio.wait((ready,), timeout=timeout)
         return bool(done)
 
@@ -161,17 +166,12 @@ class EventStream(Response):
         # Under WSGI the request's contexts are popped when the view returns:
         # keep them for the generator, and its teardown for the stream's end.
         req_ctx = _cv_request.get(None)
-        hold = client = None
+        hold = gone = None
         if req_ctx is not None:
             hold = ContextHold()
-            # The connection, where a WSGI server exposes it (Werkzeug's,
-            # gunicorn's), to notice a client that closed it.
-            environ = req_ctx.request.environ
-            client = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
-            if type(client) is not socket.socket:  # a TLS socket cannot peek
-                client = None
+            gone = _disconnect_probe(req_ctx.request.environ)
         body: _Frames = (_AsyncFrames if hasattr(events, "__aiter__") else _Frames)(
-            events, interval, clock or Clock(), dumps, hold, client
+            events, interval, clock or Clock(), dumps, hold, gone
         )
         super().__init__(body, status=status, headers=headers, mimetype="text/event-stream")
         self.headers["Cache-Control"] = "no-cache"
@@ -257,10 +257,10 @@ class _Frames:
         clock: Clock,
         dumps: t.Callable[[t.Any], str],
         hold: ContextHold | None,
-        client: socket.socket | None = None,
+        gone: t.Callable[[], bool] | None = None,
     ) -> None:
         self._events = events
-        self._client = client
+        self._gone = gone
         self._interval = interval
         self._clock = clock
         self._dumps = dumps
@@ -289,7 +289,7 @@ class _Frames:
             while True:
                 pump.request()
                 while not clock.wait(ready, interval):
-                    if self._closed or (self._client is not None and _closed_by_peer(self._client)):
+                    if self._closed or (self._gone is not None and self._gone()):
                         return
                     yield KEEP_ALIVE
                 if self._closed:
@@ -337,6 +337,38 @@ class _Frames:
             self._finish(self._events, None)
 
 
+def _disconnect_probe(environ: t.Mapping[str, t.Any]) -> t.Callable[[], bool] | None:
+    """How to tell that the client closed its end, where the WSGI server
+    offers a way; checked at each keep-alive, before it is written."""
+    sock = environ.get("werkzeug.socket") or environ.get("gunicorn.socket")
+    if type(sock) is socket.socket:  # a TLS socket cannot peek
+        return partial(_closed_by_peer, sock)
+    if "uwsgi.version" in environ:
+        # uWSGI names the request's connection by its file descriptor; it
+        # stays open while the response is sent, the only time this runs.
+        try:
+            fd = int(importlib.import_module("uwsgi").connection_fd())
+        except (ImportError, AttributeError, TypeError, ValueError, OSError):
+            return None
+        return partial(_fd_closed_by_peer, fd) if fd >= 0 and _POLLRDHUP else None
+    # Waitress answers this when run with channel_request_lookahead > 0
+    # (it then reads the connection while the app runs); else always False.
+    probe: t.Any = environ.get("waitress.client_disconnected")
+    return (lambda: bool(probe())) if callable(probe) else None
+
+
+def _fd_closed_by_peer(fd: int) -> bool:
+    # poll() on the bare descriptor: a socket object made around it could
+    # change its blocking mode (socket.setdefaulttimeout) under the server.
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | _POLLRDHUP)
+    try:
+        return any(events & (_POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL)
+                   for _, events in poller.poll(0))
+    except OSError:
+        return True
+
+
 def _closed_by_peer(sock: socket.socket) -> bool:
     """Whether the client closed its end. A write after that still
     succeeds once (the peer answers it with a reset), so without this a
@@ -377,30 +409,40 @@ class _AsyncFrames(_Frames):
     async def _on_loop(self) -> t.AsyncIterator[bytes]:
         self._started = True
         source = aiter(self._events)
-        queue: asyncio.Queue[tuple[t.Any, BaseException | None]] = asyncio.Queue(1)
+        loop = asyncio.get_running_loop()
+        # The generator runs in a task of its own, so a disconnect can cancel
+        # it where it waits; each item is handed over in a plain future (no
+        # task or queue per event), and the producer waits for the sender to
+        # take it before it sets the next.
+        slot: list[asyncio.Future[tuple[t.Any, BaseException | None]]] = [loop.create_future()]
+        taken: list[asyncio.Future[None]] = [loop.create_future()]
+
+        async def hand(item: t.Any, error: BaseException | None) -> None:
+            slot[0].set_result((item, error))
+            await taken[0]
 
         async def produce() -> None:
             try:
                 async for item in source:
                     if item is not None:
-                        await queue.put((item, None))
+                        await hand(item, None)
             except Exception as e:
-                await queue.put((_END, e))
+                await hand(_END, e)
             else:
-                await queue.put((_END, None))
+                await hand(_END, None)
 
         producer = asyncio.ensure_future(produce())
         error: BaseException | None = None
         try:
             yield KEEP_ALIVE
             while True:
-                getter = asyncio.ensure_future(queue.get())
-                try:
-                    while not await self._clock.wait_async(getter, self._interval):
-                        yield KEEP_ALIVE
-                finally:
-                    getter.cancel()
-                item, error = getter.result()
+                ready = slot[0]
+                while not await self._clock.wait_async(ready, self._interval):
+                    yield KEEP_ALIVE
+                item, error = ready.result()
+                slot[0] = loop.create_future()
+                done, taken[0] = taken[0], loop.create_future()
+                done.set_result(None)
                 if error is not None:
                     raise error
                 if item is _END:

@@ -28,6 +28,9 @@ from ._accel.testclient import has_jar
 from ._accel.testclient import update_cookies
 from .asgi.ws_testing import WebSocketRejected as WebSocketRejected
 from .asgi.ws_testing import WebSocketTestSession
+from .background import ClosingBody
+from .background import propagates
+from .background import TESTING_KEY as BACKGROUND_KEY
 from .pipeline import PRESERVE_CONTEXT_KEY
 from .sessions import SessionMixin
 
@@ -116,6 +119,8 @@ class FlaskClient(Client):
         self.asgi = os.environ.get("FLASK_TEST_ASGI", "0") not in ("", "0") if asgi is None else asgi
         self.preserve_context = False
         self._new_contexts: list[t.ContextManager[t.Any]] = []
+        # The bodies of this request that carry background tasks.
+        self._background: list[ClosingBody] = []
         self._context_stack = ExitStack()
         self.environ_base: dict[str, t.Any] = {
             "REMOTE_ADDR": "127.0.0.1",
@@ -167,6 +172,7 @@ class FlaskClient(Client):
         the request's contexts back when they are preserved. Flask-SocketIO's
         test client relies on this name."""
         out = {**self.environ_base, **other}
+        out[BACKGROUND_KEY] = self._background.append
         if self.preserve_context:
             out[PRESERVE_CONTEXT_KEY] = self._new_contexts.append
         return out
@@ -214,11 +220,14 @@ class FlaskClient(Client):
         # pushes its own; leftovers from redirect hops are simply dropped.
         self._context_stack.close()
         self._new_contexts.clear()
+        self._background.clear()
 
         request = self._request_from(args, kwargs)
         response = super().open(
             request, buffered=buffered, follow_redirects=follow_redirects
         )
+        if self._background:
+            self._finish_background(response)
         response.json_module = self.application.json  # type: ignore[assignment]  # Werkzeug only calls its loads(), which the provider has
 
         # The app handed over its contexts just before popping them; push
@@ -227,6 +236,20 @@ class FlaskClient(Client):
             self._context_stack.enter_context(self._new_contexts.pop(0))
 
         return response
+
+    def _finish_background(self, response: TestResponse) -> None:
+        """The request added background tasks: read and close the body
+        (which starts them), wait for them, and raise the first error when
+        the app propagates exceptions (as for a view's)."""
+        response.get_data()
+        response.close()
+        first = None
+        for body in self._background:
+            body.close()  # a no-op when the response closed it
+            first = first or body.wait()
+        self._background.clear()
+        if first is not None and propagates(self.application):
+            raise first
 
     def run_wsgi_app(
         self, environ: dict[str, t.Any], buffered: bool = False

@@ -80,12 +80,17 @@ def procfile() -> dict[str, str]:
     return entries
 
 
-class Process:
-    """One command from the Procfile, run through the shell as Heroku does."""
+#: The shipped uWSGI command, in place of the Procfile's gunicorn ``web``.
+UWSGI_COMMAND = "uwsgi --ini deploy/uwsgi.ini"
 
-    def __init__(self, name: str, env: t.Mapping[str, str], log_dir: Path) -> None:
+
+class Process:
+    """One command from the Procfile (or ``command``), run through the
+    shell as Heroku does."""
+
+    def __init__(self, name: str, env: t.Mapping[str, str], log_dir: Path, command: str | None = None) -> None:
         self.name = name
-        self.command = procfile()[name]
+        self.command = procfile()[name] if command is None else command
         self.env = dict(env)
         self.log_path = log_dir / f"{name}-{self.env.get('PORT', 'x')}.log"
         self.proc: subprocess.Popen[bytes] | None = None

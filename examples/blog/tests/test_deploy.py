@@ -1,8 +1,9 @@
 """The deployment, end to end, on this machine's loopback.
 
-From the shipped files only (Procfile, gunicorn.conf.py, the nginx site):
-PostgreSQL-backed app servers on two ports (gunicorn, and uvicorn where the
-framework has ``asgi_app``, else a second gunicorn with gevent workers), a
+From the shipped files only (Procfile, gunicorn.conf.py, uwsgi.ini, the
+nginx site): PostgreSQL-backed app servers on two ports (gunicorn, or uWSGI
+in the second run of every test, and uvicorn where the framework has
+``asgi_app``, else a second gunicorn with gevent workers), a
 Celery worker on RabbitMQ, Redis for the cache and live updates, and nginx
 in front. Headless Chromium drives the site through nginx; then one app
 server is killed in the middle of a wrk load, and every write that got a
@@ -19,6 +20,7 @@ import email
 import email.policy
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -55,8 +57,9 @@ def need_tools() -> None:
 
 
 class Stack:
-    def __init__(self, root: Path, db_url: str) -> None:
+    def __init__(self, root: Path, db_url: str, wsgi_server: str = "gunicorn") -> None:
         self.root = root
+        self.wsgi_server = wsgi_server
         self.db_url = db_url
         self.outbox = root / "outbox"
         self.ports = [stack.free_port(), stack.free_port()]
@@ -80,8 +83,11 @@ class Stack:
         port = str(self.ports[index])
         if index == 1 and self.asgi:
             return stack.Process("asgi", {**self.env, "PORT": port}, self.root)
-        extra = {"GUNICORN_WORKER_CLASS": "gevent"} if index == 1 else {}
-        return stack.Process("web", {**self.env, "PORT": port, **extra}, self.root)
+        if index == 1:
+            return stack.Process("web", {**self.env, "PORT": port, "GUNICORN_WORKER_CLASS": "gevent"}, self.root)
+        if self.wsgi_server == "uwsgi":
+            return stack.Process("uwsgi", {**self.env, "PORT": port}, self.root, stack.UWSGI_COMMAND)
+        return stack.Process("web", {**self.env, "PORT": port}, self.root)
 
     def start(self) -> None:
         stack.Process("release", self.env, self.root).run()
@@ -109,12 +115,16 @@ class Stack:
         return sa.create_engine(database_url(self.db_url))
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> t.Iterator[Stack]:
+# The WSGI server behind nginx beside the second one: every test runs with
+# each (uWSGI with the shipped deploy/uwsgi.ini).
+@pytest.fixture(scope="module", params=["gunicorn", "uwsgi"])
+def deployed(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> t.Iterator[Stack]:
     need_tools()
-    root = tmp_path_factory.mktemp("deploy")
+    if request.param == "uwsgi" and not shutil.which("uwsgi", path=os.path.dirname(sys.executable)):
+        pytest.skip("uwsgi is not installed; enable this test with: pip install pyuwsgi")
+    root = tmp_path_factory.mktemp(f"deploy-{request.param}")
     with scratch_database() as db_url:
-        s = Stack(root, db_url)
+        s = Stack(root, db_url, request.param)
         try:
             s.start()
             yield s
@@ -297,8 +307,9 @@ def test_failover_loses_no_acknowledged_write(deployed: Stack, tmp_path: Path) -
         "served_by_restarted_server": len(served_by_a),
         "second_server": "uvicorn (ASGI)" if deployed.asgi else "gunicorn (gevent)",
     }
-    print("failover figures:", json.dumps(figures))
-    if REPORT:
+    print(f"failover figures ({deployed.wsgi_server}):", json.dumps(figures))
+    # The stored figures stay gunicorn's, the run they have always been.
+    if REPORT and deployed.wsgi_server == "gunicorn":
         Path(REPORT).parent.mkdir(parents=True, exist_ok=True)
         Path(REPORT).write_text(json.dumps(figures, indent=2) + "\n")
 
@@ -389,6 +400,27 @@ def test_gunicorn_config_is_valid(tmp_path: Path) -> None:
     assert config["workers"] == "3"
     assert config["worker_class"] == "gevent"
     assert config["control_socket_disable"] == "True"
+
+
+def test_uwsgi_ini_serves_the_app(tmp_path: Path) -> None:
+    """deploy/uwsgi.ini on its own (no nginx or services): it reads PORT
+    and WEB_CONCURRENCY, loads the app in each worker, and stops on SIGTERM."""
+    if not shutil.which("uwsgi", path=os.path.dirname(sys.executable)):
+        pytest.skip("uwsgi is not installed; enable this test with: pip install pyuwsgi")
+    port = stack.free_port()
+    env = stack.venv_env(PORT=str(port), WEB_CONCURRENCY="2", SECRET_KEY="ini",
+                         DATABASE_URL=f"sqlite:///{tmp_path}/u.db", MAIL_OUTBOX_DIR=os.fspath(tmp_path / "out"))
+    proc = stack.Process("uwsgi", env, tmp_path, stack.UWSGI_COMMAND).start()
+    try:
+        stack.Process("release", env, tmp_path).run()
+        assert proc.proc is not None
+        stack.wait_healthy(port, proc.proc)
+        assert fetch(f"http://127.0.0.1:{port}/health")[:3:2] == (200, b'{"status":"ok"}\n')
+        assert len(proc.children()) == 2  # the master's two workers
+    finally:
+        proc.stop()
+    assert proc.proc.returncode is not None
+    assert "goodbye to uWSGI" in proc.log()
 
 
 def test_procfile_names_every_process() -> None:

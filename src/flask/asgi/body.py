@@ -1,7 +1,8 @@
-"""Receiving an HTTP request's body over ASGI before dispatch (for
-:mod:`flask.asgi`): in memory up to ``ASGI_SPOOL_THRESHOLD`` bytes, spooled
-to a temporary file beyond it, ``MAX_CONTENT_LENGTH`` enforced while
-receiving.
+"""Receiving an HTTP request's body over ASGI (for :mod:`flask.asgi`):
+before dispatch, in memory up to ``ASGI_SPOOL_THRESHOLD`` bytes, spooled to
+a temporary file beyond it; or, for a route with ``stream_body=True``,
+while the view runs (:class:`ReceiveStream`). ``MAX_CONTENT_LENGTH`` is
+enforced while receiving.
 """
 
 from __future__ import annotations
@@ -9,11 +10,18 @@ from __future__ import annotations
 import io
 import typing as t
 
+from werkzeug.exceptions import ClientDisconnected
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.sansio.utils import get_content_length
 
+from ..concurrency import on_loop
+from ..concurrency import wait_on
+
 if t.TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+
     from ..app import Flask
+    from ..ctx import RequestContext
 
 Message = t.MutableMapping[str, t.Any]
 Receive = t.Callable[[], t.Awaitable[Message]]
@@ -115,3 +123,93 @@ class _TooLarge(io.RawIOBase):
 
     def readinto(self, buffer: t.Any) -> int:
         raise RequestEntityTooLarge()
+
+
+# -- streamed to the view (a route with ``stream_body=True``) ---------------------
+
+
+async def receive_for_view(app: Flask, ctx: RequestContext, receive: Receive) -> bool:
+    """For an app with ``stream_body`` routes, once the URL is matched: hand
+    a streaming route's view a :class:`ReceiveStream`, receive any other
+    request's body first as usual (:func:`receive_body`)."""
+    environ = ctx.request.environ
+    rule = ctx.request.url_rule
+    if rule is None or not getattr(rule, "stream_body", False):
+        return await receive_body(app, environ, receive)
+    import asyncio
+
+    if environ.get("CONTENT_LENGTH") is None and (
+        "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        or environ["SERVER_PROTOCOL"] >= "HTTP/2"
+    ):
+        environ["wsgi.input_terminated"] = True
+    environ["wsgi.input"] = ReceiveStream(receive, asyncio.get_running_loop(), app.config["MAX_CONTENT_LENGTH"])
+    return True
+
+
+class ReceiveStream(io.RawIOBase):
+    """A request body read from ASGI ``receive`` while it arrives.
+
+    Async code iterates :meth:`chunks` on the loop (what
+    :meth:`flask.Request.stream_chunks` does); sync code in the pool reads
+    it as a file (``request.stream``), each chunk fetched from the loop.
+    Past ``limit`` bytes reading raises 413; a client gone raises 400
+    (``ClientDisconnected``).
+    """
+
+    def __init__(
+        self, receive: Receive, loop: asyncio.AbstractEventLoop, limit: int | None
+    ) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._limit = limit
+        self._more = True
+        self._received = 0
+        self._left = b""
+
+    def readable(self) -> bool:
+        return True
+
+    async def next_chunk(self) -> bytes | None:
+        """The next non-empty piece of the body, ``None`` at its end."""
+        while self._more:
+            message = await self._receive()
+            if message["type"] != "http.request":
+                self._more = False
+                raise ClientDisconnected()
+            chunk: bytes = message.get("body", b"")
+            self._more = message.get("more_body", False)
+            self._received += len(chunk)
+            if self._limit is not None and self._received > self._limit:
+                self._more = False
+                raise RequestEntityTooLarge()
+            if chunk:
+                return chunk
+        return None
+
+    async def chunks(self) -> t.AsyncIterator[bytes]:
+        """The body's pieces as they arrive."""
+        left, self._left = self._left, b""
+        if left:
+            yield left
+        while True:
+            chunk = await self.next_chunk()
+            if chunk is None:
+                return
+            yield chunk
+
+    def readinto(self, buffer: t.Any) -> int:
+        if not self._left:
+            if on_loop(self._loop):
+                raise RuntimeError(
+                    "A streamed request body cannot be read as a file on the event"
+                    " loop; iterate 'request.stream_chunks()' in an async view."
+                )
+            chunk = wait_on(self._loop, self.next_chunk())
+            if chunk is None:
+                return 0
+            self._left = chunk
+        size = min(len(buffer), len(self._left))
+        buffer[:size] = self._left[:size]
+        self._left = self._left[size:]
+        return size

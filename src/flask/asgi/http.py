@@ -1,6 +1,7 @@
 """HTTP over ASGI: the scope becomes the same WSGI-style ``environ`` and
 :class:`~flask.Request`; the body is received before dispatch
-(:mod:`flask.asgi.body`); then the steps of :mod:`flask.pipeline` run,
+(:mod:`flask.asgi.body`), or once the URL is matched when some route
+streams its body (``stream_body=True``); then the steps of :mod:`flask.pipeline` run,
 driven on the event loop by :func:`flask.concurrency.drive` (coroutine
 functions awaited there, each run of sync steps in one pool hop, so an
 all-sync request costs one hop; a buffered answer's teardown is part of
@@ -14,7 +15,9 @@ import io
 import sys
 import typing as t
 
+from ..background import SEALED
 from ..concurrency import blocking_step
+from ..concurrency import call_step
 from ..concurrency import drive
 from ..concurrency import OnLoop
 from ..globals import _cv_app
@@ -26,6 +29,7 @@ from ..pipeline import reported
 from ..pipeline import respond_steps
 from ..pipeline import teardown_steps
 from .body import receive_body
+from .body import receive_for_view
 from .response import encode_headers
 from .response import respond
 
@@ -163,16 +167,20 @@ _LATER: t.Any = object()
 
 
 def _http_steps(
-    app: Flask, ctx: RequestContext, run: OnLoop
-) -> Steps[tuple[Answer, Exception | None, Exception | None]]:
+    app: Flask, ctx: RequestContext, run: OnLoop, receive: Receive | None = None
+) -> Steps[tuple[Answer | None, Exception | None, Exception | None]]:
     """One request: push, the answer (or ``handle_exception``'s), and for
     a buffered answer the teardown. Gives ``(answer, error, teardown
-    error)``, the last :data:`_LATER` if teardown is still to come."""
+    error)``, the last :data:`_LATER` if teardown is still to come; the
+    answer is ``None`` when the client left before its body was received
+    (``receive`` given: the body is received once the URL is matched)."""
     error: Exception | None = None
     answer: Answer
     own = _own_steps(app)
     try:
         ctx.push()  # on the loop: the driver starts the steps there
+        if receive is not None and not (yield from call_step(run, receive_for_view, app, ctx, receive)):
+            return None, None, _LATER
         answer = yield from respond_steps(app, ctx, run, own)
     except Exception as e:
         error = e
@@ -195,6 +203,7 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     testing = extensions.get(TESTING_EXTENSION) if extensions else None
     if testing is not None:
         environ.update(testing["environ"])
+    streaming: Receive | None = None
     if (
         "CONTENT_LENGTH" not in environ
         and "HTTP_TRANSFER_ENCODING" not in environ
@@ -203,6 +212,9 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         # HTTP/1 without Content-Length or Transfer-Encoding: no body (RFC
         # 9112 6.3), nothing to wait for.
         environ["wsgi.input"] = io.BytesIO()
+    elif app.__dict__.get("_flask_stream_bodies"):
+        # Some route streams its body: received once the URL is matched.
+        streaming = receive
     elif not await receive_body(app, environ, receive):
         return
     ctx = app.request_context(environ)
@@ -211,12 +223,14 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
     failed: t.Any = _LATER
     try:
         try:
-            answer, error, failed = await drive(_http_steps(app, ctx, run), run)
+            answer, error, failed = await drive(_http_steps(app, ctx, run, streaming), run)
         except BaseException as e:
             error = e
             raise
         if failed is not _LATER and failed is not None:
             raise failed
+        if answer is None:
+            return  # the client left: torn down below
         if type(answer) is tuple:
             # A plain answer (pipeline._plain_answer): one body message.
             status, headers, body = answer
@@ -236,6 +250,24 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             await tear_down(app, ctx, error)
         else:
             ctx._pop_after_teardown()
+        tasks = ctx._background_tasks
+        ctx._background_tasks = SEALED
+        if tasks is not None:
+            await _start_tasks(app, tasks, testing is not None)
+
+
+async def _start_tasks(app: Flask, tasks: list[t.Any], testing: bool) -> None:
+    """Start the request's background tasks, now that the response is
+    sent; under the test client, wait for them."""
+    from ..background import finish_for_test
+    from ..background import propagates
+    from ..background import start_on_loop
+
+    started = start_on_loop(app, tasks)
+    if testing:
+        first = await finish_for_test(started)
+        if first is not None and propagates(app):
+            raise first
 
 
 async def tear_down(

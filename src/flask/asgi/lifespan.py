@@ -1,5 +1,6 @@
 """The ASGI ``lifespan`` scope: ``before_serving`` functions at startup,
-``after_serving`` ones at shutdown, each in an app context."""
+``after_serving`` ones at shutdown, each in an app context; then, at
+shutdown, the wait for pending background tasks (:mod:`flask.background`)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,11 @@ async def lifespan(app: Flask, receive: Receive, send: Send) -> None:
             with app.app_context():
                 for func in funcs:
                     await call(func)
+            if phase == "shutdown" and "_flask_background" in app.__dict__:
+                from ..background import wait_on_loop
+
+                # Tasks still running are logged by name (and cancelled).
+                await wait_on_loop(app)
         except Exception:
             await send({"type": f"lifespan.{phase}.failed", "message": traceback.format_exc()})
             return

@@ -1,0 +1,376 @@
+"""Work after the response: :meth:`Flask.add_background_task`.
+
+A task added during a request is kept on its request context and started
+once the response has been sent: under WSGI when the server closes the
+response iterable (:class:`ClosingBody`), in a small daemon pool
+(:func:`flask.concurrency.in_background_thread`); over ASGI after the last
+body message (:mod:`flask.asgi.http`), a coroutine function as a task on
+the loop, anything else in the pool (:func:`flask.concurrency.spawn`).
+A task added outside a request, or after its response was handed over,
+starts at once.
+
+Each task runs in a new app context of the app, whose ``g`` starts as a
+shallow copy of the adding context's ``g`` (so its own teardown does not
+touch the request's); ``request`` and ``session`` are not available, the
+request being over. An exception is logged through ``app.logger``.
+
+Shutdown (ASGI lifespan shutdown, or interpreter exit under WSGI) waits
+for pending tasks up to ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds and
+logs each one still unfinished by name.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextvars
+import threading
+import typing as t
+import weakref
+
+from . import concurrency
+from .globals import _cv_app
+from .globals import _cv_request
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+
+    from .app import Flask
+    from .concurrency import ThreadFuture as Future
+    from .ctx import AppContext
+    from .ctx import RequestContext
+
+#: Config key: seconds shutdown waits for pending background tasks.
+TIMEOUT_CONFIG_KEY = "BACKGROUND_TASK_SHUTDOWN_TIMEOUT"
+#: Its default.
+DEFAULT_TIMEOUT = 5.0
+
+#: Environ key set by the test client (:class:`flask.testing.FlaskClient`):
+#: a callable that is handed each :class:`ClosingBody`, so the client can
+#: close the body and wait for its tasks before it returns.
+TESTING_KEY = "flask.background_tasks"
+
+#: What a request context's task list becomes once its tasks were taken:
+#: later additions start at once.
+SEALED: list[t.Any] = []
+
+
+class BackgroundTask:
+    """One function to call after the response, with its arguments."""
+
+    __slots__ = ("func", "args", "kwargs", "g")
+
+    def __init__(
+        self,
+        func: t.Callable[..., t.Any],
+        args: tuple[t.Any, ...],
+        kwargs: dict[str, t.Any],
+        g: dict[str, t.Any],
+    ) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.g = g
+
+    @property
+    def name(self) -> str:
+        """The task's name in log lines: the function's qualified name."""
+        func = self.func
+        module = getattr(func, "__module__", None)
+        qualname = getattr(func, "__qualname__", None) or repr(func)
+        return f"{module}.{qualname}" if module else qualname
+
+
+class Pending:
+    """An app's started, unfinished tasks (for the shutdown wait)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.threads: dict[Future[t.Any], str] = {}
+        self.tasks: dict[asyncio.Task[t.Any], str] = {}
+
+
+_apps: weakref.WeakSet[Flask] = weakref.WeakSet()
+_exit_hook = False
+_lock = threading.Lock()
+
+
+def pending(app: Flask) -> Pending:
+    found: Pending | None = app.__dict__.get("_flask_background")
+    if found is None:
+        with _lock:
+            found = app.__dict__.get("_flask_background")
+            if found is None:
+                found = app.__dict__["_flask_background"] = Pending()
+                _apps.add(app)
+    return found
+
+
+def add(app: Flask, func: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> None:
+    """``app.add_background_task``: keep the task for after the current
+    request's response, or start it now when there is none."""
+    app_ctx = _cv_app.get(None)
+    g = dict(app_ctx.g.__dict__) if app_ctx is not None and app_ctx.app is app else {}
+    task = BackgroundTask(func, args, kwargs, g)
+    ctx: RequestContext | None = _cv_request.get(None)
+    if ctx is not None and ctx.app is app:
+        tasks = ctx._background_tasks
+        if tasks is None:
+            ctx._background_tasks = [task]
+            return
+        if tasks is not SEALED:
+            tasks.append(task)
+            return
+    try:
+        import asyncio
+
+        asyncio.get_running_loop()
+    except RuntimeError:
+        start_in_threads(app, [task])
+    else:
+        start_on_loop(app, [task])
+
+
+def take(ctx: RequestContext) -> list[BackgroundTask] | None:
+    """The request's tasks, leaving it sealed (later ones start at once)."""
+    tasks = ctx._background_tasks
+    ctx._background_tasks = SEALED
+    return tasks if tasks is not SEALED else None
+
+
+def _failed(app: Flask, task: BackgroundTask, what: str = "failed") -> None:
+    app.logger.exception("Background task %s %s", task.name, what)
+
+
+def _new_app_context(app: Flask, task: BackgroundTask) -> AppContext:
+    app_ctx = app.app_context()
+    app_ctx.g.__dict__.update(task.g)
+    return app_ctx
+
+
+# -- under WSGI -------------------------------------------------------------------
+
+
+def _run_in_thread(app: Flask, task: BackgroundTask) -> None:
+    try:
+        with _new_app_context(app, task):
+            app.ensure_sync(task.func)(*task.args, **task.kwargs)
+    except Exception:
+        _failed(app, task)
+        raise
+
+
+def start_in_threads(app: Flask, tasks: list[BackgroundTask]) -> list[Future[t.Any]]:
+    """Start ``tasks`` in the background threads; their futures."""
+    global _exit_hook
+    record = pending(app)
+    if not _exit_hook:
+        with _lock:
+            if not _exit_hook:
+                atexit.register(at_exit)
+                _exit_hook = True
+    futures = []
+    for task in tasks:
+        future = concurrency.in_background_thread(lambda task=task: _run_in_thread(app, task))  # type: ignore[misc]
+        with record.lock:
+            record.threads[future] = task.name
+        future.add_done_callback(record_done(record))
+        futures.append(future)
+    return futures
+
+
+def record_done(record: Pending) -> t.Callable[[t.Any], None]:
+    def done(future: t.Any) -> None:
+        if not future.cancelled():
+            # Retrieved, so asyncio does not report it again: it was logged.
+            future.exception()
+        with record.lock:
+            record.threads.pop(future, None)
+            record.tasks.pop(future, None)
+
+    return done
+
+
+class ClosingBody:
+    """The WSGI response iterable of a request that added background
+    tasks: iterated as the app's own, and closing it starts the tasks."""
+
+    __slots__ = ("body", "app", "tasks", "futures", "closed")
+
+    def __init__(self, body: t.Iterable[bytes], app: Flask, tasks: list[BackgroundTask]) -> None:
+        self.body = body
+        self.app = app
+        self.tasks: list[BackgroundTask] | None = tasks
+        self.futures: list[Future[t.Any]] = []
+        self.closed = False
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        # The body's own iterator: no frame of ours per chunk.
+        return iter(self.body)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            close = getattr(self.body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            tasks, self.tasks = self.tasks, None
+            if tasks:
+                self.futures = start_in_threads(self.app, tasks)
+
+    def wait(self) -> BaseException | None:
+        """Wait for the tasks (the test client); the first error."""
+        first: BaseException | None = None
+        for future in self.futures:
+            error = future.exception()
+            first = first or error
+        return first
+
+
+def after_body(
+    app: Flask, ctx: RequestContext, environ: t.Mapping[str, t.Any], body: t.Iterable[bytes]
+) -> t.Iterable[bytes]:
+    """The WSGI body of a request that added tasks: closing it (the server
+    does once it has sent it) starts them; the test client is handed it."""
+    tasks = take(ctx)
+    if not tasks:
+        return body
+    closing = ClosingBody(body, app, tasks)
+    hook = environ.get(TESTING_KEY)
+    if hook is not None:
+        hook(closing)
+    return closing
+
+
+def start_now(app: Flask, ctx: RequestContext) -> None:
+    """Start the request's tasks now: its response failed, there is no
+    body to close, and they are not lost with it."""
+    tasks = take(ctx)
+    if tasks:
+        start_in_threads(app, tasks)
+
+
+def wait_for_threads(app: Flask, timeout: float | None = None) -> list[str]:
+    """Wait up to ``timeout`` seconds (default: the config's) for ``app``'s
+    tasks running under WSGI; log and return the names of those still
+    unfinished."""
+    if timeout is None:
+        timeout = app.config.get(TIMEOUT_CONFIG_KEY, DEFAULT_TIMEOUT)
+    record = pending(app)
+    with record.lock:
+        futures = dict(record.threads)
+    if not futures:
+        return []
+    not_done = concurrency.wait_threads(futures, timeout)
+    return _unfinished(app, [futures[f] for f in not_done])
+
+
+def _unfinished(app: Flask, names: list[str]) -> list[str]:
+    for name in sorted(names):
+        app.logger.error("Background task %s still unfinished at shutdown", name)
+    return sorted(names)
+
+
+def at_exit() -> None:
+    """At interpreter exit: wait for every app's tasks, up to its timeout."""
+    for app in list(_apps):
+        wait_for_threads(app)
+
+
+# -- over ASGI --------------------------------------------------------------------
+
+
+async def _run_on_loop(app: Flask, task: BackgroundTask) -> None:
+    app_ctx = _new_app_context(app, task)
+    if _quiet_teardown(app):
+        # Nothing at the pop can block: push and pop here, in this task.
+        app_ctx.push()
+        try:
+            await concurrency.call(task.func, *task.args, **task.kwargs)
+        except Exception:
+            _failed(app, task)
+            raise
+        finally:
+            app_ctx.pop(None)
+        return
+    # Teardown functions may block, so the pop goes to the pool: the app
+    # context lives in a context of its own, entered only by the call and
+    # by the pop.
+    context = contextvars.Context()
+    context.run(app_ctx.push)
+    try:
+        await concurrency.call_within(context, task.func, *task.args, **task.kwargs)
+    except Exception:
+        _failed(app, task)
+        raise
+    finally:
+        try:
+            await concurrency.call_in(context, app_ctx.pop, None)
+        except Exception:
+            _failed(app, task, "failed at teardown")
+
+
+def _quiet_teardown(app: Flask) -> bool:
+    """Whether popping an app context of ``app`` runs nothing that could
+    block (then it is popped on the loop, saving a pool hop per task)."""
+    from .pipeline import do_teardown_appcontext
+    from .signals import appcontext_popped
+    from .signals import appcontext_tearing_down
+
+    return (
+        not app.teardown_appcontext_funcs
+        and not appcontext_tearing_down.receivers
+        and not appcontext_popped.receivers
+        and getattr(app.do_teardown_appcontext, "__func__", None) is do_teardown_appcontext
+    )
+
+
+def start_on_loop(app: Flask, tasks: list[BackgroundTask]) -> list[asyncio.Task[t.Any]]:
+    """Start ``tasks`` from the running loop; their asyncio tasks."""
+    record = pending(app)
+    started = []
+    for task in tasks:
+        running = concurrency.spawn(_run_on_loop, app, task)
+        with record.lock:
+            record.tasks[running] = task.name
+        running.add_done_callback(record_done(record))
+        started.append(running)
+    return started
+
+
+async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
+    """At lifespan shutdown: wait up to ``timeout`` seconds (default: the
+    config's) for ``app``'s tasks; log and return the names of those still
+    unfinished (they are cancelled)."""
+    import asyncio
+
+    if timeout is None:
+        timeout = app.config.get(TIMEOUT_CONFIG_KEY, DEFAULT_TIMEOUT)
+    record = pending(app)
+    with record.lock:
+        tasks = dict(record.tasks)
+    if not tasks:
+        return []
+    _, not_done = await asyncio.wait(tasks, timeout=timeout)
+    for running in not_done:
+        running.cancel()
+    return _unfinished(app, [tasks[r] for r in not_done])
+
+
+async def finish_for_test(tasks: list[asyncio.Task[t.Any]]) -> BaseException | None:
+    """Wait for a request's tasks (the test client); the first error."""
+    import asyncio
+
+    first: BaseException | None = None
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, BaseException) and first is None:
+            first = result
+    return first
+
+
+def propagates(app: Flask) -> bool:
+    """Whether the test client raises a task's error (as it does a view's)."""
+    value = app.config["PROPAGATE_EXCEPTIONS"]
+    return bool(app.testing or app.debug) if value is None else bool(value)
