@@ -170,7 +170,7 @@ def respond_steps(
     if not _PIPELINE <= own:
         return (yield from blocking_step(run, app.full_dispatch_request))
     rv = yield from view_steps(app, ctx, run, own)
-    if run.on_loop and not _session_is_cheap(app, ctx):
+    if run.on_loop and ctx._session_obj is None and not _session_is_cheap(app, ctx):
         yield from blocking_step(run, _stay)
     plain = _plain_answer(app, ctx, rv, ctx.request.environ)
     if plain is not None:
