@@ -515,9 +515,10 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
     ):
         return True
     afters = app.after_request_funcs
-    for scope in _scopes(ctx):
-        if afters.get(scope):
-            return True
+    if afters:  # most apps register none: no scopes to look through
+        for scope in _scopes(ctx):
+            if afters.get(scope):
+                return True
     return False
 
 
@@ -566,7 +567,7 @@ def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
     cookie (a permanent session is refreshed); other interfaces may rely on
     every request, so they are always given the chance.
     """
-    loaded = ctx.session_loaded
+    loaded = ctx._session_obj is not None  # session_loaded, without its call
     if not loaded and "HTTP_COOKIE" not in ctx.request.environ:
         if not DefaultSessionInterface.resolved and _default_session_pending(app):
             # Flask's cookie session, not created yet: without a cookie
