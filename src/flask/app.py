@@ -377,6 +377,18 @@ class Flask(App, _FileServing):
     # overrides them like any method.
     wsgi_app = pipeline.wsgi_app
 
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        if name in pipeline.STEP_METHOD_NAMES:
+            # A request-path method assigned on the instance: which steps
+            # are Flask's own is decided again at the next request.
+            self.__dict__.pop(pipeline.OWN_STEPS_KEY, None)
+        super().__setattr__(name, value)
+
+    def __delattr__(self, name: str) -> None:
+        if name in pipeline.STEP_METHOD_NAMES:
+            self.__dict__.pop(pipeline.OWN_STEPS_KEY, None)
+        super().__delattr__(name)
+
     @t.overload
     def __call__(
         self, environ: WSGIEnvironment, start_response: StartResponse

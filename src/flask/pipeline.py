@@ -141,15 +141,17 @@ def _own_steps(app: Flask) -> frozenset[str]:
     """The request-path methods of ``app`` that are Flask's own, so their
     steps run here; an overridden one is called as a whole, as a sync step
     (slower over ASGI, never wrong). Decided per class at the first
-    request; an override assigned on the instance is seen at once."""
-    own: frozenset[str] | None = app.__dict__.get("_flask_own_steps")
+    request; an override assigned on the instance is seen at once
+    (``Flask.__setattr__`` drops what was decided)."""
+    own: frozenset[str] | None = app.__dict__.get(OWN_STEPS_KEY)
     if own is None:
         cls = type(app)
-        own = app.__dict__["_flask_own_steps"] = frozenset(
-            name for name, func in _STEP_METHODS.items() if getattr(cls, name, None) is func
+        mine = app.__dict__
+        own = mine[OWN_STEPS_KEY] = frozenset(
+            name
+            for name, func in _STEP_METHODS.items()
+            if getattr(cls, name, None) is func and name not in mine
         )
-    if not app.__dict__.keys().isdisjoint(own):
-        own = own.difference(app.__dict__)
     return own
 
 
@@ -186,7 +188,13 @@ def respond_steps(
     if not _PIPELINE <= own:
         return (yield from blocking_step(run, app.full_dispatch_request))
     rv = yield from view_steps(app, ctx, run, own)
-    if run.on_loop and not _session_is_cheap(app, ctx):
+    # Opening a session other than Flask's cookie one may do I/O: not on
+    # the loop (_session_is_cheap, inlined: this runs on every request).
+    if (
+        run.on_loop
+        and ctx._session_obj is None
+        and not getattr(app.session_interface, "_cookie_based", False)
+    ):
         yield from blocking_step(run, _stay)
     plain = _plain_answer(app, ctx, rv, ctx.request.environ)
     if plain is not None:
@@ -205,7 +213,8 @@ def view_steps(
     app: Flask, ctx: RequestContext, run: Run, own: frozenset[str] | None = None
 ) -> Steps[t.Any]:
     """What the request's hooks and view return, or their error handler."""
-    app._got_first_request = True
+    if not app._got_first_request:
+        app._got_first_request = True
     if own is None:
         own = _own_steps(app)
     request = ctx.request
@@ -522,9 +531,10 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
     ):
         return True
     afters = app.after_request_funcs
-    for scope in _scopes(ctx):
-        if afters.get(scope):
-            return True
+    if afters:  # most apps register none: no scopes to look through
+        for scope in _scopes(ctx):
+            if afters.get(scope):
+                return True
     return False
 
 
@@ -573,7 +583,7 @@ def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
     cookie (a permanent session is refreshed); other interfaces may rely on
     every request, so they are always given the chance.
     """
-    loaded = ctx.session_loaded
+    loaded = ctx._session_obj is not None  # session_loaded, without its call
     if not loaded and "HTTP_COOKIE" not in ctx.request.environ:
         if not DefaultSessionInterface.resolved and _default_session_pending(app):
             # Flask's cookie session, not created yet: without a cookie
@@ -607,6 +617,11 @@ _STEP_METHODS: dict[str, t.Callable[..., t.Any]] = {
     "handle_user_exception": handle_user_exception,
 }
 
+
+#: The names of :data:`_STEP_METHODS`, for ``Flask.__setattr__``.
+STEP_METHOD_NAMES = frozenset(_STEP_METHODS)
+#: Where :func:`_own_steps` keeps its answer, in the app's ``__dict__``.
+OWN_STEPS_KEY = "_flask_own_steps"
 
 _PIPELINE = frozenset(("full_dispatch_request", "finalize_request", "make_response", "process_response"))
 _TEARDOWN = frozenset(("do_teardown_request", "do_teardown_appcontext"))

@@ -194,6 +194,21 @@ def test_overridden_full_dispatch_request_is_called_over_asgi(app):
     assert (exchange.status, exchange.body, exchange.headers[b"x-whole"]) == (200, b"hi", b"1")
 
 
+def test_an_override_assigned_on_the_instance_after_serving_is_honoured_at_once():
+    app = flask.Flask(__name__)
+    app.add_url_rule("/", "index", lambda: "hi")
+    wsgi = Client(app)
+    assert serve(app, make_scope()).body == wsgi.get("/").data == b"hi"
+
+    def preprocess_request() -> str:
+        return "instead"
+
+    app.preprocess_request = preprocess_request  # type: ignore[method-assign]
+    assert serve(app, make_scope()).body == wsgi.get("/").data == b"instead"
+    del app.preprocess_request
+    assert serve(app, make_scope()).body == wsgi.get("/").data == b"hi"
+
+
 def test_public_methods_run_the_same_steps_in_the_callers_thread(app):
     order: list[str] = []
     app.url_value_preprocessor(lambda endpoint, values: order.append(f"values {endpoint}"))

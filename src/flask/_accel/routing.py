@@ -161,7 +161,6 @@ def match_directly(url_map: Map, request: Request) -> bool:
     if "HTTP_UPGRADE" in environ:
         # Possibly a websocket upgrade, which changes what may match.
         return False
-    url_map.update()
     path = environ.get("PATH_INFO") or ""
     if path:
         if not path.isascii():
@@ -170,44 +169,52 @@ def match_directly(url_map: Map, request: Request) -> bool:
         path = "/" + path.lstrip("/")
     domain = url_map.default_subdomain or ""
     method = request.method
-    values: dict[str, t.Any]
-    for rule in _static_rules(url_map, domain).get(path, ()):
+    for rule, methods, plain in _static_rules(url_map, domain).get(path, ()):
         # The compiled matcher tries static transitions first, so a static
         # rule allowing the method wins, exactly as it would there.
-        if rule.methods is None or method in rule.methods:
-            if rule.alias and url_map.redirect_defaults:
+        if methods is None or method in methods:
+            if not plain:
                 return False
-            values = dict(rule.defaults) if rule.defaults else {}
-            break
-    else:
-        try:
-            # The matcher builds a dict (it declares a MutableMapping), and
-            # Request.view_args is a dict in Flask's API.
-            rule, values = url_map._matcher.match(domain, path, method, False)  # type: ignore[assignment]
-        except NoMatch as e:
-            if e.websocket_mismatch:
-                return False
-            if e.have_match_for:
-                request.routing_exception = MethodNotAllowed(
-                    valid_methods=list(e.have_match_for)
-                )
-            else:
-                request.routing_exception = NotFound()
+            request.url_rule = rule
+            request.view_args = dict(rule.defaults) if rule.defaults else {}
             return True
-        except Exception:
-            # Slash and alias redirects need the bound adapter to build a URL.
+    url_map.update()
+    try:
+        # The matcher builds a dict (it declares a MutableMapping), and
+        # Request.view_args is a dict in Flask's API.
+        rule, values = url_map._matcher.match(domain, path, method, False)
+    except NoMatch as e:
+        if e.websocket_mismatch:
             return False
-    if rule.redirect_to is not None or (
-        url_map.redirect_defaults and len(rules_by_endpoint(url_map)[rule.endpoint]) > 1
-    ):
+        if e.have_match_for:
+            request.routing_exception = MethodNotAllowed(valid_methods=list(e.have_match_for))
+        else:
+            request.routing_exception = NotFound()
+        return True
+    except Exception:
+        # Slash and alias redirects need the bound adapter to build a URL.
+        return False
+    if not _plain_rule(url_map, rule):
         return False
     request.url_rule = rule
-    request.view_args = values
+    request.view_args = values  # type: ignore[assignment]
     return True
 
 
-def _static_rules(url_map: Map, domain: str) -> dict[str, list[Rule]]:
-    """Rules without variable parts, by exact path, in the map's order.
+def _plain_rule(url_map: Map, rule: Rule) -> bool:
+    """Whether a match of ``rule`` is answered as is: no redirect to
+    another URL (``redirect_to``, or a canonical rule for its defaults)."""
+    return rule.redirect_to is None and not (
+        url_map.redirect_defaults
+        and (rule.alias or len(rules_by_endpoint(url_map)[rule.endpoint]) > 1)
+    )
+
+
+def _static_rules(
+    url_map: Map, domain: str
+) -> dict[str, list[tuple[Rule, t.AbstractSet[str] | None, bool]]]:
+    """Rules without variable parts, by exact path, in the map's order, with
+    their methods and whether a match is answered as is (:func:`_plain_rule`).
 
     A dict lookup is cheaper than any walk of the state machine for the
     most common requests, the ones for static paths. Rebuilt whenever rules
@@ -217,13 +224,15 @@ def _static_rules(url_map: Map, domain: str) -> dict[str, list[Rule]]:
     count = url_map.__dict__.get("_rules_added")
     if count is None:  # a plain Werkzeug map: count its rules (slower)
         count = len(list(url_map.iter_rules()))
-    if cached is not None and cached[0] == count and cached[1] == domain:
+    redirects = url_map.redirect_defaults
+    if cached is not None and cached[0] == count and cached[1] == domain and cached[3] is redirects:
         return cached[2]  # type: ignore[no-any-return]  # the slot holds what this function stored
-    index: dict[str, list[Rule]] = {}
+    url_map.update()  # sorts the rules by endpoint, which _plain_rule reads
+    index: dict[str, list[tuple[Rule, t.AbstractSet[str] | None, bool]]] = {}
     for rule in url_map.iter_rules():
         if not rule.arguments and not rule.websocket and rule.subdomain == domain:
-            index.setdefault(rule.rule, []).append(rule)
-    url_map.__dict__["_flask_static_rules"] = (count, domain, index)
+            index.setdefault(rule.rule, []).append((rule, rule.methods, _plain_rule(url_map, rule)))
+    url_map.__dict__["_flask_static_rules"] = (count, domain, index, redirects)
     return index
 
 

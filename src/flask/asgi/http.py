@@ -83,33 +83,27 @@ def _header_key(name: bytes) -> str | None:
 _bases: dict[tuple[t.Any, ...], dict[str, t.Any]] = {}
 
 
-def _base_environ(scope: Scope) -> dict[str, t.Any]:
+def _base_environ(key: tuple[t.Any, ...]) -> dict[str, t.Any]:
     """The part of the environ that is the same for every request on one
-    server: built once, copied per request."""
-    try:
-        # Servers send all four; indexing is cheaper than four get() calls.
-        key = (scope["server"], scope["scheme"], scope["http_version"], scope["root_path"])
-    except KeyError:
-        key = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
-    base = _bases.get(key)
-    if base is None:
-        server = key[0] or ("localhost", 80)
-        scheme = key[1] or "http"
-        root_path: str = key[3] or ""
-        base = {
-            "SCRIPT_NAME": root_path.encode("utf-8", "surrogateescape").decode("latin-1"),
-            "SERVER_NAME": server[0],
-            "SERVER_PORT": str(server[1] if server[1] is not None else 80),
-            "SERVER_PROTOCOL": "HTTP/" + (key[2] or "1.1"),
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": _SCHEMES.get(scheme, scheme),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": True,
-            "wsgi.run_once": False,
-        }
-        if len(_bases) < 64:
-            _bases[key] = base
+    server (``key``: its server, scheme, HTTP version and root path): built
+    once, copied per request."""
+    server = key[0] or ("localhost", 80)
+    scheme = key[1] or "http"
+    root_path: str = key[3] or ""
+    base = {
+        "SCRIPT_NAME": root_path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": str(server[1] if server[1] is not None else 80),
+        "SERVER_PROTOCOL": "HTTP/" + (key[2] or "1.1"),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": _SCHEMES.get(scheme, scheme),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    if len(_bases) < 64:
+        _bases[key] = base
     return base
 
 
@@ -122,7 +116,12 @@ def environ_from_scope(scope: Scope, body: t.IO[bytes]) -> dict[str, t.Any]:
     strings, ``ws``/``wss`` schemes become ``http``/``https``, and the
     scope itself is under ``asgi.scope``.
     """
-    environ = _base_environ(scope).copy()
+    try:
+        # Servers send all four; indexing is cheaper than four get() calls.
+        where = (scope["server"], scope["scheme"], scope["http_version"], scope["root_path"])
+    except KeyError:
+        where = (scope.get("server"), scope.get("scheme"), scope.get("http_version"), scope.get("root_path"))
+    environ = (_bases.get(where) or _base_environ(where)).copy()
     path: str = scope["path"]
     root_path = scope.get("root_path")
     if root_path and path.startswith(root_path):

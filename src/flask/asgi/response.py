@@ -29,19 +29,23 @@ Send = t.Callable[[Message], t.Awaitable[None]]
 FILE_CHUNK = 64 * 1024
 
 
-_header_names: dict[str, bytes] = {}
+# (name, value) -> the pair as ASGI sends it; bounded, as values vary.
+_header_pairs: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+
+
+def _encoded(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    raw = (pair[0].lower().encode("latin-1"), pair[1].encode("latin-1"))
+    if len(_header_pairs) < 1024:
+        _header_pairs[pair] = raw
+    return raw
 
 
 def encode_headers(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    """WSGI's header list as ASGI's: lower-case names, latin-1 bytes."""
+    pairs = _header_pairs
     out = []
-    names = _header_names
-    for name, value in headers:
-        raw = names.get(name)
-        if raw is None:
-            raw = name.lower().encode("latin-1")
-            if len(names) < 512:
-                names[name] = raw
-        out.append((raw, value.encode("latin-1")))
+    for pair in headers:  # a loop: a comprehension is one more frame
+        out.append(pairs.get(pair) or _encoded(pair))
     return out
 
 
