@@ -80,7 +80,7 @@ def run_tests(session: nox.Session, deps: str, **env: str) -> None:
     ]
     tests = ["-m", "pytest", "-p", "ci_strict", "-q", "tests"]
     posargs = session.posargs if deps != "dev" else []  # dev's are its paths
-    runs.append(([*tests, *posargs], {"PYTHONPATH": "scripts", **env}))
+    runs.append(([*tests, *posargs], {"PYTHONPATH": "scripts", "FLASK_DEPS": deps, **env}))
     failed = []
     for args, run_env in runs:
         try:

@@ -113,12 +113,30 @@ def pytest_configure(config: pytest.Config) -> None:
         " are taken; it skips where one is off (FLASK_NO_SHORTCUTS, or a dependency"
         " outside its verified range, as in make test-matrix)",
     )
+    config.addinivalue_line(
+        "markers",
+        "needs_werkzeug(version, why): the test's expected answers are those of"
+        " Werkzeug `version` and later; on an older supported Werkzeug (make"
+        " test-matrix's min session) it skips, saying why",
+    )
+
+
+def _werkzeug_release() -> tuple[int, ...]:
+    from importlib.metadata import version
+
+    return tuple(int(p) for p in version("werkzeug").split(".")[:3] if p.isdigit())
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     from flask import _accel
 
     for item in items:
+        for marker in item.iter_markers("needs_werkzeug"):
+            wanted = tuple(int(p) for p in marker.args[0].split("."))
+            if _werkzeug_release() < wanted:
+                reason = f"expects Werkzeug {marker.args[0]}+'s answers: {marker.args[1]}"
+                item.add_marker(pytest.mark.ci_may_skip(reason=reason))
+                item.add_marker(pytest.mark.skip(reason=reason))
         for marker in item.iter_markers("needs_shortcut"):
             off = {name: _accel.status()[name] for name in marker.args if not _accel.enabled(name)}
             if off:

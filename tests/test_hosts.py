@@ -86,7 +86,29 @@ def ours() -> dict[str, dict[str, dict[str, str]]]:
     return hostprobe.probe([h for h, *_ in HOSTS])
 
 
-@pytest.mark.parametrize(("host", "status", "pallets", "why"), HOSTS, ids=[repr(h)[:40] for h, *_ in HOSTS])
+HOST_CHECK = (
+    "Werkzeug 3.1.8 validates the Host's characters (its get_host and"
+    " host_is_trusted); before, they took any value, so these rows are"
+    " Werkzeug's own older answers"
+)
+
+
+# Rows whose answer is Werkzeug 3.1.8's host check (an older Werkzeug refuses
+# the long label at binding, and cannot build URLs with a port over 65535,
+# so both get 400 there).
+NEWER_HOST_CHECK = {"localhost:99999", "a_" + "b" * 70 + ".test"}
+
+
+@pytest.mark.parametrize(
+    ("host", "status", "pallets", "why"),
+    [
+        pytest.param(
+            *row, id=repr(row[0])[:40],
+            marks=[pytest.mark.needs_werkzeug("3.1.8", HOST_CHECK)] if row[0] in NEWER_HOST_CHECK else [],
+        )
+        for row in HOSTS
+    ],
+)
 def test_host_table(
     ours: dict[str, dict[str, dict[str, str]]], host: str | None, status: int, pallets: int | None, why: str
 ) -> None:
@@ -100,6 +122,7 @@ def test_no_host_gives_500_in_any_setup(ours: dict[str, dict[str, dict[str, str]
             assert not bad, (config, host, bad)
 
 
+@pytest.mark.needs_werkzeug("3.1.8", HOST_CHECK)
 def test_trusted_hosts_refuse_others(ours: dict[str, dict[str, dict[str, str]]]) -> None:
     rows = ours["trusted_hosts"]
     assert rows['"localhost"'] == SERVED
@@ -145,6 +168,7 @@ def _pallets_python() -> Path:
         pytest.skip(f"Pallets Flask venv unavailable: {e}")
 
 
+@pytest.mark.needs_werkzeug("3.1.8", HOST_CHECK)
 def test_pallets_column_is_pallets_answer(ours: dict[str, dict[str, dict[str, str]]]) -> None:
     python = _pallets_python()
     asked = json.dumps({"hosts": [h for h, *_ in HOSTS]})

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import re
 import typing as t
+from functools import lru_cache
 
 from werkzeug.exceptions import BadHost
 from werkzeug.exceptions import BadRequest
+from werkzeug.sansio.utils import get_current_url
 from werkzeug.sansio.utils import get_host
 
 # The matching and binding shortcuts live behind the shortcut gate.
@@ -54,7 +56,7 @@ def reject_invalid_host(request: Request, config: t.Mapping[str, t.Any]) -> bool
     host = request.environ.get("HTTP_HOST")
     if host is None or host in _valid_hosts:
         return False
-    if not _in_grammar(host):
+    if not _in_grammar(host) or not _port_usable(host):
         request.routing_exception = BadRequest("The Host header is invalid.")
         return True
     if not _binds(host):
@@ -66,6 +68,25 @@ def reject_invalid_host(request: Request, config: t.Mapping[str, t.Any]) -> bool
         _valid_hosts.clear()
     _valid_hosts.add(host)
     return False
+
+
+def _port_usable(host: str) -> bool:
+    """Whether this Werkzeug can build URLs with the host's port: before
+    Werkzeug 3.1.7 (or so) a port over 65535 made ``request.url`` and
+    redirects raise ``ValueError``, a 500; those Werkzeugs get a 400."""
+    port = host.rpartition(":")[2] if not host.endswith("]") else ""
+    if not port.isdigit() or int(port) <= 65535:
+        return True
+    return _builds_any_port()
+
+
+@lru_cache(maxsize=None)
+def _builds_any_port() -> bool:
+    try:
+        get_current_url("http", get_host("http", "localhost:99999", None), "", "/")
+    except ValueError:
+        return False
+    return True
 
 
 def _in_grammar(host: str) -> bool:

@@ -97,14 +97,14 @@ def warnings_in(stderr: str) -> list[str]:
 def test_every_shortcut_is_on_with_the_dependencies_under_test() -> None:
     result, stderr = run()
     assert answer_of(result) == expected_answer()
-    in_range = {
-        s.name for s in _accel.SHORTCUTS
-        if all(_accel._in_range(_accel._version_of(d) or "0", lo, hi) for d, lo, hi in s.verified)
-    }
-    assert in_range.isdisjoint(result["off"]), result["off"]
-    assert warnings_in(stderr) == [
-        line for line in warnings_in(stderr) if line.split("'")[1] not in in_range
-    ]
+    # Each shortcut that is off says so, once, and why; on the newest
+    # releases (make test, the latest session) none is off.
+    named = [line.split("'")[1] for line in warnings_in(stderr)]
+    assert sorted(named) == sorted(result["off"])
+    for name, reason in result["off"].items():
+        assert any(f"'{name}' shortcut is off ({reason})" in line for line in warnings_in(stderr))
+    if os.environ.get("FLASK_DEPS", "latest") == "latest":
+        assert result["off"] == {}
 
 
 def test_the_switch_turns_every_shortcut_off_silently() -> None:
@@ -161,10 +161,10 @@ def test_a_version_outside_the_verified_range_switches_off(tmp_path: Path, besid
         s.name for s in _accel.SHORTCUTS
         if any(d == "werkzeug" and hi is not None for d, _, hi in s.verified)
     }
-    assert set(result["off"]) == werkzeug_only
-    lines = warnings_in(stderr)
-    assert len(lines) == len(werkzeug_only)
-    assert all("9.0 is installed" in line for line in lines)
+    already_off = set(run()[0]["off"])  # say, MarkupSafe 2.1's escape
+    assert set(result["off"]) == werkzeug_only | already_off
+    lines = [line for line in warnings_in(stderr) if "9.0 is installed" in line]
+    assert sorted(line.split("'")[1] for line in lines) == sorted(werkzeug_only)
 
 
 def test_request_fields_are_werkzeugs_own_when_the_shortcut_is_off() -> None:

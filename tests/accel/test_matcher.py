@@ -517,6 +517,7 @@ class OddGroup(BaseConverter):
     regex = r"(?P<__werkzeug_x>a)b"
 
 
+@pytest.mark.needs_shortcut("url-matcher")
 def test_a_converter_with_an_odd_group_name_fails_as_werkzeug_fails() -> None:
     rules = lambda: [Rule("/o/<odd:v>", endpoint="o"), Rule("/o/<int:n>/<odd:v>", endpoint="p")]  # noqa: E731
     ours = RuleMap(rules(), converters={"odd": OddGroup})

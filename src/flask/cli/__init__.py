@@ -297,7 +297,14 @@ class FlaskGroup(AppGroup):
             _env_file_option.handle_parse_result(ctx, {}, [])
             _app_option.handle_parse_result(ctx, {}, [])
 
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.exceptions.Exit:
+            # --help and --version exit while parsing. Click 8.2 closes the
+            # context then (so an app context that listing the app's
+            # commands pushed is popped); Click 8.1 left that to nobody.
+            ctx.close()
+            raise
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         self._add_plugin_commands()
