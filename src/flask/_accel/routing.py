@@ -258,7 +258,7 @@ def check_matcher() -> str | None:
     # How repeated slashes are merged changed within Werkzeug 3.1 (3.1.7
     # merges any run; 3.1.0 merged pairs): FastMatcher merges as 3.1.7 does.
     merging = Map([Rule("/m/a/b", endpoint="m")], merge_slashes=True)
-    stock_matcher = getattr(merging, "_matcher")
+    stock_matcher = merging._matcher
     fast = FastMatcher.replacing(stock_matcher)
     merging.update()
     fast.update()
