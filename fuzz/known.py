@@ -78,6 +78,41 @@ KNOWN: list[Known] = [
 ]
 
 
+def _port_over_range(host: str | None) -> bool:
+    if host is None or host.endswith("]"):
+        return False
+    port = host.rpartition(":")[2] if ":" in host else ""
+    return port.isdigit() and int(port) > 65535
+
+
+def _werkzeug_builds_port(port: str) -> bool:
+    """Werkzeug's own answer: can it build a URL with this port? (Before
+    about 3.1.7 urllib's port check made it raise ValueError.)"""
+    from werkzeug.sansio.utils import get_current_url, get_host
+
+    try:  # request.url's public path: the host as get_host reads it
+        get_current_url("http", get_host("http", f"localhost:{port}", None), "", "/")
+    except ValueError:
+        return False
+    return True
+
+
+KNOWN.append(
+    Known(
+        "port-out-of-range",
+        "On a Werkzeug that cannot build URLs with a port over 65535 (3.1.0"
+        " to about 3.1.6), a Host such as 'localhost:99999' gets 400 Bad"
+        " Request here. Pallets Flask serves what does not build a URL and"
+        " answers 500 (ValueError: Port out of range) on request.url, a"
+        " redirect or an absolute url_for. Newer Werkzeugs build such URLs,"
+        " and both answer alike there.",
+        lambda environ, ours, pallets: _port_over_range(environ.get("HTTP_HOST"))
+        and not _werkzeug_builds_port("99999")
+        and _status(ours) == "400",
+    )
+)
+
+
 KNOWN.append(
     Known(
         "json-nested-too-deeply",

@@ -13,6 +13,9 @@ its reason, and docs/fuzzing.md repeats them:
 
 - host-outside-grammar: a Host header outside RFC 9110's grammar gets 400
   here (RFC 9112 section 3.2); Pallets reads it as an empty host and serves.
+- port-out-of-range: on a Werkzeug that cannot build URLs with a port over
+  65535 (before about 3.1.7), such a Host gets 400 here; Pallets serves
+  some routes and 500s on the ones that build a URL.
 - json-nested-too-deeply: a JSON body nested past the recursion limit is a
   500 (RecursionError) in Pallets, even with ``silent=True``; a 400 here.
 """

@@ -295,9 +295,21 @@ def test_json_responses_follow_provider_settings_changed_later() -> None:
     assert client.get("/").data == '{"b":1,"a":"1.5","é":"é"}\n'.encode()
 
 
+def _werkzeug_builds_port_99999() -> bool:
+    """Werkzeug's own answer. One that cannot build such a URL (before about
+    3.1.7) would make request.url a 500, so that host is a 400 there."""
+    from werkzeug.sansio.utils import get_current_url, get_host
+
+    try:  # request.url's public path: the host as get_host reads it
+        get_current_url("http", get_host("http", "ex.com:99999", None), "", "/")
+    except ValueError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize(
     ("host", "status"),
-    [("\x8a", 400), ("bad host", 400), ("ex.com:99999", 200),
+    [("\x8a", 400), ("bad host", 400), ("ex.com:99999", 200 if _werkzeug_builds_port_99999() else 400),
      ("ąśźäüжŠßя.com", 200), ("xn--on-0ia.com", 200), ("[::1]:5000", 200)],
 )
 def test_malformed_host_headers_get_400(host: str, status: int) -> None:
