@@ -301,11 +301,11 @@ def _streaming(data: t.Mapping[str, t.Any]) -> str:
         "`request.stream_chunks()`, Starlette's iterating `request.stream()`. Peak RSS growth is the "
         "server's VmHWM during the upload over its RSS before it (the worst round); the first chunk's "
         "moment is given as the share of the body the client had sent by then (the worst round).", "",
-        "| measure | ours | Starlette | ours / Starlette |", "|---|---|---|---|",
+        "| measure | ours | Starlette | ours / Starlette (median of the rounds' ratios) |", "|---|---|---|---|",
         f"| throughput (median) | {v('upload.ours.mb_per_s|mbs')} | {v('upload.starlette.mb_per_s|mbs')} "
         f"| {v('upload.ratio_wall|x')} |",
         f"| server CPU per GiB (median) | {v('upload.ours.server_cpu_s_per_gib|s')} "
-        f"| {v('upload.starlette.server_cpu_s_per_gib|s')} | {v('upload.ratio_cpu|x')} (less CPU is more) |",
+        f"| {v('upload.starlette.server_cpu_s_per_gib|s')} | {v('upload.ratio_cpu|x')} (Starlette's CPU / ours: above 1 ours used less) |",
         f"| peak RSS growth | {v('upload.ours.rss_growth_mib|mib')} | {v('upload.starlette.rss_growth_mib|mib')} | - |",
         f"| body sent when the first chunk reached the view | {v('upload.ours.first_chunk_share|pct')} "
         f"| {v('upload.starlette.first_chunk_share|pct')} | - |",
