@@ -60,7 +60,7 @@ granian==2.8.9
 
 VENVS: dict[str, list[str]] = {
     "asgi-ours": ["-e", str(ROOT), "uvicorn", "granian", "gunicorn", "asgiref"],
-    "asgi-starlette": ["starlette", "fastapi", "uvicorn"],
+    "asgi-starlette": ["starlette", "fastapi", "uvicorn", "sse-starlette"],
     "asgi-quart": ["quart", "uvicorn"],
     "asgi-pallets": ["flask==3.1.3", "a2wsgi", "asgiref", "uvicorn", "gunicorn", "granian"],
 }

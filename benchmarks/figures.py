@@ -6,6 +6,9 @@ machine and the date it was measured on:
 - ``wsgi``: ``make bench`` (benchmarks/run.py), in-process, start-up,
   gunicorn + wrk and WebSockets (``ws``);
 - ``asgi``: benchmarks/asgi_bench.py, which ``make bench`` runs next;
+- ``streaming``: benchmarks/streaming_bench.py (SSE, background tasks,
+  streamed uploads), which ``make bench`` runs after that and
+  ``benchmarks/run.py --only-streaming`` runs alone;
 - ``soak``: ``make soak`` (examples/blog/deploy/soak.py);
 - ``failover``: ``make test-deploy``, one entry per run.
 
@@ -19,7 +22,7 @@ this module renders from the file.
 
 ``python benchmarks/figures.py`` rewrites the pages from the file;
 ``--check`` only reports the stale ones; ``--store PART FILE`` puts a run
-(``soak``) or adds one (``failover``) into the file first.
+(``soak``, ``streaming``) or adds one (``failover``) into the file first.
 Standard library only.
 """
 
@@ -44,7 +47,7 @@ BENCHMARKS = ROOT / "BENCHMARKS.md"
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-PARTS = ("wsgi", "asgi", "soak", "failover")
+PARTS = ("wsgi", "asgi", "streaming", "soak", "failover")
 REGION = re.compile(r"<!-- bench:(?P<name>[\w-]+) -->\n(?P<body>.*?)<!-- /bench -->\n", re.S)
 DATE = re.compile(r"\b20\d\d-\d\d-\d\d(?: \d\d:\d\d UTC)?")
 
@@ -99,6 +102,12 @@ FORMATS: dict[str, t.Callable[[float], str]] = {
     "us": lambda v: f"{v:,.0f} us",
     "us_per": lambda v: f"{1e6 / v:,.0f} us",  # a rate as the time per request
     "ms": lambda v: f"{v * 1000:.1f} ms",
+    "in_ms": lambda v: f"{v:.1f} ms",  # stored in milliseconds already
+    "kib": lambda v: f"{v:.1f} KiB",
+    "mib": lambda v: f"{v:.1f} MiB",
+    "mbs": lambda v: f"{v:,.0f} MB/s",
+    "s": lambda v: f"{v:.2f} s",
+    "pct": lambda v: f"{v:.1%}",
 }
 
 
@@ -218,6 +227,98 @@ def _failover(data: t.Mapping[str, t.Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# How each streaming target's measure reads, and its goal.
+_STREAMING_UNITS = {"upload_rss": "mib", "upload_first_chunk": "pct"}
+
+
+def _rounds(n: int) -> str:
+    return f"{n} round" + ("" if n == 1 else "s")
+
+
+def _streaming_met(target: t.Mapping[str, t.Any]) -> str:
+    v, goal = target["value"], target["goal"]
+    if v is None:
+        return "not measured"
+    ok = {"<=": v <= goal, "<": v < goal, ">=": v >= goal}[target["op"]]
+    return "yes" if ok else "**no**"
+
+
+def _streaming_targets(data: t.Mapping[str, t.Any]) -> str:
+    run = data["streaming"]
+    lines = ["| target | goal | measured | met |", "|---|---|---|---|"]
+    for tid, target in run["targets"].items():
+        unit = _STREAMING_UNITS.get(tid, "x")
+        if tid == "upload_first_chunk":
+            goal = "before the upload ends (under 100%)"
+        else:
+            goal = f"{target['op'].replace('<=', '≤').replace('>=', '≥')} {FORMATS[unit](target['goal'])}"
+        shown = value(data, f"streaming.targets.{tid}.value|{unit}")
+        lines.append(f"| {target['label']} | {goal} | {shown} | {_streaming_met(target)} |")
+    sse, upload = run["sse"], run["upload"]
+    lines += ["", f"Measured by `benchmarks/streaming_bench.py` (`make bench`, or `benchmarks/run.py "
+              f"--only-streaming`) on {source(data, 'streaming')}: SSE with {sse['connections']:,} idle "
+              f"connections per server, {sse['broadcasts']} events per round, {_rounds(sse['rounds'])} "
+              f"(the best round of each); the upload {upload['size_mib']:,} MiB, {_rounds(upload['rounds'])}; "
+              "uvicorn with h11 and the asyncio loop, one worker, for every server."]
+    return "\n".join(lines) + "\n"
+
+
+def _streaming(data: t.Mapping[str, t.Any]) -> str:
+    run = data["streaming"]
+    sse, bg, up = run["sse"], run["background"], run["upload"]
+
+    def v(spec: str) -> str:
+        return value(data, "streaming." + spec)
+
+    lines = [
+        "## Streaming", "",
+        "Server-Sent Events, work after the response and streamed uploads, each against the "
+        "Starlette way of doing the same; participants alternate round by round.", "",
+        _streaming_targets(data).rstrip(), "",
+        "### Server-Sent Events under uvicorn", "",
+        f"Idle streams opened: {sse['connections']:,} ({sse['connections_note']}). An event is published "
+        "by a POST to the same server and timed until it has arrived on every stream.", "",
+        "| measure | flask.EventStream | sse-starlette | ours / sse-starlette |", "|---|---|---|---|",
+    ]
+    for key, label, unit in (("kib_per_connection", "memory per idle connection", "kib"),
+                             ("p50_ms", "one event to every connection, p50", "in_ms"),
+                             ("p99_ms", "one event to every connection, p99", "in_ms")):
+        lines.append(f"| {label} | {v(f'sse.best.ours.{key}|{unit}')} "
+                     f"| {v(f'sse.best.sse-starlette.{key}|{unit}')} | {v(f'sse.ratio_vs_sse_starlette.{key}|x')} |")
+    lines += [
+        "", "### Background task, in-process (ASGI, no server)", "",
+        "The same app's async hello route, plain and with `current_app.add_background_task(noop)` "
+        "(an async no-op, so it runs on the loop); the loop turns once after each request and the "
+        f"timed window lasts until every task has run. {_rounds(bg['rounds'])} of {bg['slice_s']:g} s.", "",
+        "| route | requests per CPU second |", "|---|---|",
+        f"| plain hello | {v('background.plain|n')} |",
+        f"| hello adding a no-op task | {v('background.task|n')} |",
+        f"| with a task / plain | {v('background.ratio_cpu|x')} per CPU second, "
+        f"{v('background.ratio_wall|x')} by wall clock |",
+        "", "### Streamed upload under uvicorn", "",
+        f"One {up['size_mib']:,} MiB body per round, written by the client 1 MiB at a time over loopback, to a "
+        "view that writes each chunk to a temporary file: ours a `stream_body=True` route iterating "
+        "`request.stream_chunks()`, Starlette's iterating `request.stream()`. Peak RSS growth is the "
+        "server's VmHWM during the upload over its RSS before it (the worst round); the first chunk's "
+        "moment is given as the share of the body the client had sent by then (the worst round).", "",
+        "| measure | ours | Starlette | ours / Starlette (median of the rounds' ratios) |", "|---|---|---|---|",
+        f"| throughput (median) | {v('upload.ours.mb_per_s|mbs')} | {v('upload.starlette.mb_per_s|mbs')} "
+        f"| {v('upload.ratio_wall|x')} |",
+        f"| server CPU per GiB (median) | {v('upload.ours.server_cpu_s_per_gib|s')} "
+        f"| {v('upload.starlette.server_cpu_s_per_gib|s')} | {v('upload.ratio_cpu|x')} (Starlette's CPU / ours: above 1 ours used less) |",
+        f"| peak RSS growth | {v('upload.ours.rss_growth_mib|mib')} | {v('upload.starlette.rss_growth_mib|mib')} | - |",
+        f"| body sent when the first chunk reached the view | {v('upload.ours.first_chunk_share|pct')} "
+        f"| {v('upload.starlette.first_chunk_share|pct')} | - |",
+    ]
+    ours_v, theirs_v = run["versions"].get("asgi-ours", {}), run["versions"].get("asgi-starlette", {})
+    lines += ["", "Versions: " + ", ".join(f"{k} {ours_v[k]}" for k in ("uvicorn", "h11", "werkzeug") if k in ours_v)
+              + "; " + ", ".join(f"{k} {theirs_v[k]}" for k in ("starlette", "sse-starlette", "anyio")
+                                 if k in theirs_v) + "."]
+    if run.get("problems"):
+        lines += ["", "**Problems in this run:** " + "; ".join(run["problems"])]
+    return "\n".join(lines) + "\n"
+
+
 README_PERFORMANCE = """\
 From the results file of `make bench` ({source_wsgi}; BENCHMARKS.md has
 every number, the documentation's performance page the charts). The run
@@ -280,9 +381,11 @@ REGIONS: dict[str, t.Callable[[t.Mapping[str, t.Any]], str]] = {
     "soak": _soak,
     "failover": _failover,
     "asgi-targets": _asgi_targets,
+    "streaming": _streaming,
+    "streaming-targets": _streaming_targets,
     "readme-performance": _readme_performance,
 }
-BENCHMARKS_LAYOUT = ("wsgi", "asgi", "soak", "failover")
+BENCHMARKS_LAYOUT = ("wsgi", "asgi", "streaming", "soak", "failover")
 
 
 def region(data: t.Mapping[str, t.Any], name: str) -> str:

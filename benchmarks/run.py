@@ -4,7 +4,7 @@ raw WSGI callable as reference points; stores the run in the results file
 figures and the docs' charts from it (benchmarks/figures.py).
 
 Usage: python benchmarks/run.py [--quick] [--scenarios hello,param] [--no-e2e]
-                                [--only-startup]
+                                [--only-startup] [--asgi-only] [--only-streaming]
 
 Each implementation lives in its own virtualenv under .cache/bench/ (created
 on first use, re-created when its requirements change):
@@ -27,6 +27,10 @@ Parts:
      median of runs;
   4. end to end: each app behind gunicorn (1 sync worker, 127.0.0.1, a free
      port) loaded by wrk; skipped with a note when wrk is not installed.
+Then, as parts of their own in the results file: the ASGI benchmarks
+(asgi_bench.py, alone with --asgi-only) and the streaming ones: SSE,
+background tasks and streamed uploads (streaming_bench.py, alone with
+--only-streaming).
 "ours, shortcuts off" (ours_off) is the ours venv run with
 FLASK_NO_SHORTCUTS=1 (every shortcut of flask/_accel/ off), in a harness
 process of its own, in parts 1 to 4.
@@ -389,7 +393,11 @@ def main(argv: list[str] | None = None) -> int:
                     help="default BENCHMARKS.md, through the results file; another path gets a report of this run only")
     ap.add_argument("--asgi-only", action="store_true",
                     help="run only the ASGI part (asgi_bench.py), storing its run in the results file")
+    ap.add_argument("--only-streaming", action="store_true",
+                    help="run only the streaming part (streaming_bench.py), storing its run in the results file")
     args = ap.parse_args(argv)
+    if args.only_streaming:
+        return run_streaming(args.quick)
     if args.asgi_only:
         import asgi_bench
         return asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
@@ -520,10 +528,19 @@ def main(argv: list[str] | None = None) -> int:
     for path in [*figures.render_pages(), *charts.write_charts(data)]:
         log(f"wrote {path.relative_to(ROOT)}")
     log(report.summary(data))
-    if not args.scenarios:  # the ASGI part stores its own run beside this one
+    if not args.scenarios:  # the ASGI and streaming parts store their own runs beside this one
         import asgi_bench
-        return asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
+        asgi_rc = asgi_bench.main([*(["--quick"] if args.quick else []), *(["--no-e2e"] if args.no_e2e else [])])
+        # A problem in the ASGI part must not cost the streaming figures.
+        return max(asgi_rc, run_streaming(args.quick))
     return 0
+
+
+def run_streaming(quick: bool) -> int:
+    import streaming_bench
+
+    log("== streaming: SSE, background tasks, streamed uploads (streaming_bench.py)")
+    return streaming_bench.main(["--quick"] if quick else [])
 
 
 def check_identity(workers: dict[str, Worker]) -> dict[str, str]:

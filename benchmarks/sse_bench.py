@@ -9,14 +9,15 @@ time each from the publish request to its arrival on every connection
 subscribers in a set of ``asyncio.Queue`` and ping far less often than the
 run lasts, so only events are measured.
 
-Needs uvicorn, starlette and sse-starlette beside this package's
-dependencies (a throwaway venv will do)::
+``make bench`` runs it through benchmarks/streaming_bench.py, each app in
+its own venv (.cache/bench/asgi-ours and asgi-starlette), and stores it as
+the ``streaming`` part of the results file. On its own it runs both apps
+with the interpreter it is started with, which then needs uvicorn,
+starlette and sse-starlette beside this package's dependencies::
 
-    python -m venv /tmp/sse && /tmp/sse/bin/pip install uvicorn starlette \\
-        sse-starlette werkzeug jinja2 itsdangerous click blinker
-    PYTHONPATH=src /tmp/sse/bin/python benchmarks/sse_bench.py --json out.json
+    PYTHONPATH=src .cache/bench/asgi-starlette/bin/python benchmarks/sse_bench.py --json out.json
 
-Prints one JSON object; the results file does not have a part for it yet.
+and prints one JSON object.
 """
 
 from __future__ import annotations
@@ -230,14 +231,36 @@ async def _all_seen(streams: list[Stream], n: int) -> bool:
     return all(n in s.seen for s in streams)
 
 
-def run_one(name: str, workdir: Path, connections: int, broadcasts: int) -> dict[str, float]:
+def connection_cap(wanted: int) -> tuple[int, str]:
+    """As many connections as this machine's descriptor limit allows, up
+    to ``wanted``: the client and the server each hold one per stream.
+    The soft limit is raised to the hard one first (children inherit it)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    room = soft - 200  # the interpreter's own files, the control requests
+    if room >= wanted:
+        return wanted, f"{wanted} requested; the descriptor limit ({soft}) allows it"
+    return max(room, 1), f"{wanted} requested; the descriptor limit ({soft}) allows {max(room, 1)}"
+
+
+def run_one(name: str, workdir: Path, connections: int, broadcasts: int,
+            python: str = sys.executable, env: dict[str, str] | None = None) -> dict[str, float]:
     module = "sse_" + name.replace(".", "_").replace("-", "_").lower()
     (workdir / f"{module}.py").write_text(APPS[name])
     port = free_port()
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.fspath(workdir), os.environ.get("PYTHONPATH", "")])}
+    base = os.environ if env is None else env
+    env = {**base, "PYTHONPATH": os.pathsep.join([os.fspath(workdir), base.get("PYTHONPATH", "")])}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", f"{module}:asgi", "--port", str(port), "--log-level", "warning",
-         "--backlog", "4096", "--timeout-keep-alive", "3600"],
+        [python, "-m", "uvicorn", f"{module}:asgi", "--port", str(port), "--log-level", "warning",
+         "--backlog", "4096", "--timeout-keep-alive", "3600", "--http", "h11", "--loop", "asyncio"],
         cwd=workdir, env=env, start_new_session=True,
     )
     try:
@@ -251,6 +274,33 @@ def run_one(name: str, workdir: Path, connections: int, broadcasts: int) -> dict
             proc.wait()
 
 
+KEYS = ("kib_per_connection", "p50_ms", "p99_ms")
+
+
+def run(pythons: dict[str, str], connections: int, broadcasts: int, rounds: int,
+        env: dict[str, str] | None = None) -> dict[str, t.Any]:
+    """Both apps, alternating round by round, each under uvicorn started by
+    its own interpreter (``pythons``: participant -> python)."""
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in APPS}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(rounds):
+            for name in APPS:  # alternating, so drift hits both alike
+                runs[name].append(run_one(name, Path(tmp), connections, broadcasts, pythons[name], env))
+                print(f"  sse {name}: " + json.dumps(runs[name][-1]), file=sys.stderr, flush=True)
+    # The best round of each: what is left when the shared machine's other
+    # load is least in the way.
+    best = {name: {key: min(r[key] for r in rs) for key in KEYS} for name, rs in runs.items()}
+    ours, theirs = best["flask.EventStream"], best["sse-starlette"]
+    return {
+        "connections": connections,
+        "broadcasts": broadcasts,
+        "rounds": rounds,
+        "best": best,
+        "ratio_vs_sse_starlette": {key: ours[key] / theirs[key] for key in ours},
+        "runs": runs,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=2000)
@@ -258,25 +308,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
-    runs: dict[str, list[dict[str, float]]] = {name: [] for name in APPS}
-    with tempfile.TemporaryDirectory() as tmp:
-        for _ in range(args.rounds):
-            for name in APPS:  # alternating, so drift hits both alike
-                runs[name].append(run_one(name, Path(tmp), args.connections, args.broadcasts))
-                print(name, json.dumps(runs[name][-1]), file=sys.stderr, flush=True)
-    best = {
-        name: {key: min(r[key] for r in rs) for key in ("kib_per_connection", "p50_ms", "p99_ms")}
-        for name, rs in runs.items()
-    }
-    ours, theirs = best["flask.EventStream"], best["sse-starlette"]
-    result = {
-        "connections": args.connections,
-        "broadcasts": args.broadcasts,
-        "rounds": args.rounds,
-        "best": best,
-        "ratio_vs_sse_starlette": {key: ours[key] / theirs[key] for key in ours},
-        "runs": runs,
-    }
+    connections, _ = connection_cap(args.connections)
+    python = sys.executable
+    result = run({name: python for name in APPS}, connections, args.broadcasts, args.rounds)
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:

@@ -275,3 +275,34 @@ def test_the_shortcuts_off_harness_must_have_its_shortcuts_off() -> None:
     problems = run.check_identity({"ours_off": worker({"url-matcher": switched})})
     assert "plain-answer" in problems["ours_off"]
     assert "ours_off" in run.check_identity({"ours_off": worker({})})
+
+
+# -- the streaming part ---------------------------------------------------------
+
+
+def test_the_streaming_targets_say_whether_each_was_met(data: dict[str, t.Any]) -> None:
+    import copy
+
+    run = copy.deepcopy(data["streaming"])
+    targets = run["targets"]
+    targets["sse_memory"]["value"] = 0.5  # at most 1.0x: met
+    targets["sse_p99"]["value"] = 1.0  # exactly the bound: met
+    targets["background"]["value"] = 0.5  # at least 0.8x: missed
+    targets["upload_rss"]["value"] = 50.0  # under 50 MiB: missed
+    targets["upload_first_chunk"]["value"] = 1.0  # only once the whole body was sent: missed
+    text = figures.region({**data, "streaming": run}, "streaming-targets")
+    rows = {r[0]: r[1:] for r in (
+        [c.strip() for c in line.strip("|").split("|")] for line in text.splitlines()
+        if line.startswith("|") and not line.startswith("|---"))}
+    by_id = {tid: rows[target["label"]] for tid, target in targets.items()}
+    assert by_id["sse_memory"] == ["≤ 1.00x", "0.50x", "yes"]
+    assert by_id["sse_p99"][1:] == ["1.00x", "yes"]
+    assert by_id["background"] == ["≥ 0.80x", "0.50x", "**no**"]
+    assert by_id["upload_rss"] == ["< 50.0 MiB", "50.0 MiB", "**no**"]
+    assert by_id["upload_first_chunk"][1:] == ["100.0%", "**no**"]
+    assert figures.source(data, "streaming") in text.replace("\n", " ")
+
+
+def test_the_streaming_page_shows_the_targets_table() -> None:
+    text = (DOCS / "streaming.md").read_text(encoding="utf-8")
+    assert "```{bench} streaming-targets\n```" in text
