@@ -21,6 +21,7 @@ from contextlib import closing
 
 from werkzeug.routing import Rule as Rule  # noqa: F401  (imported from here by some code)
 
+from . import background
 from . import concurrency
 from . import errors
 from ._accel import enabled
@@ -249,9 +250,7 @@ class Flask(App, _FileServing):
 
         .. beyond-flask:: Quart's ``add_background_task``: work after the response, under WSGI and ASGI.
         """
-        from .background import add
-
-        add(self, func, args, kwargs)
+        background.add(self, func, args, kwargs)
 
     def wait_for_background_tasks(self, timeout: float | None = None) -> list[str]:
         """Wait up to ``timeout`` seconds (default
@@ -262,9 +261,7 @@ class Flask(App, _FileServing):
 
         .. beyond-flask:: Waiting for background tasks, as shutdown does.
         """
-        from .background import wait_for_threads
-
-        return wait_for_threads(self, timeout)
+        return background.wait_for_threads(self, timeout)
 
     # -- async ---------------------------------------------------------------------
 

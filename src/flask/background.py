@@ -30,6 +30,8 @@ import weakref
 from . import concurrency
 from .globals import _cv_app
 from .globals import _cv_request
+from .signals import appcontext_popped
+from .signals import appcontext_tearing_down
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
@@ -316,8 +318,6 @@ def _quiet_teardown(app: Flask) -> bool:
     """Whether popping an app context of ``app`` runs nothing that could
     block (then it is popped on the loop, saving a pool hop per task)."""
     from .pipeline import do_teardown_appcontext
-    from .signals import appcontext_popped
-    from .signals import appcontext_tearing_down
 
     return (
         not app.teardown_appcontext_funcs

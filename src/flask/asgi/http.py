@@ -15,7 +15,10 @@ import io
 import sys
 import typing as t
 
+from ..background import finish_for_test
+from ..background import propagates
 from ..background import SEALED
+from ..background import start_on_loop
 from ..concurrency import blocking_step
 from ..concurrency import call_step
 from ..concurrency import drive
@@ -258,10 +261,6 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
 async def _start_tasks(app: Flask, tasks: list[t.Any], testing: bool) -> None:
     """Start the request's background tasks, now that the response is
     sent; under the test client, wait for them."""
-    from ..background import finish_for_test
-    from ..background import propagates
-    from ..background import start_on_loop
-
     started = start_on_loop(app, tasks)
     if testing:
         first = await finish_for_test(started)
