@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -36,6 +35,8 @@ import textwrap
 import time
 import typing as t
 from pathlib import Path
+
+from common import kill_group
 
 OURS = textwrap.dedent(
     """
@@ -266,12 +267,7 @@ def run_one(name: str, workdir: Path, connections: int, broadcasts: int,
     try:
         return asyncio.run(measure(port, proc.pid, connections, broadcasts))
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        kill_group(proc)
 
 
 KEYS = ("kib_per_connection", "p50_ms", "p99_ms")

@@ -38,7 +38,6 @@ import argparse
 import asyncio
 import json
 import os
-import signal
 import socket
 import statistics
 import subprocess
@@ -58,6 +57,7 @@ if str(HERE) not in sys.path:
 
 import asgi_bench  # noqa: E402  (its venvs, paths and in-process request)
 import sse_bench  # noqa: E402
+from common import kill_group  # noqa: E402
 
 OURS_VENV, STARLETTE_VENV = "asgi-ours", "asgi-starlette"
 
@@ -304,18 +304,8 @@ def _serve_upload(name: str, workdir: Path) -> tuple[subprocess.Popen[bytes], in
             if proc.poll() is not None:
                 break
             time.sleep(0.1)
-    _stop(proc)
+    kill_group(proc)
     raise RuntimeError(f"uvicorn for the {name} upload app did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
 
 
 def _upload(port: int, pid: int, size: int) -> dict[str, t.Any]:
@@ -392,7 +382,7 @@ def run_upload(size_mb: int, rounds: int) -> dict[str, t.Any]:
                         f"first chunk at {r['first_chunk_share']:.1%} of the body, server CPU {r['server_cpu_s']:.2f} s")
         finally:
             for proc, _ in servers.values():
-                _stop(proc)
+                kill_group(proc)
     summary = {
         name: {
             "mb_per_s": statistics.median(r["mb_per_s"] for r in rs),
