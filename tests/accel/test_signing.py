@@ -17,6 +17,7 @@ import random
 import string
 import time
 import typing as t
+import uuid
 
 import itsdangerous
 import pytest
@@ -672,9 +673,9 @@ def test_overridden_save_session_is_called() -> None:
     assert calls == ["class", "instance"]
 
 
-def make_session_app_taken() -> flask.Flask:
+def make_session_app_taken(secret_key: str = "shortcuts") -> flask.Flask:
     app = flask.Flask(__name__)
-    app.secret_key = "shortcuts"
+    app.secret_key = secret_key
 
     @app.route("/set/<v>")
     def set_value(v: str) -> str:
@@ -698,14 +699,18 @@ def test_the_session_serializer_is_made_once(seams: t.Any) -> None:
             super().__init__(*args, **kwargs)
 
     seams.replace("session_serializer", Counting)
-    app = make_session_app_taken()
+    # Apps share Flask's default session interface, and with it the
+    # serializers it has made: a key no earlier test used keeps one made
+    # before this test out of the count.
+    first = f"made-once-{uuid.uuid4()}"
+    app = make_session_app_taken(secret_key=first)
     client = app.test_client()
     for v in "abc":
         client.get(f"/set/{v}")
         assert client.get("/get").data == v.encode()
     assert made == [1]
-    app.secret_key = "rotated"
-    app.config["SECRET_KEY_FALLBACKS"] = ["shortcuts"]
+    app.secret_key = f"rotated-{uuid.uuid4()}"
+    app.config["SECRET_KEY_FALLBACKS"] = [first]
     assert client.get("/get").data == b"c"
     assert made == [1, 1]
 
