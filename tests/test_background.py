@@ -8,6 +8,7 @@ timeout only bounds a hang.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib.util
 import logging
 import socket
@@ -337,34 +338,36 @@ def test_interpreter_exit_waits_then_logs_unfinished(tmp_path: t.Any) -> None:
     assert "finishes" not in result.stderr
 
 
+async def _lifespan_and_request_on_this_loop(app: flask.Flask) -> list[dict[str, t.Any]]:
+    """Lifespan startup, one GET /, then lifespan shutdown, on the running
+    loop; the lifespan's messages."""
+    messages: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
+    sent: list[dict[str, t.Any]] = []
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    lifespan = asyncio.ensure_future(app.asgi_app({"type": "lifespan"}, messages.get, send))
+    await messages.put({"type": "lifespan.startup"})
+    body_sent: list[dict[str, t.Any]] = []
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def http_send(message: dict[str, t.Any]) -> None:
+        body_sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "http_version": "1.1"}
+    await app.asgi_app(scope, receive, http_send)
+    assert body_sent[-1]["body"] == b"ok"
+    await messages.put({"type": "lifespan.shutdown"})
+    await asyncio.wait_for(lifespan, BOUND)
+    return sent
+
+
 def _lifespan_and_request(app: flask.Flask) -> list[dict[str, t.Any]]:
     """Lifespan startup, one GET /, then lifespan shutdown, on one loop."""
-
-    async def main() -> list[dict[str, t.Any]]:
-        messages: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
-        sent: list[dict[str, t.Any]] = []
-
-        async def send(message: dict[str, t.Any]) -> None:
-            sent.append(message)
-
-        lifespan = asyncio.ensure_future(app.asgi_app({"type": "lifespan"}, messages.get, send))
-        await messages.put({"type": "lifespan.startup"})
-        body_sent: list[dict[str, t.Any]] = []
-
-        async def receive() -> dict[str, t.Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
-
-        async def http_send(message: dict[str, t.Any]) -> None:
-            body_sent.append(message)
-
-        scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "http_version": "1.1"}
-        await app.asgi_app(scope, receive, http_send)
-        assert body_sent[-1]["body"] == b"ok"
-        await messages.put({"type": "lifespan.shutdown"})
-        await asyncio.wait_for(lifespan, BOUND)
-        return sent
-
-    return asyncio.run(main())
+    return asyncio.run(_lifespan_and_request_on_this_loop(app))
 
 
 def test_lifespan_shutdown_waits_for_tasks() -> None:
@@ -458,3 +461,43 @@ def test_tasks_of_a_request_whose_response_failed_still_run() -> None:
         app(environ, start_response)
     assert app.wait_for_background_tasks(BOUND) == []
     assert ran.is_set()
+
+
+def test_a_failed_task_is_logged_once_and_never_reported_by_asyncio(caplog: pytest.LogCaptureFixture) -> None:
+    # Served as a server would (no test client waiting on the tasks; the
+    # lifespan shutdown waits for them): the error reaches app.logger, and
+    # asyncio's handler, which a task whose exception nobody retrieved
+    # reaches when it is collected, never.
+    app = flask.Flask(__name__)
+
+    async def broken_async() -> None:
+        raise ValueError("async task failed")
+
+    def broken_sync() -> None:
+        raise ValueError("sync task failed")
+
+    @app.get("/")
+    def index() -> str:
+        app.add_background_task(broken_async)
+        app.add_background_task(broken_sync)
+        return "ok"
+
+    reported: list[dict[str, t.Any]] = []
+
+    async def main() -> list[dict[str, t.Any]]:
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: reported.append(context))
+        return await _lifespan_and_request_on_this_loop(app)
+
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        sent = asyncio.run(main())
+        gc.collect()
+    assert sent[-1] == {"type": "lifespan.shutdown.complete"}
+    messages = sorted(r.getMessage() for r in caplog.records if r.name == app.logger.name)
+    assert messages == [
+        f"Background task {__name__}.{name} failed"
+        for name in (
+            "test_a_failed_task_is_logged_once_and_never_reported_by_asyncio.<locals>.broken_async",
+            "test_a_failed_task_is_logged_once_and_never_reported_by_asyncio.<locals>.broken_sync",
+        )
+    ]
+    assert reported == []

@@ -30,8 +30,6 @@ import weakref
 from . import concurrency
 from .globals import _cv_app
 from .globals import _cv_request
-from .signals import appcontext_popped
-from .signals import appcontext_tearing_down
 
 if t.TYPE_CHECKING:  # pragma: no cover
     import asyncio
@@ -187,7 +185,6 @@ def record_done(record: Pending) -> t.Callable[[t.Any], None]:
             future.exception()
         with record.lock:
             record.threads.pop(future, None)
-            record.tasks.pop(future, None)
 
     return done
 
@@ -284,58 +281,64 @@ def at_exit() -> None:
 # -- over ASGI --------------------------------------------------------------------
 
 
-async def _run_on_loop(app: Flask, task: BackgroundTask) -> None:
-    app_ctx = _new_app_context(app, task)
-    if _quiet_teardown(app):
-        # Nothing at the pop can block: push and pop here, in this task.
-        app_ctx.push()
-        try:
-            await concurrency.call(task.func, *task.args, **task.kwargs)
-        except Exception:
-            _failed(app, task)
-            raise
-        finally:
-            app_ctx.pop(None)
-        return
-    # Teardown functions may block, so the pop goes to the pool: the app
-    # context lives in a context of its own, entered only by the call and
-    # by the pop.
-    context = contextvars.Context()
-    context.run(app_ctx.push)
+async def _run_on_loop(
+    app: Flask, task: BackgroundTask, record: Pending, quiet: bool
+) -> BaseException | None:
+    # The task's own asyncio task: it leaves the record itself, which saves
+    # a done callback (one more turn of the loop) per task. An error is
+    # logged here and returned rather than raised, so that asyncio never
+    # reports it a second time as never retrieved.
     try:
-        await concurrency.call_within(context, task.func, *task.args, **task.kwargs)
-    except Exception:
-        _failed(app, task)
-        raise
-    finally:
+        app_ctx = _new_app_context(app, task)
+        if quiet:
+            # Nothing at the pop can block: push and pop here, in this
+            # task (its context is its own, a fresh one).
+            app_ctx.push()
+            try:
+                await concurrency.call(task.func, *task.args, **task.kwargs)
+            except Exception as e:
+                _failed(app, task)
+                return e
+            finally:
+                app_ctx.pop(None)
+            return None
+        # Teardown functions may block, so the pop goes to the pool: the app
+        # context lives in a context of its own, entered only by the call and
+        # by the pop.
+        context = contextvars.Context()
+        context.run(app_ctx.push)
+        error: BaseException | None = None
+        try:
+            await concurrency.call_within(context, task.func, *task.args, **task.kwargs)
+        except Exception as e:
+            _failed(app, task)
+            error = e
         try:
             await concurrency.call_in(context, app_ctx.pop, None)
-        except Exception:
+        except Exception as e:
             _failed(app, task, "failed at teardown")
+            error = error or e
+        return error
+    finally:
+        record.tasks.pop(concurrency.current_task(), None)
 
 
-def _quiet_teardown(app: Flask) -> bool:
-    """Whether popping an app context of ``app`` runs nothing that could
-    block (then it is popped on the loop, saving a pool hop per task)."""
-    from .pipeline import do_teardown_appcontext
+def start_on_loop(
+    app: Flask, tasks: list[BackgroundTask], quiet: bool = False
+) -> list[asyncio.Task[t.Any]]:
+    """Start ``tasks`` from the running loop; their asyncio tasks, whose
+    results are the errors they logged (or None).
 
-    return (
-        not app.teardown_appcontext_funcs
-        and not appcontext_tearing_down.receivers
-        and not appcontext_popped.receivers
-        and getattr(app.do_teardown_appcontext, "__func__", None) is do_teardown_appcontext
-    )
-
-
-def start_on_loop(app: Flask, tasks: list[BackgroundTask]) -> list[asyncio.Task[t.Any]]:
-    """Start ``tasks`` from the running loop; their asyncio tasks."""
+    ``quiet`` says that popping an app context of ``app`` runs nothing
+    that could block (:func:`flask.pipeline.quiet_app_teardown`), so each
+    task's context is popped on the loop, saving a pool hop per task."""
     record = pending(app)
     started = []
     for task in tasks:
-        running = concurrency.spawn(_run_on_loop, app, task)
-        with record.lock:
-            record.tasks[running] = task.name
-        running.add_done_callback(record_done(record))
+        running = concurrency.spawn(_run_on_loop, app, task, record, quiet)
+        # No lock: a dict's single operations (this one, the pop when the
+        # task ends, the shutdown wait's copy) are atomic.
+        record.tasks[running] = task.name
         started.append(running)
     return started
 
@@ -349,8 +352,7 @@ async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
     if timeout is None:
         timeout = app.config.get(TIMEOUT_CONFIG_KEY, DEFAULT_TIMEOUT)
     record = pending(app)
-    with record.lock:
-        tasks = dict(record.tasks)
+    tasks = dict(record.tasks)
     if not tasks:
         return []
     _, not_done = await asyncio.wait(tasks, timeout=timeout)
@@ -365,6 +367,7 @@ async def finish_for_test(tasks: list[asyncio.Task[t.Any]]) -> BaseException | N
 
     first: BaseException | None = None
     for result in await asyncio.gather(*tasks, return_exceptions=True):
+        # A task returns the error it logged; one cancelled raised instead.
         if isinstance(result, BaseException) and first is None:
             first = result
     return first

@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import os
+import sys
 import threading
 import typing as t
 from inspect import CO_COROUTINE
@@ -451,9 +452,21 @@ def spawn(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]], /, *args: t.Any) 
     loop, in a fresh context, without waiting for it."""
     import asyncio
 
-    # A task starts from a copy of the context it is created in (create_task's
-    # context argument is Python 3.11+).
-    return contextvars.Context().run(asyncio.get_running_loop().create_task, func(*args))
+    loop = asyncio.get_running_loop()
+    if sys.version_info >= (3, 11):  # create_task takes a context
+        return loop.create_task(func(*args), context=contextvars.Context())
+    # Before 3.11 a task starts from a copy of the context it is created in.
+    return contextvars.Context().run(loop.create_task, func(*args))
+
+
+def current_task() -> asyncio.Task[t.Any]:
+    """The running asyncio task (for a task that records itself); called
+    only from inside one."""
+    import asyncio
+
+    task = asyncio.current_task()
+    assert task is not None, "called outside an asyncio task"
+    return task
 
 
 async def call_within(

@@ -54,6 +54,7 @@ from .errors import handle_user_exception
 from .errors import user_exception_steps
 from .globals import _cv_app
 from .globals import _cv_request
+from .signals import appcontext_popped
 from .signals import appcontext_tearing_down
 from .signals import request_finished
 from .signals import request_started
@@ -368,6 +369,18 @@ def quiet_teardown(app: Flask, ctx: RequestContext, own: frozenset[str] | None =
     if len(ctx._cv_tokens) == 1:
         ctx.request.close()
     return True
+
+
+def quiet_app_teardown(app: Flask) -> bool:
+    """Whether popping an app context of ``app`` runs nothing that could
+    block: no ``teardown_appcontext`` function, no receiver of the pop's
+    signals, and Flask's own ``do_teardown_appcontext``."""
+    return (
+        not app.teardown_appcontext_funcs
+        and not appcontext_tearing_down.receivers
+        and not appcontext_popped.receivers
+        and "do_teardown_appcontext" in _own_steps(app)
+    )
 
 
 def teardown_steps(

@@ -27,6 +27,7 @@ from ..globals import _cv_app
 from ..globals import _cv_request
 from ..pipeline import _in_except
 from ..pipeline import _own_steps
+from ..pipeline import quiet_app_teardown
 from ..pipeline import quiet_teardown
 from ..pipeline import reported
 from ..pipeline import respond_steps
@@ -261,7 +262,7 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
 async def _start_tasks(app: Flask, tasks: list[t.Any], testing: bool) -> None:
     """Start the request's background tasks, now that the response is
     sent; under the test client, wait for them."""
-    started = start_on_loop(app, tasks)
+    started = start_on_loop(app, tasks, quiet_app_teardown(app))
     if testing:
         first = await finish_for_test(started)
         if first is not None and propagates(app):
