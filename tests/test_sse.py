@@ -229,21 +229,27 @@ def test_interval_must_be_positive():
         flask.EventStream(iter(()), interval=0)
 
 
+class _FakeTimer:
+    def __init__(self, when: float, callback: t.Callable[[], None]) -> None:
+        self.when, self.callback, self.cancelled = when, callback, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
 class FakeClock(Clock):
-    """Time passes only when the test says: ``tick()`` makes the next wait
-    for an event time out."""
+    """Time passes only when the test says. Under WSGI, ``tick()`` makes
+    the next wait for an event time out; over ASGI, ``advance(seconds)``
+    moves the loop's time on and runs the timers then due."""
 
     def __init__(self) -> None:
         self.timeouts: list[float] = []
         self._ticks = 0
-        self._waiting: asyncio.Future[None] | None = None
+        self.now = 1000.0
+        self.timers: list[_FakeTimer] = []
 
     def tick(self) -> None:
-        # On the loop, a wait already under way times out now.
-        if self._waiting is not None and not self._waiting.done():
-            self._waiting.set_result(None)
-        else:
-            self._ticks += 1
+        self._ticks += 1
 
     def wait(self, ready: threading.Event, timeout: float) -> bool:
         self.timeouts.append(timeout)
@@ -253,16 +259,23 @@ class FakeClock(Clock):
         reached(ready, "the stream's next event")
         return True
 
-    async def wait_async(self, ready: asyncio.Future[t.Any], timeout: float) -> bool:
-        self.timeouts.append(timeout)
-        if self._ticks:
-            self._ticks -= 1
-            return False
-        self._waiting = asyncio.get_running_loop().create_future()
-        done, _ = await asyncio.wait((ready, self._waiting), timeout=BOUND,
-                                     return_when=asyncio.FIRST_COMPLETED)
-        assert done, "no event came"
-        return ready in done
+    def time(self) -> float:
+        return self.now
+
+    def call_at(self, when: float, callback: t.Callable[[], None]) -> _FakeTimer:
+        timer = _FakeTimer(when, callback)
+        self.timers.append(timer)
+        return timer
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+        while due := [x for x in self.timers if not x.cancelled and x.when <= self.now]:
+            for timer in due:
+                self.timers.remove(timer)
+                timer.callback()
+
+    def armed(self) -> list[float]:
+        return sorted(x.when for x in self.timers if not x.cancelled)
 
 
 def test_keep_alive_on_a_fake_clock_wsgi():
@@ -344,13 +357,22 @@ def test_keep_alive_on_a_fake_clock_asgi():
             "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
         }
         task = asyncio.ensure_future(app.asgi_app(scope, receive, sent.put))
+        assert await body() == KEEP_ALIVE  # when the stream opens, at 1000
+        assert clock.armed() == [1007.5]
+        clock.advance(7.4)
+        await events.put("one")
+        assert await body() == b"data: one\n\n"  # no keep-alive before it
+        clock.advance(0.1)  # 1007.5: a frame went out at 1007.4, not due yet
+        assert clock.armed() == [1014.9]
+        clock.advance(7.4)  # 1014.9: 7.5 s without a frame
         assert await body() == KEEP_ALIVE
-        clock.tick()
+        assert clock.armed() == [1022.4]
+        await events.put("two")
+        assert await body() == b"data: two\n\n"
+        clock.advance(7.5)  # 1022.4: "two" went out at 1014.9
         assert await body() == KEEP_ALIVE
-        await events.put("hello")
-        assert await body() == b"data: hello\n\n"
-        # Two waits led to the two sends; a third may be under way.
-        assert clock.timeouts[:2] == [7.5, 7.5] and set(clock.timeouts) == {7.5}
+        assert len(clock.armed()) == 1  # one timer per stream, whatever the events
+        assert clock.timeouts == []  # the WSGI wait is not used on the loop
         # The generator waits for an event that never comes; the disconnect
         # stops it at once, not at the next keep-alive.
         disconnect.set()
@@ -359,6 +381,49 @@ def test_keep_alive_on_a_fake_clock_asgi():
     asyncio.run(scenario())
     assert finished.is_set()
     assert torn_down == [None]
+
+
+def test_keep_alives_on_the_loops_own_clock():
+    # The default clock: the event loop's time and timers. A stream with no
+    # events sends keep-alives on its own; how soon is not checked (the
+    # bound only stops a hang), only that they come, and after an event.
+    app = flask.Flask(__name__)
+
+    async def scenario() -> list[bytes]:
+        events: asyncio.Queue[str] = asyncio.Queue()
+        sent: asyncio.Queue[dict[str, t.Any]] = asyncio.Queue()
+        disconnect = asyncio.Event()
+
+        @app.route("/")
+        async def index():
+            async def gen():
+                while True:
+                    yield await events.get()
+
+            return flask.EventStream(gen(), interval=0.01)
+
+        async def receive():
+            await disconnect.wait()
+            return {"type": "http.disconnect"}
+
+        async def body() -> bytes:
+            while True:
+                message = await asyncio.wait_for(sent.get(), BOUND)
+                if message["type"] == "http.response.body":
+                    return t.cast(bytes, message["body"])
+
+        scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "http_version": "1.1"}
+        task = asyncio.ensure_future(app.asgi_app(scope, receive, sent.put))
+        frames = [await body(), await body()]
+        await events.put("hello")
+        while (frame := await body()) == KEEP_ALIVE:
+            pass  # a keep-alive may have gone out before the event
+        frames += [frame, await body()]
+        disconnect.set()
+        await asyncio.wait_for(task, BOUND)
+        return frames
+
+    assert asyncio.run(scenario()) == [KEEP_ALIVE, KEEP_ALIVE, b"data: hello\n\n", KEEP_ALIVE]
 
 
 # -- real servers, real disconnects ---------------------------------------------
