@@ -56,6 +56,7 @@ TESTS: dict[str, list[str]] = {
         "tests/accel/test_signing.py",
         "tests/accel/test_jinja.py",
         "tests/test_pipeline.py",
+        "tests/accel/test_gate.py",
     ],
     "_accel/matcher": [
         "tests/accel/test_matcher.py",
@@ -65,6 +66,7 @@ TESTS: dict[str, list[str]] = {
         "tests/accel/test_signing.py",
         "tests/accel/test_jinja.py",
         "tests/test_pipeline.py",
+        "tests/accel/test_gate.py",
     ],
     "_accel/routing": [
         "tests/accel/test_matcher.py",
@@ -92,6 +94,7 @@ TESTS: dict[str, list[str]] = {
         "tests/test_matching.py",
         "tests/accel/test_jinja.py",
         "tests/test_pipeline.py",
+        "tests/accel/test_gate.py",
     ],
     "_plain": [
         "tests/accel/test_plain.py",
@@ -114,6 +117,13 @@ TESTS: dict[str, list[str]] = {
         "tests/test_blueprints.py",
         "tests/test_matching.py",
         "tests/accel/test_jinja.py",
+        # The async driver runs the same steps (teardown, respond, the
+        # quiet-teardown check) over ASGI and WebSockets.
+        "tests/asgi/test_one_path.py",
+        "tests/asgi/test_asgi.py",
+        "tests/asgi/test_websocket.py",
+        "tests/test_background.py",
+        "tests/test_streaming.py",
     ],
     "sessions": [
         "tests/test_sessions.py",
@@ -122,6 +132,15 @@ TESTS: dict[str, list[str]] = {
         "tests/accel/test_plain.py",
         "tests/test_matching.py",
         "tests/accel/test_jinja.py",
+    ],
+    "_accel/jinja": [
+        "tests/accel/test_jinja.py",
+        "tests/test_templating.py",
+        "tests/accel/test_plain.py",
+        "tests/test_matching.py",
+        "tests/accel/test_signing.py",
+        "tests/test_pipeline.py",
+        "tests/accel/test_gate.py",
     ],
     "templating": [
         "tests/accel/test_jinja.py",

@@ -66,7 +66,8 @@ def run(prelude: str = "", env: dict[str, str] | None = None, path: str = "") ->
     code = textwrap.dedent(prelude) + APP
     environ = {**os.environ, **(env or {})}
     environ.pop("FLASK_NO_SHORTCUTS", None) if env is None else None
-    environ["PYTHONPATH"] = os.pathsep.join(p for p in (path, SRC) if p)
+    # A PYTHONPATH already set (make mutate's mutated copy) goes before SRC.
+    environ["PYTHONPATH"] = os.pathsep.join(p for p in (path, os.environ.get("PYTHONPATH"), SRC) if p)
     done = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=environ, timeout=120
     )
