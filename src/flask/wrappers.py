@@ -190,8 +190,9 @@ class Request(RequestShortcuts):
     # MAX_FORM_PARTS may be None (no limit), which Werkzeug's int leaves out.
     max_form_parts = _ConfigLimit("MAX_FORM_PARTS")  # type: ignore[assignment]
 
-    async def stream_chunks(self, size: int = 64 * 1024) -> t.AsyncIterator[bytes]:
-        """The request body in pieces, for an async view. For a route with
+    def stream_chunks(self, size: int = 64 * 1024) -> t.AsyncIterator[bytes]:
+        """The request body in pieces, for an async view
+        (``async for chunk in request.stream_chunks()``). For a route with
         ``stream_body=True`` served over ASGI, each piece as it arrives
         (413 once past ``MAX_CONTENT_LENGTH``); otherwise ``request.stream``
         read ``size`` bytes at a time.
@@ -201,20 +202,16 @@ class Request(RequestShortcuts):
         source = self.environ.get("wsgi.input")
         chunks = getattr(source, "chunks", None)
         if chunks is None or not hasattr(source, "next_chunk"):
-            stream = self.stream
-            while True:
-                chunk = stream.read(size)
-                if not chunk:
-                    return
-                yield chunk
+            return _read_in_pieces(self.stream, size)
         limit = self.max_content_length
         length = self.content_length
         if limit is not None and length is not None and length > limit:
             from werkzeug.exceptions import RequestEntityTooLarge
 
             raise RequestEntityTooLarge()
-        async for chunk in chunks():
-            yield chunk
+        # The stream's own iterator, not one wrapped in another generator:
+        # one frame less per piece.
+        return t.cast("t.AsyncIterator[bytes]", chunks())
 
     @property
     def endpoint(self) -> str | None:
@@ -386,3 +383,11 @@ class Response(ResponseShortcuts):
         if ctx is None:
             return super().max_cookie_size
         return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]  # MAX_COOKIE_SIZE is an int
+
+
+async def _read_in_pieces(stream: t.IO[bytes], size: int) -> t.AsyncIterator[bytes]:
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            return
+        yield chunk

@@ -170,19 +170,23 @@ class ReceiveStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _take(self, message: t.Mapping[str, t.Any]) -> bytes:
+        """The body in one received message, counted against the limit."""
+        if message["type"] != "http.request":
+            self._more = False
+            raise ClientDisconnected()
+        chunk: bytes = message.get("body", b"")
+        self._more = message.get("more_body", False)
+        self._received += len(chunk)
+        if self._limit is not None and self._received > self._limit:
+            self._more = False
+            raise RequestEntityTooLarge()
+        return chunk
+
     async def next_chunk(self) -> bytes | None:
         """The next non-empty piece of the body, ``None`` at its end."""
         while self._more:
-            message = await self._receive()
-            if message["type"] != "http.request":
-                self._more = False
-                raise ClientDisconnected()
-            chunk: bytes = message.get("body", b"")
-            self._more = message.get("more_body", False)
-            self._received += len(chunk)
-            if self._limit is not None and self._received > self._limit:
-                self._more = False
-                raise RequestEntityTooLarge()
+            chunk = self._take(await self._receive())
             if chunk:
                 return chunk
         return None
@@ -192,11 +196,13 @@ class ReceiveStream(io.RawIOBase):
         left, self._left = self._left, b""
         if left:
             yield left
-        while True:
-            chunk = await self.next_chunk()
-            if chunk is None:
-                return
-            yield chunk
+        # Not through next_chunk: one coroutine less per piece (an upload
+        # of a GiB is 16,384 of them).
+        receive = self._receive
+        while self._more:
+            chunk = self._take(await receive())
+            if chunk:
+                yield chunk
 
     def readinto(self, buffer: t.Any) -> int:
         if not self._left:
