@@ -18,6 +18,7 @@ import pytest
 from blog.extensions import db
 from blog.models import Post
 from conftest import build_app, seed
+from services import REDIS, need
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -164,6 +165,33 @@ def test_a_fresh_client_gets_the_posts_written_after_it_connected(app, client):
     assert made == [4]
     assert ids(got) == [4]
     assert json.loads(got[0]["data"])["title"] == "Fresh"
+
+
+def test_the_wake_up_goes_through_redis_between_processes(db_path, tmp_path):
+    """With REDIS_URL the feed listens on Redis pub/sub: the post written
+    through another app (another worker) wakes it."""
+    need(REDIS, 6379, "Redis")
+    config = {"AUTO_UPGRADE": False, "LIVE_STREAM_MAX_AGE": 0, "LIVE_STREAM_POLL": DEADLINE}
+    reader_app = build_app(db_path, tmp_path, REDIS_URL=REDIS, **config)
+    seed(reader_app)
+    writer_app = build_app(db_path, tmp_path, REDIS_URL=REDIS, **config)
+    from conftest import Auth
+
+    writer = writer_app.test_client()
+    headers = Auth(writer).token("bob")
+
+    def write_once_subscribed() -> None:
+        listening(writer_app)  # Redis counts the other app's subscription
+        writer.post("/api/posts", json={"title": "Across"}, headers=headers)
+
+    thread = threading.Thread(target=write_once_subscribed, daemon=True)
+    thread.start()
+    # From post 1: another run on the same Redis may count as a subscriber
+    # first, and then the post may be written before this feed connects.
+    got = feed(reader_app.test_client(), "?after=1")
+    thread.join(DEADLINE)
+    assert ids(got) == [2]
+    assert json.loads(got[0]["data"])["title"] == "Across"
 
 
 def test_a_new_post_from_the_form_reaches_the_feed(app, client, auth):
