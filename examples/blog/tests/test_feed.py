@@ -8,6 +8,7 @@ so a plain request reads the whole stream.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -216,3 +217,25 @@ def test_the_default_stream_lives_five_minutes(tmp_path):
     app = build_app(tmp_path / "d.sqlite3", tmp_path)
     assert app.config["LIVE_STREAM_MAX_AGE"] == 300
     assert app.config["LIVE_STREAM_RETRY"] == 2000
+
+
+class FailingBroker:
+    """A broker whose stream breaks, as Redis going away would."""
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> t.AsyncIterator[t.AsyncIterator[dict[str, t.Any]]]:
+        async def events() -> t.AsyncIterator[dict[str, t.Any]]:
+            raise ConnectionError("broker gone")
+            yield {}  # pragma: no cover
+
+        yield events()
+
+
+def test_a_broker_failure_ends_the_stream_with_its_error(app, client):
+    """The stream fails rather than go on deaf: the framework logs the error,
+    the browser reconnects, and the reconnection reads what it missed."""
+    app.extensions["live"] = FailingBroker()
+    app.config["LIVE_STREAM_MAX_AGE"] = 300
+    add_posts(app, 2)
+    with pytest.raises(ConnectionError, match="broker gone"):
+        client.get("/live/posts", headers={"Last-Event-ID": "1"}).get_data()
