@@ -32,7 +32,7 @@ def create_app(
     app = Flask(__name__, instance_relative_config=True)
     # Imported here so importing the package stays cheap (gunicorn's
     # master, `celery -A`) and modules can use current_app without a cycle.
-    from . import api, auth, cli, errors, jobs, live, mailer, posts, settings
+    from . import api, auth, cli, errors, feed, jobs, live, mailer, posts, settings
     from .extensions import cache, csrf, db, login_manager, migrate
 
     app.config.from_mapping(
@@ -58,6 +58,9 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(api.bp)
+    # The index page's feed of new posts (Server-Sent Events): plain HTTP,
+    # so under WSGI and ASGI alike.
+    app.register_blueprint(feed.bp)
     if hasattr(Blueprint, "websocket"):
         # The live sockets, where the framework has WebSocket routes.
         from . import sockets

@@ -1,14 +1,16 @@
-"""Live updates: publish events to channels, stream them to WebSockets.
+"""Live updates: publish events to channels, for the pages' live parts.
 
 In one process (the default) a ``LocalBroker`` hands each event to the
 subscribers' asyncio queues. With ``REDIS_URL`` set, ``RedisBroker`` goes
 through Redis pub/sub, so an event published by one worker reaches the
 browsers connected to every other worker.
 
-The WebSocket routes that stream the channels to pages are in
-``blog.sockets``, registered only where the framework has WebSocket routes;
-without them the pages work as before, without the live part (``live_url``
-returns ``None`` and the page opens no socket).
+The post page's WebSocket (``blog.sockets``) streams its post's channel,
+registered only where the framework has WebSocket routes; without it the
+page works as before, without the live part (``live_url`` returns ``None``
+and the page opens no socket). The index page's Server-Sent Events feed
+(``blog.feed``) takes the ``posts`` channel as a wake-up only and reads the
+posts from the database.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def publish(channel: str, event: Event) -> None:
 
 
 def enabled() -> bool:
-    """Whether this app serves the live sockets (``blog.sockets``)."""
+    """Whether this app serves the post page's socket (``blog.sockets``)."""
     return "live.post_events" in current_app.view_functions
 
 

@@ -99,25 +99,33 @@ def announce_post(post: Post) -> None:
                 post.id,
                 result.result,
             )
-    live.publish(
-        "posts",
-        {
-            "type": "post",
-            **post_summary(post),
-            # Where the index page's links go, so the page's script builds
-            # no URLs of its own.
-            "url": url_for("blog.detail", post_id=post.id),
-            "author_url": url_for("blog.profile", username=post.author.username),
-            "edit_url": url_for("blog.update", post_id=post.id),
-        },
-    )
+    # Wakes the index pages' feeds (blog.feed), which read the post back
+    # from the database.
+    live.publish("posts", live_post(post))
+
+
+def live_post(post: Post) -> dict[str, t.Any]:
+    """A new post as the index page's feed sends it (``blog.feed``)."""
+    return {
+        "type": "post",
+        **post_summary(post),
+        # Where the index page's links go, so the page's script builds
+        # no URLs of its own.
+        "url": url_for("blog.detail", post_id=post.id),
+        "author_url": url_for("blog.profile", username=post.author.username),
+        "edit_url": url_for("blog.update", post_id=post.id),
+    }
 
 
 @bp.route("/")
 def index() -> str:
     """Show the newest posts first."""
+    posts = latest_posts()
+    # The feed starts after the newest post this page shows, so a post
+    # written between this render and the feed's connection still comes.
+    newest = max((p["id"] for p in posts), default=0)
     return render_template(
-        "blog/index.html", posts=latest_posts(), live_url=live.live_url("live.new_posts")
+        "blog/index.html", posts=posts, feed_url=url_for("feed.new_posts", after=newest)
     )
 
 

@@ -78,5 +78,14 @@ def from_environ(environ: t.Mapping[str, str], instance_path: str) -> dict[str, 
         # The largest thing a page sends over its socket is a comment: 5000
         # characters, at most 6 bytes each once JSON-escaped.
         "WEBSOCKET_MAX_MESSAGE_SIZE": 64 * 1024,
+        # The index page's feed (blog.feed): a stream ends once this many
+        # seconds old, so long-lived connections spread again over the
+        # servers and a deploy's old ones drain; the browser reconnects
+        # after LIVE_STREAM_RETRY milliseconds and resumes where it was.
+        "LIVE_STREAM_MAX_AGE": 300.0,
+        "LIVE_STREAM_RETRY": 2000,
+        # Seconds between database reads when nothing woke a stream: the
+        # bound on a post's delay when its wake-up was lost.
+        "LIVE_STREAM_POLL": 15.0,
     }
     return config

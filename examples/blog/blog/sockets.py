@@ -1,9 +1,11 @@
-"""The live pages' WebSockets: new posts on the index, comments on a post.
+"""The post page's WebSocket: new comments out, the reader's comments in.
 
-They need an ASGI server (``uvicorn blog.wsgi:asgi``; ``flask run`` picks
-one), and ``create_app`` registers them only where the framework has
-WebSocket routes. Each socket streams one ``blog.live`` channel to its
-page; the post page's socket also takes the comments its user writes.
+It needs an ASGI server (``uvicorn blog.wsgi:asgi``; ``flask run`` picks
+one), and ``create_app`` registers it only where the framework has
+WebSocket routes. The socket streams the post's ``blog.live`` channel to
+its page and takes the comments its user writes. (The index page only
+listens, so it has a Server-Sent Events feed instead, ``blog.feed``: plain
+HTTP, under WSGI too.)
 
 Why the comment socket needs no CSRF token: browsers attach the session
 cookie to a handshake whatever page opens it, and WebSockets have no
@@ -28,12 +30,6 @@ from .extensions import db
 bp = Blueprint("live", __name__, url_prefix="/live")
 
 OnMessage = t.Callable[[t.Union[str, bytes]], t.Awaitable[None]]
-
-
-@bp.websocket("/posts")
-async def new_posts() -> None:
-    """Send each new post to the index page, until it leaves."""
-    await stream("posts", ignore)
 
 
 @bp.websocket("/posts/<int:post_id>")
@@ -74,10 +70,6 @@ def comment_in_thread(post_id: int, body: object) -> dict[str, t.Any]:
         # End the transaction: an idle socket must not hold a pooled
         # database connection until its page closes.
         db.session.rollback()
-
-
-async def ignore(message: str | bytes) -> None:
-    """The index page sends nothing worth an answer."""
 
 
 async def stream(channel: str, on_message: OnMessage) -> None:

@@ -105,9 +105,12 @@ def test_publish_failure_does_not_fail_the_write(client, auth, tmp_path, caplog)
     assert "could not publish a live update on 'post:1'" in caplog.text
 
 
-def test_pages_open_their_sockets(client):
+def test_pages_open_their_live_parts(client):
+    # The index follows its feed (Server-Sent Events, blog.feed), from the
+    # newest post it shows; it opens no socket.
     index = client.get("/").data
-    assert b'<section id="posts" data-live-url="/live/posts">' in index
+    assert b'<section id="posts" data-feed-url="/live/posts?after=1">' in index
+    assert b"data-live-url" not in index
     assert b"live.js" in index
     page = client.get("/posts/1").data
     assert b'data-live-url="/live/posts/1"' in page
@@ -122,3 +125,4 @@ def test_live_script_is_served(client):
         # User input goes in as text, never as markup.
         assert b"innerHTML" not in r.data
         assert b'el("span", "text", event.body)' in r.data
+        assert b'new EventSource(postList.dataset.feedUrl)' in r.data

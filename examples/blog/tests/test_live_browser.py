@@ -97,7 +97,8 @@ def browsers(tmp_path: Path, served: tuple[str, Path]) -> t.Iterator[tuple[WebDr
 
 
 def wait_live(driver: WebDriver, element_id: str) -> None:
-    """Wait until the page's socket is open (live.js sets data-live)."""
+    """Wait until the page's feed (index) or socket (post page) is open
+    (live.js sets data-live)."""
     WebDriverWait(driver, SETTLE, poll_frequency=0.05).until(
         lambda d: d.find_element(By.ID, element_id).get_attribute("data-live") == "open"
     )
@@ -148,7 +149,7 @@ def test_a_second_browser_sees_posts_and_comments_live(
     tb.register_and_login(author, base, "ada", "engines-1843")
     tb.register_and_login(reader, base, "grace", "cobol-1959")
 
-    # The reader waits on the index page, which has its socket open.
+    # The reader waits on the index page, which has its feed open.
     wait_live(reader, "posts")
     mark(reader)
 

@@ -1,5 +1,6 @@
-"""The live sockets through the test client: new posts on the index socket,
-comments sent, checked, stored and pushed on a post's socket."""
+"""The post page's socket through the test client: comments sent, checked,
+stored and pushed. (The index page's new posts come over Server-Sent
+Events: tests/test_feed.py.)"""
 
 from __future__ import annotations
 
@@ -48,19 +49,11 @@ def receive_until(ws: t.Any, wanted: str, limit: int = 5) -> dict[str, t.Any]:
     raise AssertionError(f"no {wanted!r} event")
 
 
-def test_new_post_reaches_an_open_index_socket(app, client):
-    bob = logged_in(app, "bob")
-    with client.websocket("/live/posts") as ws:
-        r = bob.post("/posts/new", data={"title": "Fresh <news>", "body": "b" * 400})
-        assert r.status_code == 302 and r.headers["Location"] == "/posts/2"
-        event = ws.receive_json(timeout=5)
-    assert event["type"] == "post"
-    assert (event["id"], event["title"], event["body"], event["author"]) == (
-        2, "Fresh <news>", "b" * 400, "bob",
-    )
-    assert (event["url"], event["author_url"], event["edit_url"]) == (
-        "/posts/2", "/users/bob", "/posts/2/edit",
-    )
+def test_the_index_has_no_socket(client):
+    # Its new posts come from the feed, GET /live/posts (tests/test_feed.py).
+    with pytest.raises(WebSocketRejected):
+        with client.websocket("/live/posts"):
+            pass
 
 
 def test_comment_over_the_socket_is_stored_and_pushed(app, client):
@@ -172,7 +165,7 @@ class FailingBroker:
 def test_a_broker_failure_closes_with_1011(app, client):
     app.extensions["live"] = FailingBroker()
     with pytest.raises(ConnectionError, match="broker gone"):
-        with client.websocket("/live/posts") as ws:
+        with client.websocket("/live/posts/1") as ws:
             with pytest.raises(WebSocketDisconnect) as closed:
                 ws.receive(timeout=5)
             assert closed.value.code == 1011

@@ -1,14 +1,19 @@
-// Live pages. Where the server put a socket URL in data-live-url (only where
-// it offers WebSockets), the page opens it and reconnects with a growing
-// delay when it drops:
-// - the index (#posts) inserts each new post at the top;
-// - a post page (#comments) appends each new comment, and its comment form
-//   sends over the socket while it is open (a plain form POST otherwise).
-// Everything from the server is inserted as text, never as HTML: titles,
-// bodies and names are user input.
+// Live pages.
+// - The index (#posts) follows the feed of new posts at data-feed-url
+//   (Server-Sent Events) and inserts each at the top. The browser's
+//   EventSource reconnects by itself when the stream ends or drops, after
+//   the delay the server sent (retry), and sends the id of the last post it
+//   received (Last-Event-ID); the server then sends each post after that
+//   one, once and in order, so the page inserts whatever comes as it comes.
+// - A post page (#comments) opens the WebSocket at data-live-url (only where
+//   the server offers WebSockets), reconnects with a growing delay when it
+//   drops, appends each new comment, and its comment form sends over the
+//   socket while it is open (a plain form POST otherwise).
+// Each live element's data-live says "open", "connecting" or "closed"
+// (tests wait on it). Everything from the server is inserted as text, never
+// as HTML: titles, bodies and names are user input.
 (function () {
   "use strict";
-  if (!("WebSocket" in window)) return;
 
   // Opens the socket at el.dataset.liveUrl, passes each JSON message to
   // onEvent; el.dataset.live says "open" or "closed" (tests wait on it).
@@ -70,9 +75,17 @@
   }
 
   var postList = document.getElementById("posts");
-  if (postList && postList.dataset.liveUrl) {
-    live(postList, function (event) {
-      if (event.type !== "post" || document.getElementById("post-" + event.id)) return;
+  if (postList && postList.dataset.feedUrl && "EventSource" in window) {
+    var feed = new EventSource(postList.dataset.feedUrl);
+    postList.dataset.live = "connecting";
+    feed.onopen = function () { postList.dataset.live = "open"; };
+    feed.onerror = function () {
+      // CONNECTING: the browser retries by itself; CLOSED: the server
+      // refused the stream (not a 200), and it does not.
+      postList.dataset.live = feed.readyState === EventSource.CLOSED ? "closed" : "connecting";
+    };
+    feed.addEventListener("post", function (message) {
+      var event = JSON.parse(message.data);
       var article = el("article", "post");
       article.id = "post-" + event.id;
       var heading = el("h2");
@@ -94,7 +107,7 @@
   }
 
   var comments = document.getElementById("comments");
-  if (comments && comments.dataset.liveUrl) {
+  if (comments && comments.dataset.liveUrl && "WebSocket" in window) {
     var form = document.getElementById("comment-form");
     var error = document.getElementById("comment-error");
     var pending = null;  // the ref of the comment awaiting its answer
