@@ -98,6 +98,10 @@ def test_session_flags_start_clear_and_writes_set_both() -> None:
         lambda s: len(s),
         lambda s: list(s),
         lambda s: list(s.items()),
+        # Alone, without the len() that list() asks first.
+        lambda s: iter(s),
+        lambda s: s.keys(),
+        lambda s: s.values(),
     ],
 )
 def test_every_read_marks_session_accessed(read: t.Callable[[t.Any], t.Any]) -> None:
@@ -194,6 +198,20 @@ def test_untouched_session_sets_nothing() -> None:
     response, value = saved_cookie(StubApp(), SecureCookieSession({"a": 1}))
     assert value is None
     assert "Vary" not in response.headers
+
+
+def test_reading_session_adds_to_a_vary_header_that_is_the_only_header() -> None:
+    s = SecureCookieSession({"a": 1})
+    s.get("a")
+    response = Response()
+    response.headers.clear()
+    response.headers["Vary"] = "Accept"
+    expected = Response()
+    expected.headers.clear()
+    expected.headers["Vary"] = "Accept"
+    expected.vary.add("Cookie")  # Werkzeug's own answer
+    iface.save_session(StubApp(), s, response)
+    assert response.headers.get_all("Vary") == expected.headers.get_all("Vary") == ["Accept, Cookie"]
 
 
 def test_reading_session_adds_vary_once() -> None:

@@ -294,3 +294,111 @@ def test_websocket_sync_error_handler_runs_in_the_pool(app, pool):
             pass
     assert info.value.status == 409
     assert seen[0] != seen[1] and pool.calls == 1
+
+
+# -- teardown over ASGI: every step Flask documents, where the model says ----------
+
+
+@pytest.mark.parametrize("signal", ["request_tearing_down", "appcontext_tearing_down"])
+def test_a_teardown_signal_alone_is_sent_over_asgi(app, signal):
+    # No teardown function is registered: the signal's receiver alone must
+    # keep the teardown steps from being skipped.
+    received: list[tuple[t.Any, t.Any]] = []
+
+    def receiver(sender: t.Any, exc: BaseException | None = None, **extra: t.Any) -> None:
+        received.append((sender, exc))
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    getattr(flask, signal).connect(receiver, app)
+    try:
+        assert serve(app, make_scope()).body == b"ok"
+    finally:
+        getattr(flask, signal).disconnect(receiver, app)
+    assert received == [(app, None)]
+
+
+class TornDown(flask.Flask):
+    calls: list[str]
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:  # type: ignore[override]
+        self.calls.append("request")
+        super().do_teardown_request(exc)
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:  # type: ignore[override]
+        self.calls.append("appcontext")
+        super().do_teardown_appcontext(exc)
+
+
+def test_overridden_teardown_methods_are_called_over_asgi():
+    app = TornDown(__name__)
+    app.calls = []
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    assert serve(app, make_scope()).body == b"ok"
+    assert app.calls == ["request", "appcontext"]
+
+
+def test_a_streamed_context_is_torn_down_after_the_stream_over_asgi(app):
+    # stream_with_context keeps both contexts for the body: their teardown
+    # comes after its last chunk, not when the view returns.
+    order: list[str] = []
+
+    @app.route("/")
+    def index() -> t.Any:
+        def body() -> t.Iterator[str]:
+            order.append(f"chunk {flask.request.path}")
+            yield "a"
+            order.append(f"chunk {flask.current_app.name}")
+            yield "b"
+
+        return flask.Response(flask.stream_with_context(body()))
+
+    app.teardown_request(lambda exc: order.append("teardown_request"))
+    app.teardown_appcontext(lambda exc: order.append("teardown_appcontext"))
+    assert serve(app, make_scope()).body == b"ab"
+    assert order == ["chunk /", f"chunk {app.name}", "teardown_request", "teardown_appcontext"]
+
+
+@pytest.mark.parametrize(
+    "hook", ["teardown_appcontext", "appcontext_tearing_down", "appcontext_popped", "override"]
+)
+def test_a_background_tasks_context_is_popped_in_the_pool_when_its_teardown_may_block(hook):
+    # A sync teardown step of the task's app context runs in the pool, as
+    # every sync step does over ASGI; never on the event loop.
+    app = (TornDown if hook == "override" else flask.Flask)(__name__)
+    app.calls = []  # type: ignore[attr-defined]
+    threads: list[int] = []
+    loop_thread: list[int] = []
+
+    def record(*args: t.Any, **kwargs: t.Any) -> None:
+        threads.append(threading.get_ident())
+
+    async def task() -> None:
+        loop_thread.append(threading.get_ident())
+
+    @app.route("/")
+    async def index() -> str:
+        app.add_background_task(task)
+        return "ok"
+
+    if hook == "teardown_appcontext":
+        app.teardown_appcontext(record)
+    elif hook == "override":
+        app.do_teardown_appcontext = lambda exc=None: record()  # type: ignore[method-assign]
+    else:
+        getattr(flask, hook).connect(record, app)
+    try:
+        assert app.test_client(asgi=True).get("/").data == b"ok"
+    finally:
+        if hook in ("appcontext_tearing_down", "appcontext_popped"):
+            getattr(flask, hook).disconnect(record, app)
+    # The request's own app context, then the task's (whose pop is the
+    # later one: the task runs after the response).
+    assert len(threads) == 2
+    assert loop_thread and threads[1] != loop_thread[0]
