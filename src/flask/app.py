@@ -32,6 +32,7 @@ from .ctx import AppContext
 from .ctx import RequestContext
 from .ctx import template_context_defaults
 from .globals import _cv_request
+from .globals import app_classes
 from .globals import g
 from .globals import request
 from .helpers import _FileServing
@@ -492,6 +493,9 @@ class Flask(App, _FileServing):
 
         run_app(self, host, port, debug, load_dotenv, **options)
 
+
+# The CLI's discovery recognises apps by this list (see flask.globals).
+app_classes.append(Flask)
 
 # Flask's own pipeline methods, to recognise any override or patch.
 _ORIGINAL_PIPELINE = {name: getattr(Flask, name) for name in _PIPELINE_METHODS}

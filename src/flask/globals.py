@@ -72,6 +72,13 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]  # LocalProxy is gene
 # An unbound proxy's repr shows the class name; keep Werkzeug's.
 _ContextProxy.__name__ = _ContextProxy.__qualname__ = "LocalProxy"
 
+#: The classes whose instances are applications to the ``flask`` command:
+#: :mod:`flask.app` adds ``Flask`` as it defines it. App discovery
+#: (:mod:`flask.discovery`) sits below the app, since every app's command
+#: group loads apps through it, so it reads this list instead of importing
+#: the app back.
+app_classes: list[type[Flask]] = []
+
 _cv_app: ContextVar[AppContext] = ContextVar("flask.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("flask.request_ctx")
 _cv_websocket: ContextVar[WebSocket] = ContextVar("flask.websocket")

@@ -23,7 +23,7 @@ from .helpers import get_root_path
 if t.TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
 
-    from .cli import AppGroup
+    from .appgroup import AppGroup
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 T = t.TypeVar("T", bound=t.Callable[..., t.Any])
@@ -194,7 +194,7 @@ class Scaffold:
         group = self.__dict__.get("_cli")
         if group is None:
             # Imported here so that `import flask` does not load Click.
-            from .cli import AppGroup
+            from .appgroup import AppGroup
 
             group = self.__dict__["_cli"] = AppGroup(self.name)
         return group

@@ -14,7 +14,6 @@ from contextlib import closing
 from contextlib import contextmanager
 from contextlib import ExitStack
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 import werkzeug.test
 from click.testing import CliRunner
@@ -31,6 +30,10 @@ from .asgi.ws_testing import WebSocketTestSession
 from .background import ClosingBody
 from .background import propagates
 from .background import TESTING_KEY as BACKGROUND_KEY
+# ScriptInfo's own module, not the flask.cli package, which loads the whole
+# command line (and Werkzeug's server) for one class.
+from .discovery import ScriptInfo
+from .environ import EnvironBuilder as EnvironBuilder
 from .pipeline import PRESERVE_CONTEXT_KEY
 from .sessions import SessionMixin
 
@@ -39,61 +42,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
     from .app import Flask
 
-
-
-class EnvironBuilder(werkzeug.test.EnvironBuilder):
-    """A Werkzeug :class:`~werkzeug.test.EnvironBuilder` that takes its
-    defaults from the application.
-
-    Without ``base_url``, the URL is built from ``PREFERRED_URL_SCHEME`` (or
-    ``url_scheme``), ``subdomain``, ``SERVER_NAME`` (``localhost`` when
-    unset) and ``APPLICATION_ROOT``. A ``path`` that is a full URL supplies
-    its own scheme and host. JSON bodies are serialized with ``app.json``.
-    """
-
-    def __init__(
-        self,
-        app: Flask,
-        path: str = "/",
-        base_url: str | None = None,
-        subdomain: str | None = None,
-        url_scheme: str | None = None,
-        *args: t.Any,
-        **kwargs: t.Any,
-    ) -> None:
-        if base_url is not None and (subdomain or url_scheme):
-            raise AssertionError(
-                'Cannot pass "subdomain" or "url_scheme" with "base_url".'
-            )
-        # Set first: the base class serializes ``json=`` during __init__.
-        self.app = app
-
-        if base_url is None:
-            parts = urlsplit(path)
-            if parts.scheme or parts.netloc:
-                # A full URL names its own server; the app's root is not used.
-                base_url = f"{parts.scheme or 'http'}://{parts.netloc}/"
-                path = parts.path or "/"
-                if parts.query:
-                    path = f"{path}?{parts.query}"
-            else:
-                base_url = self._app_base_url(app, subdomain, url_scheme)
-
-        super().__init__(path, base_url, *args, **kwargs)
-
-    @staticmethod
-    def _app_base_url(app: Flask, subdomain: str | None, url_scheme: str | None) -> str:
-        config = app.config
-        host = config.get("SERVER_NAME") or "localhost"
-        if subdomain:
-            host = f"{subdomain}.{host}"
-        scheme = url_scheme or config.get("PREFERRED_URL_SCHEME") or "http"
-        root = (config.get("APPLICATION_ROOT") or "/").lstrip("/")
-        return f"{scheme}://{host}/{root}"
-
-    def json_dumps(self, obj: t.Any, **kwargs: t.Any) -> str:
-        """Serialize ``obj`` with the application's JSON provider."""
-        return self.app.json.dumps(obj, **kwargs)
 
 
 @lru_cache(maxsize=None)
@@ -302,8 +250,5 @@ class FlaskCliRunner(CliRunner):
         loads this app."""
         command = self.app.cli if cli is None else cli
         if "obj" not in kwargs:
-            # Imported here: the CLI module is heavy and only needed now.
-            from .cli import ScriptInfo
-
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
         return super().invoke(command, args, **kwargs)

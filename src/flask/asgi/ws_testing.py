@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from .._accel.testclient import add_cookies
 from .._accel.testclient import has_jar
+from ..environ import EnvironBuilder
 from .connection import WebSocketDisconnect
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -236,8 +237,6 @@ def _scope(
     builder_kwargs: dict[str, t.Any],
 ) -> dict[str, t.Any]:
     """The ASGI scope of a handshake to ``path``, with the client's cookies."""
-    from ..testing import EnvironBuilder
-
     builder = EnvironBuilder(client.application, path, headers=headers, **builder_kwargs)
     try:
         environ = builder.get_environ()

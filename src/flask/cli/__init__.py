@@ -1,10 +1,12 @@
 """The ``flask`` command line: application loading, command groups and the
 built-in ``run``, ``shell`` and ``routes`` commands.
 
-Finding the app lives in :mod:`flask.cli.discovery`, the ``shell`` and
-``routes`` commands and ``run``'s TLS options in :mod:`flask.cli.commands`,
-serving over uvicorn in :mod:`flask.cli.serve_asgi`; this module puts the
-``flask`` group together and keeps every public name of ``flask.cli``.
+Finding the app lives in :mod:`flask.discovery` and :class:`AppGroup` in
+:mod:`flask.appgroup` (both below the app, whose ``cli`` is an
+:class:`AppGroup`), the ``shell`` and ``routes`` commands and ``run``'s TLS
+options in :mod:`flask.cli.commands`, serving over uvicorn in
+:mod:`flask.cli.serve_asgi`; this module puts the ``flask`` group together
+and keeps every public name of ``flask.cli``.
 """
 
 from __future__ import annotations
@@ -20,21 +22,22 @@ from click.core import ParameterSource
 from werkzeug.serving import is_running_from_reloader
 from werkzeug.serving import run_simple
 
+from ..appgroup import AppGroup as AppGroup
 from .commands import CertParamType as CertParamType
 from .commands import routes_command as routes_command
 from .commands import SeparatedPathType as SeparatedPathType
 from .commands import shell_command as shell_command
 from .commands import optional_import
 from .commands import tls_options
-from .discovery import enter_app_context
-from .discovery import find_app_by_string as find_app_by_string
-from .discovery import find_best_app as find_best_app
-from .discovery import locate_app as locate_app
-from .discovery import NoAppException as NoAppException
-from .discovery import pass_script_info as pass_script_info
-from .discovery import prepare_import as prepare_import
-from .discovery import ScriptInfo as ScriptInfo
-from .discovery import with_appcontext as with_appcontext
+from ..discovery import enter_app_context
+from ..discovery import find_app_by_string as find_app_by_string
+from ..discovery import find_best_app as find_best_app
+from ..discovery import locate_app as locate_app
+from ..discovery import NoAppException as NoAppException
+from ..discovery import pass_script_info as pass_script_info
+from ..discovery import prepare_import as prepare_import
+from ..discovery import ScriptInfo as ScriptInfo
+from ..discovery import with_appcontext as with_appcontext
 from ..helpers import get_debug_flag
 
 if t.TYPE_CHECKING:
@@ -47,60 +50,6 @@ if t.TYPE_CHECKING:
     from ..app import Flask
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
-
-
-class AppGroup(click.Group):
-    """A click group whose commands run in an app context by default.
-
-    Pass ``with_appcontext=False`` to :meth:`command` to opt out. Sub-groups
-    made with :meth:`group` are :class:`AppGroup` too.
-    """
-
-    @t.overload
-    def command(self, func: t.Callable[..., t.Any], /) -> click.Command: ...
-
-    @t.overload
-    def command(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> t.Callable[[t.Callable[..., t.Any]], click.Command]: ...
-
-    def command(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> t.Callable[[t.Callable[..., t.Any]], click.Command] | click.Command:
-        """Like :meth:`click.Group.command`, wrapping the callback with
-        :func:`with_appcontext` unless ``with_appcontext=False`` is given.
-        """
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            # Used bare, as ``@group.command``.
-            return self.command()(args[0])
-
-        wrap = kwargs.pop("with_appcontext", True)
-        make = super().command(*args, **kwargs)
-
-        def decorator(f: t.Callable[..., t.Any]) -> click.Command:
-            made: click.Command = make(with_appcontext(f) if wrap else f)
-            return made
-
-        return decorator
-
-    @t.overload
-    def group(self, func: t.Callable[..., t.Any], /) -> click.Group: ...
-
-    @t.overload
-    def group(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> t.Callable[[t.Callable[..., t.Any]], click.Group]: ...
-
-    def group(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> t.Callable[[t.Callable[..., t.Any]], click.Group] | click.Group:
-        """Like :meth:`click.Group.group`, defaulting ``cls`` to
-        :class:`AppGroup`.
-        """
-        kwargs.setdefault("cls", AppGroup)
-        made: t.Callable[[t.Callable[..., t.Any]], click.Group] | click.Group
-        made = super().group(*args, **kwargs)
-        return made
 
 
 def get_version(ctx: click.Context, param: click.Parameter | None, value: t.Any) -> None:

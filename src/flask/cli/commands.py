@@ -16,7 +16,7 @@ import typing as t
 import click
 from werkzeug.utils import import_string
 
-from .discovery import with_appcontext
+from ..discovery import with_appcontext
 from ..globals import current_app
 
 if t.TYPE_CHECKING:

@@ -20,7 +20,7 @@ from click.testing import CliRunner
 
 from flask import current_app
 from flask import Flask
-from flask.cli import discovery
+from flask import discovery
 from flask.cli.commands import optional_import
 from flask.cli import FlaskGroup
 from flask.cli import NoAppException

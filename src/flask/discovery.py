@@ -3,8 +3,16 @@
 Finding an app in a module is an ordered list of strategies
 (:data:`MODULE_STRATEGIES`): each looks for one kind of thing and either
 returns the app, returns ``None`` to pass, or raises :exc:`NoAppException`
-when what it found cannot be used. Private to :mod:`flask.cli`, which
-re-exports the public names.
+when what it found cannot be used. :mod:`flask.cli` re-exports the public
+names.
+
+It sits below the app, not in the ``flask.cli`` package: every app and
+blueprint has a command group (:class:`flask.appgroup.AppGroup`) whose
+commands load the app through :class:`ScriptInfo`, and the package's
+``__init__`` reaches the request path (``flask run`` over ASGI), which
+reaches the app structure again. So nothing here imports :mod:`flask.app`:
+apps are recognised by the classes the facade lists in
+:data:`flask.globals.app_classes`.
 """
 
 from __future__ import annotations
@@ -22,14 +30,15 @@ from pathlib import Path
 
 import click
 
-from ..globals import _cv_app
-from ..helpers import get_debug_flag
-from ..helpers import get_load_dotenv
+from .globals import _cv_app
+from .globals import app_classes
+from .helpers import get_debug_flag
+from .helpers import get_load_dotenv
 
 if t.TYPE_CHECKING:
     from types import ModuleType
 
-    from ..app import Flask
+    from .app import Flask
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -39,11 +48,8 @@ class NoAppException(click.UsageError):
 
 
 def _is_app(value: object) -> t.TypeGuard[Flask]:
-    # flask.app is imported on use: importing the CLI stays cheap and never
-    # depends on the import order of the core.
-    from ..app import Flask
-
-    return isinstance(value, Flask)
+    # Before flask.app is imported the list is empty, and no app exists.
+    return isinstance(value, tuple(app_classes))
 
 
 # -- calling factories ---------------------------------------------------------
