@@ -317,6 +317,25 @@ def test_keep_alive_on_a_fake_clock_wsgi():
     reached(torn_down, "teardown")
 
 
+def _asgi_peer(
+    disconnect: asyncio.Event, sent: asyncio.Queue[dict[str, t.Any]]
+) -> tuple[t.Callable[[], t.Awaitable[dict[str, t.Any]]], t.Callable[[], t.Awaitable[bytes]]]:
+    """An ASGI server's side of one stream: ``receive`` reports a disconnect
+    once ``disconnect`` is set; ``body()`` is the next body message sent."""
+
+    async def receive() -> dict[str, t.Any]:
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def body() -> bytes:
+        while True:
+            message = await asyncio.wait_for(sent.get(), BOUND)
+            if message["type"] == "http.response.body":
+                return t.cast(bytes, message["body"])
+
+    return receive, body
+
+
 def test_keep_alive_on_a_fake_clock_asgi():
     app = flask.Flask(__name__)
     clock = FakeClock()
@@ -340,15 +359,7 @@ def test_keep_alive_on_a_fake_clock_asgi():
 
             return flask.EventStream(gen(), interval=7.5, clock=clock)
 
-        async def receive():
-            await disconnect.wait()
-            return {"type": "http.disconnect"}
-
-        async def body() -> bytes:
-            while True:
-                message = await asyncio.wait_for(sent.get(), BOUND)
-                if message["type"] == "http.response.body":
-                    return t.cast(bytes, message["body"])
+        receive, body = _asgi_peer(disconnect, sent)
 
         scope = {
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
@@ -402,15 +413,7 @@ def test_keep_alives_on_the_loops_own_clock():
 
             return flask.EventStream(gen(), interval=0.01)
 
-        async def receive():
-            await disconnect.wait()
-            return {"type": "http.disconnect"}
-
-        async def body() -> bytes:
-            while True:
-                message = await asyncio.wait_for(sent.get(), BOUND)
-                if message["type"] == "http.response.body":
-                    return t.cast(bytes, message["body"])
+        receive, body = _asgi_peer(disconnect, sent)
 
         scope = {"type": "http", "method": "GET", "path": "/", "headers": [], "http_version": "1.1"}
         task = asyncio.ensure_future(app.asgi_app(scope, receive, sent.put))

@@ -8,6 +8,7 @@ app is built with an empty environment so a developer's ``DATABASE_URL`` or
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -146,3 +147,15 @@ def pg_url() -> t.Iterator[str]:
     """An empty PostgreSQL database for one test, as an SQLAlchemy URL."""
     with scratch_database() as url:
         yield database_url(url)
+
+
+class FailingBroker:
+    """A broker whose stream breaks, as Redis going away would."""
+
+    @contextlib.asynccontextmanager
+    async def subscribe(self, channel: str) -> t.AsyncIterator[t.AsyncIterator[dict[str, t.Any]]]:
+        async def events() -> t.AsyncIterator[dict[str, t.Any]]:
+            raise ConnectionError("broker gone")
+            yield {}  # pragma: no cover
+
+        yield events()

@@ -8,7 +8,6 @@ so a plain request reads the whole stream.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
@@ -18,7 +17,7 @@ import pytest
 
 from blog.extensions import db
 from blog.models import Post
-from conftest import build_app, seed
+from conftest import FailingBroker, build_app, seed
 from services import REDIS, need
 
 if t.TYPE_CHECKING:
@@ -217,18 +216,6 @@ def test_the_default_stream_lives_five_minutes(tmp_path):
     app = build_app(tmp_path / "d.sqlite3", tmp_path)
     assert app.config["LIVE_STREAM_MAX_AGE"] == 300
     assert app.config["LIVE_STREAM_RETRY"] == 2000
-
-
-class FailingBroker:
-    """A broker whose stream breaks, as Redis going away would."""
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> t.AsyncIterator[t.AsyncIterator[dict[str, t.Any]]]:
-        async def events() -> t.AsyncIterator[dict[str, t.Any]]:
-            raise ConnectionError("broker gone")
-            yield {}  # pragma: no cover
-
-        yield events()
 
 
 def test_a_broker_failure_ends_the_stream_with_its_error(app, client):

@@ -4,7 +4,6 @@ Events: tests/test_feed.py.)"""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import typing as t
 
@@ -14,6 +13,7 @@ from flask.testing import WebSocketRejected
 from flask.websockets import WebSocketDisconnect
 
 from blog.extensions import db
+from conftest import FailingBroker
 
 if t.TYPE_CHECKING:
     from flask import Flask
@@ -148,18 +148,6 @@ def test_an_idle_socket_holds_no_database_connection(app):
             ws.send_json({"type": "comment", "body": body, "ref": body})
             receive_until(ws, "error" if not body else "saved")
             assert pool.checkedout() == 0  # type: ignore[attr-defined]
-
-
-class FailingBroker:
-    """A broker whose stream breaks, as Redis going away would."""
-
-    @contextlib.asynccontextmanager
-    async def subscribe(self, channel: str) -> t.AsyncIterator[t.AsyncIterator[dict[str, t.Any]]]:
-        async def events() -> t.AsyncIterator[dict[str, t.Any]]:
-            raise ConnectionError("broker gone")
-            yield {}  # pragma: no cover
-
-        yield events()
 
 
 def test_a_broker_failure_closes_with_1011(app, client):
