@@ -501,3 +501,37 @@ def test_a_failed_task_is_logged_once_and_never_reported_by_asyncio(caplog: pyte
         )
     ]
     assert reported == []
+
+
+@pytest.mark.parametrize("teardown", ["sync", "async"])
+def test_a_task_cancelled_at_shutdown_is_still_torn_down(teardown: str) -> None:
+    # A sync teardown_appcontext puts the task's pop in the pool, an async
+    # one keeps it on the loop: either way it runs for the cancelled task.
+    app = flask.Flask(__name__)
+    app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] = 0.01
+    torn_down: list[bool] = []
+
+    async def never_ends() -> None:
+        flask.g.task = True
+        await asyncio.Event().wait()
+
+    def down(exc: BaseException | None) -> None:
+        torn_down.append(flask.g.get("task", False))
+
+    async def down_async(exc: BaseException | None) -> None:
+        down(exc)
+
+    app.teardown_appcontext(down if teardown == "sync" else down_async)
+
+    @app.get("/")
+    def index() -> str:
+        app.add_background_task(never_ends)
+        return "ok"
+
+    sent = _lifespan_and_request(app)
+    # The async teardown at lifespan startup is awaited too (it once failed
+    # the startup: a sync pop on the loop cannot await it).
+    assert sent[-1] == {"type": "lifespan.shutdown.complete"}
+    # Lifespan startup's app context, the request's and shutdown's, then
+    # the cancelled task's.
+    assert torn_down == [False, False, False, True]

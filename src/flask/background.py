@@ -313,11 +313,14 @@ async def _run_on_loop(
         except Exception as e:
             _failed(app, task)
             error = e
-        try:
-            await concurrency.call_in(context, app_ctx.pop, None)
-        except Exception as e:
-            _failed(app, task, "failed at teardown")
-            error = error or e
+        finally:
+            # Also when the task is cancelled (a shutdown's timeout): its
+            # teardown still runs.
+            try:
+                await concurrency.call_in(context, app_ctx.pop, None)
+            except Exception as e:
+                _failed(app, task, "failed at teardown")
+                error = error or e
         return error
     finally:
         record.tasks.pop(concurrency.current_task(), None)
@@ -358,6 +361,10 @@ async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
     _, not_done = await asyncio.wait(tasks, timeout=timeout)
     for running in not_done:
         running.cancel()
+    if not_done:
+        # Cancelled, each still pops its app context (its teardown may be
+        # in the pool): wait for that too, as long again at most.
+        await asyncio.wait(not_done, timeout=timeout)
     return _unfinished(app, [tasks[r] for r in not_done])
 
 

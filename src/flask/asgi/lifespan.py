@@ -4,10 +4,12 @@ shutdown, the wait for pending background tasks (:mod:`flask.background`)."""
 
 from __future__ import annotations
 
+import contextvars
 import traceback
 import typing as t
 
-from ..concurrency import call
+from ..concurrency import call_in
+from ..concurrency import call_within
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..app import Flask
@@ -27,9 +29,7 @@ async def lifespan(app: Flask, receive: Receive, send: Send) -> None:
         else:
             continue
         try:
-            with app.app_context():
-                for func in funcs:
-                    await call(func)
+            await _in_app_context(app, funcs)
             if phase == "shutdown" and "_flask_background" in app.__dict__:
                 from ..background import wait_on_loop
 
@@ -41,3 +41,22 @@ async def lifespan(app: Flask, receive: Receive, send: Send) -> None:
         await send({"type": f"lifespan.{phase}.complete"})
         if phase == "shutdown":
             return
+
+
+async def _in_app_context(app: Flask, funcs: t.Iterable[t.Callable[[], t.Any]]) -> None:
+    """Call ``funcs`` in one app context. It lives in a context of its own,
+    so that its pop (whose teardown functions may block, or be coroutine
+    functions that cannot be awaited inside a sync pop on the loop) runs in
+    the pool, as a background task's does."""
+    app_ctx = app.app_context()
+    context = contextvars.Context()
+    context.run(app_ctx.push)
+    error: BaseException | None = None
+    try:
+        for func in funcs:
+            await call_within(context, func)
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        await call_in(context, app_ctx.pop, error)
