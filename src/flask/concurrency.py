@@ -122,6 +122,8 @@ def async_to_sync(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]]) -> t.Call
     loop = getattr(_worker, "loop", None)
     if loop is not None:
         return _on_loop(loop, func)
+    if _loop_runs_here():
+        return _on_a_thread_of_its_own(func)
     runner: t.Callable[..., t.Callable[..., t.Any]] | None
     try:
         from asgiref.sync import async_to_sync as runner
@@ -130,6 +132,51 @@ def async_to_sync(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]]) -> t.Call
     if runner is None:
         raise RuntimeError("Install Flask with the 'async' extra in order to use async views.")
     return runner(func)
+
+
+def _loop_runs_here() -> bool:
+    """Whether this thread is running an event loop (then nothing here can
+    wait for a coroutine: asgiref refuses, and the loop cannot turn)."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return False
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _on_a_thread_of_its_own(
+    func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]],
+) -> t.Callable[..., R]:
+    """For sync code called on the loop's own thread (a signal sent as a
+    context is pushed or popped there): the coroutine runs to its end on a
+    loop of its own, on a new thread, in a copy of this context, while this
+    thread waits, as it does for a sync function called here. A new thread
+    rather than the pool, which may be full of work waiting for this loop."""
+
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> R:
+        import asyncio
+
+        context = contextvars.copy_context()
+        outcome: list[t.Any] = []
+
+        def run() -> None:
+            try:
+                outcome.append((True, context.run(asyncio.run, func(*args, **kwargs))))
+            except BaseException as e:  # handed to the waiting thread
+                outcome.append((False, e))
+
+        thread = threading.Thread(target=run, name="flask-async-from-loop")
+        thread.start()
+        thread.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return t.cast(R, value)
+
+    return wrapper
 
 
 def _on_loop(

@@ -402,3 +402,33 @@ def test_a_background_tasks_context_is_popped_in_the_pool_when_its_teardown_may_
     # later one: the task runs after the response).
     assert len(threads) == 2
     assert loop_thread and threads[1] != loop_thread[0]
+
+
+def test_async_receivers_of_the_app_context_signals_run_over_asgi(app):
+    # Flask's documented pattern (set g in appcontext_pushed), with async
+    # receivers: the push and the pop are sync code on the loop's thread,
+    # where asgiref cannot wait; the receivers still run, in order, and the
+    # view sees what the first one set.
+    seen: list[str] = []
+
+    async def pushed(sender: t.Any, **extra: t.Any) -> None:
+        flask.g.user = "ada"
+        seen.append("pushed")
+
+    async def popped(sender: t.Any, **extra: t.Any) -> None:
+        seen.append("popped")
+
+    @app.route("/")
+    async def index() -> str:
+        seen.append("view")
+        return flask.g.user
+
+    flask.appcontext_pushed.connect(pushed, app)
+    flask.appcontext_popped.connect(popped, app)
+    try:
+        exchange = serve(app, make_scope())
+    finally:
+        flask.appcontext_pushed.disconnect(pushed, app)
+        flask.appcontext_popped.disconnect(popped, app)
+    assert (exchange.status, exchange.body) == (200, b"ada")
+    assert seen == ["pushed", "view", "popped"]
