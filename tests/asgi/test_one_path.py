@@ -371,8 +371,7 @@ def test_a_streamed_context_is_torn_down_after_the_stream_over_asgi(app):
 def test_a_background_tasks_context_is_popped_in_the_pool_when_its_teardown_may_block(hook):
     # A sync teardown step of the task's app context runs in the pool, as
     # every sync step does over ASGI; never on the event loop.
-    app = (TornDown if hook == "override" else flask.Flask)(__name__)
-    app.calls = []  # type: ignore[attr-defined]
+    app = flask.Flask(__name__)
     threads: list[int] = []
     loop_thread: list[int] = []
 
