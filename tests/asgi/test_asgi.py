@@ -193,9 +193,9 @@ class CountingPool:
         self.calls = 0
         self.inner = concurrency.pool()
 
-    def submit(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+    def hop(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         self.calls += 1
-        return self.inner.submit(*args, **kwargs)
+        return self.inner.hop(*args, **kwargs)
 
 
 @pytest.fixture
