@@ -183,6 +183,36 @@ def test_websocket_without_support_closes(app, monkeypatch):
     assert sent == [{"type": "websocket.close", "code": 1000}]
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_request_and_environ_are_freed_without_the_cycle_collector(app, stream):
+    """The request refers to its environ and the environ to the request
+    (``werkzeug.request``, as Werkzeug sets it); once the request is over
+    nothing but the cycle collector would free them. With it switched off,
+    both must be gone as soon as the server is done with the request."""
+    import gc
+    import weakref
+
+    seen: list[t.Any] = []
+
+    @app.route("/")
+    def index() -> t.Any:
+        request = flask.request._get_current_object()  # type: ignore[attr-defined]
+        assert request.environ["werkzeug.request"] is request  # during the request, as Werkzeug has it
+        seen.append(weakref.ref(request))
+        seen.append(weakref.ref(request.environ["wsgi.input"]))
+        return flask.Response(iter([b"a", b"b"])) if stream else "ok"
+
+    gc.collect()
+    gc.disable()
+    try:
+        exchange = serve(app, make_scope())
+        assert exchange.status == 200
+        del exchange
+        assert [ref() for ref in seen] == [None, None]
+    finally:
+        gc.enable()
+
+
 # -- where code runs --------------------------------------------------------------
 
 
