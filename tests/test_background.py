@@ -535,3 +535,83 @@ def test_a_task_cancelled_at_shutdown_is_still_torn_down(teardown: str) -> None:
     # Lifespan startup's app context, the request's and shutdown's, then
     # the cancelled task's.
     assert torn_down == [False, False, False, True]
+
+
+def _serve_once(
+    app: flask.Flask, path: str = "/"
+) -> tuple[t.Coroutine[t.Any, t.Any, None], list[dict[str, t.Any]]]:
+    """One request through app.asgi_app as a server sends it (no test
+    client extension): the call to await, and the list of what it sent."""
+
+    async def receive() -> dict[str, t.Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent: list[dict[str, t.Any]] = []
+
+    async def send(message: dict[str, t.Any]) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": path, "headers": [], "http_version": "1.1"}
+    return app.asgi_app(scope, receive, send), sent
+
+
+def test_a_task_that_never_waits_ends_with_its_request_on_python_3_12() -> None:
+    """On Python 3.12+ a task starts at once (asyncio's ``eager_start``):
+    one that never waits has run by the time the app returns, without a
+    turn of the loop; before 3.12 it runs at the loop's next turn."""
+    app = flask.Flask(__name__)
+    ran: list[str] = []
+
+    async def note() -> None:
+        ran.append(flask.current_app.name)
+
+    @app.get("/")
+    async def index() -> str:
+        app.add_background_task(note)
+        return "ok"
+
+    async def main() -> tuple[list[str], list[str]]:
+        serving, sent = _serve_once(app)
+        await serving  # receive and send never wait: no turn of the loop
+        assert sent[-1]["body"] == b"ok"
+        at_return = list(ran)
+        await asyncio.sleep(0)
+        return at_return, list(ran)
+
+    at_return, after_a_turn = asyncio.run(main())
+    assert at_return == ([app.name] if sys.version_info >= (3, 12) else [])
+    assert after_a_turn == [app.name]
+
+
+def test_only_running_tasks_are_kept_for_the_shutdown_wait() -> None:
+    from flask.background import pending
+
+    app = flask.Flask(__name__)
+    release = asyncio.Event()
+
+    async def quick() -> None:
+        pass
+
+    async def waits() -> None:
+        await release.wait()
+
+    @app.get("/<kind>")
+    async def index(kind: str) -> str:
+        app.add_background_task(quick if kind == "quick" else waits)
+        return "ok"
+
+    async def main() -> tuple[int, list[str], int]:
+        for _ in range(20):
+            await _serve_once(app, "/quick")[0]
+        await _serve_once(app, "/waits")[0]
+        for _ in range(3):
+            await asyncio.sleep(0)
+        kept = [task.name for task in pending(app).tasks]
+        release.set()
+        for _ in range(3):
+            await asyncio.sleep(0)
+        return len(kept), kept, len(pending(app).tasks)
+
+    count, kept, after = asyncio.run(main())
+    assert (count, after) == (1, 0)
+    assert kept[0].endswith("waits")

@@ -86,7 +86,8 @@ class Pending:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.threads: dict[Future[t.Any], str] = {}
-        self.tasks: dict[asyncio.Task[t.Any], str] = {}
+        # Each task's asyncio task, by the task: it leaves the record itself.
+        self.tasks: dict[BackgroundTask, asyncio.Task[t.Any]] = {}
 
 
 _apps: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -282,25 +283,23 @@ def at_exit() -> None:
 
 
 async def _run_on_loop(
-    app: Flask, task: BackgroundTask, record: Pending, quiet: bool
+    app: Flask, task: BackgroundTask, record: Pending, app_ctx: AppContext, quiet: bool
 ) -> BaseException | None:
-    # The task's own asyncio task: it leaves the record itself, which saves
-    # a done callback (one more turn of the loop) per task. An error is
-    # logged here and returned rather than raised, so that asyncio never
+    # The task's own asyncio task, started in a fresh context of its own
+    # with ``app_ctx`` pushed there. It leaves the record itself, which
+    # saves a done callback (one more turn of the loop) per task. An error
+    # is logged here and returned rather than raised, so that asyncio never
     # reports it a second time as never retrieved.
     try:
-        app_ctx = _new_app_context(app, task)
         if quiet:
-            # Nothing at the pop can block: push and pop here, in this
-            # task (its context is its own, a fresh one).
-            app_ctx.push()
+            # Nothing at the pop can run or be seen (no teardown function,
+            # no receiver of the pop's signals): the context this task runs
+            # in ends with it, and the app context with that.
             try:
                 await concurrency.call(task.func, *task.args, **task.kwargs)
             except Exception as e:
                 _failed(app, task)
                 return e
-            finally:
-                app_ctx.pop(None)
             return None
         # Teardown functions may block, so the pop goes to the pool: the app
         # context lives in a context of its own, entered only by the call and
@@ -323,7 +322,7 @@ async def _run_on_loop(
                 error = error or e
         return error
     finally:
-        record.tasks.pop(concurrency.current_task(), None)
+        record.tasks.pop(task, None)
 
 
 def start_on_loop(
@@ -333,15 +332,21 @@ def start_on_loop(
     results are the errors they logged (or None).
 
     ``quiet`` says that popping an app context of ``app`` runs nothing
-    that could block (:func:`flask.pipeline.quiet_app_teardown`), so each
-    task's context is popped on the loop, saving a pool hop per task."""
+    that could block or be seen (:func:`flask.pipeline.quiet_app_teardown`),
+    so each task's app context is pushed in the task's own context and left
+    to end with it, saving a pool hop and a pop per task."""
     record = pending(app)
     started = []
     for task in tasks:
-        running = concurrency.spawn(_run_on_loop, app, task, record, quiet)
-        # No lock: a dict's single operations (this one, the pop when the
-        # task ends, the shutdown wait's copy) are atomic.
-        record.tasks[running] = task.name
+        app_ctx = _new_app_context(app, task)
+        running = concurrency.spawn(
+            _run_on_loop, app, task, record, app_ctx, quiet, enter=app_ctx.push if quiet else None
+        )
+        # A task may have ended as it started (Python 3.12+ starts it at
+        # once): only one still running is waited for at shutdown. No lock:
+        # a dict's single operations are atomic.
+        if not running.done():
+            record.tasks[task] = running
         started.append(running)
     return started
 
@@ -355,7 +360,7 @@ async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
     if timeout is None:
         timeout = app.config.get(TIMEOUT_CONFIG_KEY, DEFAULT_TIMEOUT)
     record = pending(app)
-    tasks = dict(record.tasks)
+    tasks = {running: task.name for task, running in list(record.tasks.items())}
     if not tasks:
         return []
     _, not_done = await asyncio.wait(tasks, timeout=timeout)

@@ -555,26 +555,28 @@ def wait_threads(
     return concurrent.futures.wait(futures, timeout).not_done
 
 
-def spawn(func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]], /, *args: t.Any) -> asyncio.Task[R]:
+def spawn(
+    func: t.Callable[..., t.Coroutine[t.Any, t.Any, R]],
+    /,
+    *args: t.Any,
+    enter: t.Callable[[], t.Any] | None = None,
+) -> asyncio.Task[R]:
     """Start the coroutine function ``func(*args)`` as a task on the running
-    loop, in a fresh context, without waiting for it."""
+    loop, in a fresh context (``enter()`` called in it first), without
+    waiting for it. On Python 3.12+ it starts at once (``eager_start``): a
+    task that never waits ends without a turn of the loop."""
     import asyncio
 
     loop = asyncio.get_running_loop()
+    context = contextvars.Context()
+    if enter is not None:
+        context.run(enter)
+    if sys.version_info >= (3, 12):
+        return asyncio.Task(func(*args), loop=loop, context=context, eager_start=True)
     if sys.version_info >= (3, 11):  # create_task takes a context
-        return loop.create_task(func(*args), context=contextvars.Context())
+        return loop.create_task(func(*args), context=context)
     # Before 3.11 a task starts from a copy of the context it is created in.
-    return contextvars.Context().run(loop.create_task, func(*args))
-
-
-def current_task() -> asyncio.Task[t.Any]:
-    """The running asyncio task (for a task that records itself); called
-    only from inside one."""
-    import asyncio
-
-    task = asyncio.current_task()
-    assert task is not None, "called outside an asyncio task"
-    return task
+    return context.run(loop.create_task, func(*args))
 
 
 async def call_within(
