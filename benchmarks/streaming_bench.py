@@ -454,7 +454,7 @@ def main(argv: list[str] | None = None) -> int:
         "background_rounds": 3 if quick else 15,
         "background_slice_s": 0.2 if quick else 0.3,
         "upload_mib": args.upload_mb or (256 if quick else 1024),
-        "upload_rounds": 1 if quick else 3,
+        "upload_rounds": 1 if quick else 5,
     }
     log("Streaming benchmarks")
     for venv in (OURS_VENV, STARLETTE_VENV):

@@ -615,3 +615,32 @@ def test_only_running_tasks_are_kept_for_the_shutdown_wait() -> None:
     count, kept, after = asyncio.run(main())
     assert (count, after) == (1, 0)
     assert kept[0].endswith("waits")
+
+
+def test_a_loop_with_its_own_task_factory_makes_the_tasks() -> None:
+    """Tools that watch tasks install a task factory: a background task
+    comes from it, on every Python version (not started eagerly then)."""
+    app = flask.Flask(__name__)
+    made: list[str] = []
+    ran: list[bool] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: t.Any, **kwargs: t.Any) -> asyncio.Task[t.Any]:
+        made.append(getattr(coro, "__qualname__", ""))
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    async def note() -> None:
+        ran.append(True)
+
+    @app.get("/")
+    async def index() -> str:
+        app.add_background_task(note)
+        return "ok"
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_task_factory(factory)
+        serving, sent = _serve_once(app)
+        await serving
+        await asyncio.sleep(0)
+
+    asyncio.run(main())
+    assert made[0] == "_run_on_loop" and ran == [True]

@@ -564,14 +564,15 @@ def spawn(
     """Start the coroutine function ``func(*args)`` as a task on the running
     loop, in a fresh context (``enter()`` called in it first), without
     waiting for it. On Python 3.12+ it starts at once (``eager_start``): a
-    task that never waits ends without a turn of the loop."""
+    task that never waits ends without a turn of the loop. A loop with a
+    task factory of its own gets its task from the factory, started later."""
     import asyncio
 
     loop = asyncio.get_running_loop()
     context = contextvars.Context()
     if enter is not None:
         context.run(enter)
-    if sys.version_info >= (3, 12):
+    if sys.version_info >= (3, 12) and loop.get_task_factory() is None:
         return asyncio.Task(func(*args), loop=loop, context=context, eager_start=True)
     if sys.version_info >= (3, 11):  # create_task takes a context
         return loop.create_task(func(*args), context=context)
