@@ -308,3 +308,47 @@ def test_submitted_work_runs_in_a_fresh_context() -> None:
     first = workers.submit(lambda: (var.get(), var.set("first"))[0])
     second = workers.submit(var.get)
     assert (first.result(timeout=30), second.result(timeout=30)) == ("unset", "unset")
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+def test_a_forked_child_gets_pools_of_its_own() -> None:
+    """A server may fork its workers after the app used the pool (a
+    preloaded app's start-up): the child has none of the parent's threads,
+    so its hops and background tasks must get threads of its own, and its
+    exit must not wait for the parent's work."""
+    import asyncio
+
+    from flask import concurrency
+    from waits import wait_until
+
+    release = threading.Event()
+
+    async def hop_once(func: t.Callable[[], t.Any]) -> t.Any:
+        return await concurrency.run_sync(func)
+
+    # The parent's pool has an idle thread and one that is busy.
+    assert asyncio.run(hop_once(lambda: "parent")) == "parent"
+    busy = concurrency.in_background_thread(lambda: release.wait(timeout=60))
+    pid = os.fork()
+    if pid == 0:  # the child: report by exit status only
+        code = 1
+        try:
+            if asyncio.run(hop_once(lambda: "child")) == "child":
+                code = 0 if concurrency.in_background_thread(lambda: 7).result(timeout=30) == 7 else 2
+        finally:
+            concurrency.pool().drain()
+            os._exit(code)
+    def exited() -> tuple[int] | None:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        return (status,) if done else None  # a tuple: a status of 0 is an answer
+
+    try:
+        (status,) = wait_until(exited, hang_bound=60, what="the forked child's exit")
+    except BaseException:
+        os.kill(pid, 9)  # a child hung on its parent's threads
+        os.waitpid(pid, 0)
+        raise
+    finally:
+        release.set()
+    assert busy.result(timeout=30) is True
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -428,13 +428,11 @@ class Workers:
     ``size`` threads: the ASGI pool (:func:`pool`) and the threads of
     background tasks under WSGI (:func:`in_background_thread`).
 
-    Not ``ThreadPoolExecutor``: a hop from the loop to it and back cost
-    about 115 us of CPU, against 72 us here (its futures take locks and
-    conditions, then are chained to an asyncio future; here the thread
-    hands the result to the loop itself). And the standard library joins
-    its threads at interpreter exit before ``atexit`` handlers run, so a
-    blocked background task would hang the exit that
-    :func:`flask.background.at_exit` bounds with a timeout.
+    Not ``ThreadPoolExecutor``: its hop took more CPU (a future with locks
+    and conditions chained to an asyncio one; here the thread hands the
+    result to the loop itself), and it joins its threads at exit before
+    ``atexit`` handlers run, which :func:`flask.background.at_exit` must
+    bound with a timeout.
     """
 
     def __init__(self, size: int, name: str) -> None:
@@ -449,6 +447,7 @@ class Workers:
         # Work handed over and not finished, for drain().
         self.busy = 0
         self.lock = threading.Condition(threading.Lock())
+        self.pid = os.getpid()
 
     def _put(self, work: t.Callable[[], None]) -> None:
         with self.lock:
@@ -515,6 +514,8 @@ class Workers:
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until all work handed over is finished (at interpreter
         exit); whether it is."""
+        if os.getpid() != self.pid:
+            return True  # a forked child: the threads, and their work, stayed behind
         with self.lock:
             return self.lock.wait_for(lambda: not self.busy, timeout)
 
@@ -533,6 +534,17 @@ def _settle(future: asyncio.Future[t.Any], outcome: tuple[bool, t.Any]) -> None:
 
 
 _background: Workers | None = None
+
+
+def _forget_threads() -> None:
+    # A forked child has none of its parent's threads (nor their locks).
+    global _pool, _background, _pool_lock
+    _pool = _background = None
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows
+    os.register_at_fork(after_in_child=_forget_threads)
 
 
 def in_background_thread(func: t.Callable[[], R]) -> concurrent.futures.Future[R]:
