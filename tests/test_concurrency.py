@@ -311,6 +311,9 @@ def test_submitted_work_runs_in_a_fresh_context() -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="os.fork is POSIX only")
+# Python 3.12+ warns of any fork with threads; forking after start-up used
+# the pool is the case under test.
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_forked_child_gets_pools_of_its_own() -> None:
     """A server may fork its workers after the app used the pool (a
     preloaded app's start-up): the child has none of the parent's threads,
