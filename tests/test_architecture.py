@@ -397,7 +397,8 @@ _WHERE_CODE_RUNS = frozenset(
         "ThreadPoolExecutor",
     }
 )
-_WHERE_CODE_RUNS_EXEMPT = {"flask.concurrency"}
+# flask.threads is the pool concurrency runs sync code in (no decisions).
+_WHERE_CODE_RUNS_EXEMPT = {"flask.concurrency", "flask.threads"}
 
 
 def _where_code_runs(source: str) -> set[str]:

@@ -10,7 +10,7 @@ Under ASGI:
 
 - coroutine functions (async views, hooks, handlers) are awaited on the
   server's event loop;
-- sync code may block, so it runs in a thread pool (:class:`Workers`), in
+- sync code may block, so it runs in a thread pool (:mod:`flask.threads`), in
   a copy of the caller's context variables, so ``request``, ``session`` and
   ``g`` are the caller's;
 - sync code in the pool that calls :meth:`Flask.ensure_sync` on a
@@ -30,6 +30,7 @@ apps use :func:`ensure_sync` only.
 
 from __future__ import annotations
 
+import atexit
 import contextvars
 import functools
 import os
@@ -40,6 +41,8 @@ from inspect import CO_COROUTINE
 from inspect import isawaitable
 from inspect import iscoroutinefunction
 from types import FunctionType
+
+from .threads import Workers
 
 R = t.TypeVar("R")
 
@@ -80,12 +83,16 @@ def pool() -> Workers:
     if _pool is None:
         with _pool_lock:
             if _pool is None:
-                import atexit
-
                 size = int(os.environ.get(THREADS_ENV) or 0) or min(32, (os.cpu_count() or 1) + 4)
                 _pool = Workers(size, "flask-asgi")
-                atexit.register(_pool.drain)
     return _pool
+
+
+@atexit.register
+def _drain_at_exit() -> None:
+    # This process's own pool (a forked child's parent's is forgotten).
+    if _pool is not None:
+        _pool.drain()
 
 
 def runs_on_loop(func: t.Callable[..., t.Any]) -> bool:
@@ -421,116 +428,6 @@ async def drive(
 #: Environment variable that sets the number of threads running background
 #: tasks under WSGI (default 4).
 BACKGROUND_THREADS_ENV = "FLASK_BACKGROUND_THREADS"
-
-
-class Workers:
-    """A pool of daemon threads fed by one queue, grown on demand up to
-    ``size`` threads: the ASGI pool (:func:`pool`) and the threads of
-    background tasks under WSGI (:func:`in_background_thread`).
-
-    Not ``ThreadPoolExecutor``: its hop took more CPU (a future with locks
-    and conditions chained to an asyncio one; here the thread hands the
-    result to the loop itself), and it joins its threads at exit before
-    ``atexit`` handlers run, which :func:`flask.background.at_exit` must
-    bound with a timeout.
-    """
-
-    def __init__(self, size: int, name: str) -> None:
-        import queue
-
-        self.size = size
-        self.name = name
-        self.queue: queue.SimpleQueue[t.Callable[[], None]] = queue.SimpleQueue()
-        self.threads: list[threading.Thread] = []
-        # Idle threads, less the work waiting for one (negative then).
-        self.idle = 0
-        # Work handed over and not finished, for drain().
-        self.busy = 0
-        self.lock = threading.Condition(threading.Lock())
-        self.pid = os.getpid()
-
-    def _put(self, work: t.Callable[[], None]) -> None:
-        with self.lock:
-            self.busy += 1
-            if self.idle <= 0 and len(self.threads) < self.size:
-                thread = threading.Thread(
-                    target=self._work, name=f"{self.name}-{len(self.threads)}", daemon=True
-                )
-                self.threads.append(thread)
-                thread.start()
-            else:
-                self.idle -= 1
-        self.queue.put(work)
-
-    def _work(self) -> None:
-        while True:
-            work = self.queue.get()
-            work()  # never raises: each kind of work hands its error on
-            del work
-            with self.lock:
-                self.idle += 1
-                self.busy -= 1
-                if not self.busy:
-                    self.lock.notify_all()
-
-    def submit(self, func: t.Callable[[], R]) -> concurrent.futures.Future[R]:
-        """Run ``func()`` in a fresh context (nothing it sets stays in the
-        thread); its future."""
-        from concurrent.futures import Future
-
-        future: Future[R] = Future()
-
-        def work() -> None:
-            if future.set_running_or_notify_cancel():
-                try:
-                    future.set_result(contextvars.Context().run(func))
-                except BaseException as e:  # handed to the future's owner
-                    future.set_exception(e)
-
-        self._put(work)
-        return future
-
-    def hop(self, loop: asyncio.AbstractEventLoop, func: t.Callable[[], R]) -> asyncio.Future[R]:
-        """Run ``func()`` in a thread; a future of ``loop`` for its result,
-        set on the loop. Cancelling the future before a thread takes the
-        work means it never runs, as with an executor."""
-        future: asyncio.Future[R] = loop.create_future()
-
-        def work() -> None:
-            if future.cancelled():
-                return
-            try:
-                outcome: tuple[bool, t.Any] = (True, func())
-            except BaseException as e:  # handed to the awaiting task
-                outcome = (False, e)
-            try:
-                loop.call_soon_threadsafe(_settle, future, outcome)
-            except RuntimeError:
-                pass  # the loop was closed meanwhile: nobody awaits it
-
-        self._put(work)
-        return future
-
-    def drain(self, timeout: float | None = None) -> bool:
-        """Wait until all work handed over is finished (at interpreter
-        exit); whether it is."""
-        if os.getpid() != self.pid:
-            return True  # a forked child: the threads, and their work, stayed behind
-        with self.lock:
-            return self.lock.wait_for(lambda: not self.busy, timeout)
-
-
-def _settle(future: asyncio.Future[t.Any], outcome: tuple[bool, t.Any]) -> None:
-    if future.cancelled():
-        return
-    ok, value = outcome
-    if ok:
-        future.set_result(value)
-    elif isinstance(value, StopIteration):
-        # A future refuses StopIteration (it would end a generator silently).
-        future.set_exception(RuntimeError(f"{value!r} raised in the thread pool"))
-    else:
-        future.set_exception(value)
 
 
 _background: Workers | None = None

@@ -372,9 +372,9 @@ def quiet_teardown(app: Flask, ctx: RequestContext, own: frozenset[str] | None =
 
 
 def quiet_app_teardown(app: Flask) -> bool:
-    """Whether popping an app context of ``app`` runs nothing that could
-    block: no ``teardown_appcontext`` function, no receiver of the pop's
-    signals, and Flask's own ``do_teardown_appcontext``."""
+    """Whether popping an app context of ``app`` runs nothing (it may then
+    be done on the loop, or left out): no ``teardown_appcontext`` function,
+    no receiver of the pop's signals, Flask's own ``do_teardown_appcontext``."""
     return (
         not app.teardown_appcontext_funcs
         and not appcontext_tearing_down.receivers
