@@ -213,6 +213,55 @@ def test_request_and_environ_are_freed_without_the_cycle_collector(app, stream):
         gc.enable()
 
 
+@pytest.mark.parametrize("kind", ["str", "response", "error"])
+def test_a_buffered_answer_is_sent_with_the_request_popped(app, kind):
+    """Servers copy the context while sending: uvicorn arms its keep-alive
+    timer (``loop.call_later``, whose handle holds a copy of the context
+    until it is due, cancelled or not) inside the last ``send``. A buffered
+    answer is torn down before it is sent, so its contexts must be popped
+    by then too, as under WSGI, where the pop comes before the server
+    writes the body; otherwise every request stays alive in the timer's
+    copy for the keep-alive timeout (5 s), and the cycle collector runs
+    about once per 50 requests over objects it cannot free."""
+    import contextvars
+    import gc
+    import weakref
+
+    seen: list[t.Any] = []
+
+    # async: a pool thread lets go of its last work a moment after the
+    # loop has its result, which would make the weakref check a race.
+    @app.route("/")
+    async def index() -> t.Any:
+        seen.append(weakref.ref(flask.request._get_current_object()))  # type: ignore[attr-defined]
+        if kind == "error":
+            flask.abort(404)
+        return "ok" if kind == "str" else flask.Response(["ok"], headers={"X-Kind": "response"})
+
+    copies: list[contextvars.Context] = []
+
+    class Copying(Exchange):
+        async def send(self, message: dict[str, t.Any]) -> None:
+            copies.append(contextvars.copy_context())
+            await super().send(message)
+
+    gc.collect()
+    gc.disable()
+    try:
+        exchange = serve(app, make_scope(), Copying())
+        assert exchange.status == (404 if kind == "error" else 200)
+        assert len(copies) == 2
+        assert [c.run(flask.has_request_context) for c in copies] == [False, False]
+        assert [c.run(flask.has_app_context) for c in copies] == [False, False]
+        del exchange
+        if kind != "error":
+            # (An error's traceback holds the frames that held the request,
+            # which hold the error: that cycle is the collector's.)
+            assert seen[0]() is None  # the copies are still held here
+    finally:
+        gc.enable()
+
+
 # -- where code runs --------------------------------------------------------------
 
 

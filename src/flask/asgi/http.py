@@ -230,8 +230,15 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         except BaseException as e:
             error = e
             raise
-        if failed is not _LATER and failed is not None:
-            raise failed
+        if failed is not _LATER:
+            # Torn down already: popped before anything is sent, as under
+            # WSGI, where the pop precedes the server's write. A server that
+            # copies the context while sending (uvicorn's keep-alive timer
+            # is a call_later, whose handle holds a copy until it is due)
+            # would otherwise keep the whole request alive for seconds.
+            _pop(ctx, testing)
+            if failed is not None:
+                raise failed
         if answer is None:
             return  # the client left: torn down below
         if type(answer) is tuple:
@@ -244,15 +251,13 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         else:
             await respond(ctx, answer, receive, send)  # type: ignore[arg-type]
     finally:
-        if testing is not None and testing["contexts"] is not None and ctx._cv_tokens:
-            testing["contexts"](_cv_app.get())
-            testing["contexts"](_cv_request.get())
         if not ctx._cv_tokens:
-            pass  # the push failed before it set anything
+            pass  # popped above, or the push failed before it set anything
         elif failed is _LATER:
+            _preserve(testing)
             await tear_down(app, ctx, error)
         else:
-            ctx._pop_after_teardown()
+            _pop(ctx, testing)
         if testing is None and environ.get("werkzeug.request") is ctx.request:
             # The request and this environ (ours: no server holds it) refer
             # to each other; unlinked, both are freed as the request ends,
@@ -263,6 +268,19 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         ctx._background_tasks = SEALED
         if tasks is not None:
             await _start_tasks(app, tasks, testing is not None)
+
+
+def _preserve(testing: t.Mapping[str, t.Any] | None) -> None:
+    """Hand the current contexts to the test client's ``with client:``."""
+    if testing is not None and testing["contexts"] is not None:
+        testing["contexts"](_cv_app.get())
+        testing["contexts"](_cv_request.get())
+
+
+def _pop(ctx: RequestContext, testing: t.Mapping[str, t.Any] | None) -> None:
+    """The pop of a request whose teardown steps have run."""
+    _preserve(testing)
+    ctx._pop_after_teardown()
 
 
 async def _start_tasks(app: Flask, tasks: list[t.Any], testing: bool) -> None:
