@@ -161,3 +161,41 @@ def test_submitted_work_runs_in_a_fresh_context() -> None:
     assert (first.result(timeout=30), second.result(timeout=30)) == ("unset", "unset")
 
 
+
+
+
+def test_a_thread_lets_go_of_its_work_before_handing_back_the_result() -> None:
+    """What a hop's call holds (over ASGI, a request and its context) is
+    let go before the result is handed to the loop, rather than kept by
+    the thread until its next work: an idle pool held the last requests,
+    and whether they were freed when the request ended was a race."""
+    import asyncio
+    import functools
+    import weakref
+
+    from flask.threads import Workers
+
+    class Held:
+        pass
+
+    held = Held()
+    ref = weakref.ref(held)
+    at_hand_back: list[t.Any] = []
+
+    class Watching(asyncio.SelectorEventLoop):
+        def call_soon_threadsafe(self, callback: t.Any, *args: t.Any, context: t.Any = None) -> t.Any:
+            if threading.current_thread() is not threading.main_thread():
+                at_hand_back.append(ref())
+            return super().call_soon_threadsafe(callback, *args, context=context)
+
+    workers = Workers(1, "test-hop")
+    loop = Watching()
+    try:
+        call = functools.partial(lambda _: "done", held)
+        del held
+        future = workers.hop(loop, call)
+        del call
+        assert loop.run_until_complete(future) == "done"
+    finally:
+        loop.close()
+    assert at_hand_back == [None]

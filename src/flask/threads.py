@@ -86,14 +86,20 @@ class Workers:
         set on the loop. Cancelling the future before a thread takes the
         work means it never runs, as with an executor."""
         future: asyncio.Future[R] = loop.create_future()
+        # Taken out by the thread, so that what the call holds (a request's
+        # context) is let go before the loop has the result, rather than
+        # kept by an idle thread until its next work.
+        box = [func]
 
         def work() -> None:
+            call = box.pop()
             if future.cancelled():
                 return
             try:
-                outcome: tuple[bool, t.Any] = (True, func())
+                outcome: tuple[bool, t.Any] = (True, call())
             except BaseException as e:  # handed to the awaiting task
                 outcome = (False, e)
+            del call
             try:
                 loop.call_soon_threadsafe(_settle, future, outcome)
             except RuntimeError:
