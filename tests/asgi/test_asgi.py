@@ -195,7 +195,7 @@ def test_request_and_environ_are_freed_without_the_cycle_collector(app, stream):
     seen: list[t.Any] = []
 
     @app.route("/")
-    def index() -> t.Any:
+    def index() -> t.Any:  # in the pool, whose thread must let go of it too
         request = flask.request._get_current_object()  # type: ignore[attr-defined]
         assert request.environ["werkzeug.request"] is request  # during the request, as Werkzeug has it
         seen.append(weakref.ref(request))
@@ -229,8 +229,6 @@ def test_a_buffered_answer_is_sent_with_the_request_popped(app, kind):
 
     seen: list[t.Any] = []
 
-    # async: a pool thread lets go of its last work a moment after the
-    # loop has its result, which would make the weakref check a race.
     @app.route("/")
     async def index() -> t.Any:
         seen.append(weakref.ref(flask.request._get_current_object()))  # type: ignore[attr-defined]
@@ -258,6 +256,49 @@ def test_a_buffered_answer_is_sent_with_the_request_popped(app, kind):
             # (An error's traceback holds the frames that held the request,
             # which hold the error: that cycle is the collector's.)
             assert seen[0]() is None  # the copies are still held here
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("body", ["iterator", "async generator"])
+def test_a_streamed_body_ends_with_a_send_outside_the_request(app, body):
+    """As above, for a streamed body: the request stays current until its
+    teardown, after the last chunk, so the body's last message (where
+    uvicorn arms its keep-alive timer) is sent from a context of its own."""
+    import contextvars
+    import gc
+    import weakref
+
+    seen: list[t.Any] = []
+
+    async def chunks() -> t.AsyncIterator[bytes]:
+        yield b"a"
+        yield b"b"
+
+    @app.route("/")
+    async def index() -> t.Any:
+        seen.append(weakref.ref(flask.request._get_current_object()))  # type: ignore[attr-defined]
+        return flask.Response(iter([b"a", b"b"]) if body == "iterator" else chunks())
+
+    last: list[contextvars.Context] = []
+
+    class Copying(Exchange):
+        async def send(self, message: dict[str, t.Any]) -> None:
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                last.append(contextvars.copy_context())
+            else:
+                assert flask.has_request_context()  # still current while streaming
+            await super().send(message)
+
+    gc.collect()
+    gc.disable()
+    try:
+        exchange = serve(app, make_scope(), Copying())
+        assert exchange.body == b"ab"
+        assert len(last) == 1
+        assert not last[0].run(flask.has_request_context)
+        del exchange
+        assert seen[0]() is None
     finally:
         gc.enable()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import typing as t
+from contextvars import Context
 from contextvars import copy_context
 
 from werkzeug.wsgi import FileWrapper
@@ -100,6 +101,17 @@ async def _send_chunk(send: Send, chunk: bytes, more: bool = True) -> bool:
     return True
 
 
+async def _send_last(send: Send) -> None:
+    """A streamed body's last message, sent from a task of its own in an
+    empty context. The request is still current here (its teardown comes
+    after the last chunk), and a server that copies the context while
+    sending would keep it for as long as it keeps the copy: uvicorn arms
+    its keep-alive timer inside this send, with a copy held until the timer
+    is due."""
+    loop = asyncio.get_running_loop()
+    await Context().run(loop.create_task, _send_chunk(send, b"", more=False))
+
+
 async def _stream_sync(response: Response, start: Message, receive: Receive, send: Send) -> None:
     # One context for every step: a generator that pushes a context
     # (stream_with_context) pops it in the context it pushed it in.
@@ -122,7 +134,7 @@ async def _stream_sync(response: Response, start: Message, receive: Receive, sen
             if chunk and not await _send_chunk(send, chunk):
                 return
             chunk = await call_in(context, _next_chunk, chunks)
-        await _send_chunk(send, b"", more=False)
+        await _send_last(send)
     finally:
         if gone is not None:
             gone.cancel()
@@ -157,4 +169,4 @@ async def _send_all(source: t.AsyncIterator[t.Any], send: Send) -> None:
             chunk = chunk.encode()
         if chunk and not await _send_chunk(send, chunk):
             return
-    await _send_chunk(send, b"", more=False)
+    await _send_last(send)
