@@ -199,3 +199,30 @@ def test_a_thread_lets_go_of_its_work_before_handing_back_the_result() -> None:
     finally:
         loop.close()
     assert at_hand_back == [None]
+
+
+def test_a_background_thread_lets_go_of_its_work_before_setting_the_future() -> None:
+    """The same for ``submit`` (background tasks under WSGI): a task's
+    arguments are not kept by an idle thread."""
+    import functools
+    import weakref
+
+    from flask.threads import Workers
+
+    class Held:
+        pass
+
+    held = Held()
+    ref = weakref.ref(held)
+    at_hand_back: list[t.Any] = []
+    workers = Workers(1, "test-submit")
+    gate = threading.Event()
+    call = functools.partial(lambda _: gate.wait(5) and "done", held)
+    del held
+    future = workers.submit(call)
+    del call
+    # Called by the thread as it sets the result.
+    future.add_done_callback(lambda f: at_hand_back.append(ref()))
+    gate.set()
+    assert future.result(5) == "done"
+    assert at_hand_back == [None]

@@ -70,13 +70,19 @@ class Workers:
         from concurrent.futures import Future
 
         future: Future[R] = Future()
+        box = [func]  # let go of before the future is set, as in hop()
 
         def work() -> None:
+            call = box.pop()
             if future.set_running_or_notify_cancel():
                 try:
-                    future.set_result(contextvars.Context().run(func))
+                    result = contextvars.Context().run(call)
                 except BaseException as e:  # handed to the future's owner
+                    del call
                     future.set_exception(e)
+                else:
+                    del call
+                    future.set_result(result)
 
         self._put(work)
         return future
