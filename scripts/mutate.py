@@ -142,6 +142,13 @@ TESTS: dict[str, list[str]] = {
         "tests/test_matching.py",
         "tests/accel/test_jinja.py",
     ],
+    # The thread pool: its own tests, then the hops and background threads
+    # that use it.
+    "threads": [
+        "tests/test_threads.py",
+        "tests/test_concurrency.py",
+        "tests/test_background.py",
+    ],
     # The template shortcuts and the module that uses them: the same tests,
     # and the gate's for the shortcuts' self-checks.
     "_accel/jinja": [*_TEMPLATE_TESTS, "tests/accel/test_gate.py"],

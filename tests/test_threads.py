@@ -226,3 +226,64 @@ def test_a_background_thread_lets_go_of_its_work_before_setting_the_future() -> 
     gate.set()
     assert future.result(5) == "done"
     assert at_hand_back == [None]
+
+
+def test_the_pool_grows_only_when_no_thread_is_idle() -> None:
+    """Work waits for an idle thread rather than starting one, and a new
+    thread starts only while every thread is busy, up to the size."""
+    import asyncio
+
+    from flask.threads import Workers
+
+    workers = Workers(4, "test-grow")
+    barrier = threading.Barrier(3, timeout=5)
+
+    async def main() -> list[int]:
+        loop = asyncio.get_running_loop()
+        counts = []
+        for _ in range(5):
+            assert await workers.hop(loop, _returns) == "done"
+            # The thread counts itself idle just after handing back.
+            assert workers.drain(5)
+        counts.append(len(workers.threads))
+        # Three at once, each waiting for the others: three threads.
+        got = await asyncio.gather(*(workers.hop(loop, barrier.wait) for _ in range(3)))
+        assert sorted(got) == [0, 1, 2]
+        assert workers.drain(5)
+        counts.append(len(workers.threads))
+        return counts
+
+    assert asyncio.run(main()) == [1, 3]
+
+
+def test_a_hop_cancelled_while_it_runs_hands_back_quietly() -> None:
+    """The awaiting task was cancelled while the thread worked: the result
+    finds a cancelled future and is dropped, without an error in the loop's
+    exception handler (as with the executor)."""
+    import asyncio
+
+    from flask.threads import Workers
+
+    workers = Workers(1, "test-cancel")
+    started, release = threading.Event(), threading.Event()
+    reported: list[t.Any] = []
+
+    def work() -> str:
+        started.set()
+        release.wait(5)
+        return "late"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        loop.set_exception_handler(lambda loop, context: reported.append(context))
+        future = workers.hop(loop, work)
+        await loop.run_in_executor(None, started.wait, 5)
+        future.cancel()
+        release.set()
+        await loop.run_in_executor(None, workers.drain, 5)
+        for _ in range(3):
+            await asyncio.sleep(0)  # the hand-back's callback runs here
+        assert future.cancelled()
+
+    asyncio.run(main())
+    assert reported == []
