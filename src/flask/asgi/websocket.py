@@ -49,10 +49,10 @@ from ..concurrency import OnLoop
 from ..concurrency import runs_on_loop
 from ..concurrency import settle_step
 from ..ctx import RequestContext
-from ..globals import _cv_request
 from ..globals import _cv_websocket
 from ..pipeline import _in_except
 from ..pipeline import _scopes
+from ..pipeline import preprocess_steps
 from ..pipeline import user_error_steps
 from .connection import SyncWebSocket as SyncWebSocket
 from .connection import WebSocket as WebSocket
@@ -123,7 +123,7 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
         ctx.url_adapter  # noqa: B018
         ctx.push()
         try:
-            error = await drive(_lifecycle(app, conn, sync, ctx.request, run), run, enter)
+            error = await drive(_lifecycle(app, ctx, conn, sync, run), run, enter)
         except BaseException as e:
             error = e
             raise
@@ -136,16 +136,17 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
 
 
 def _lifecycle(
-    app: Flask, conn: WebSocket, sync: SyncWebSocket, request: Request, run: OnLoop
+    app: Flask, ctx: WebSocketContext, conn: WebSocket, sync: SyncWebSocket, run: OnLoop
 ) -> Steps[Exception | None]:
     """The connection's steps; gives the error teardown functions should
     see (like a request's, one that was handled by a 500 answer)."""
+    request = ctx.request
     rv: t.Any = None
     status = REFUSAL_STATUS
     try:
         rv = _refusal(app, request)
         if rv is None:
-            rv = yield from _before(app, request, run)
+            rv = yield from preprocess_steps(app, ctx, run, app.before_websocket_funcs)
         if rv is None:
             rv = yield from settle_step((yield from _handler(app, conn, sync, request, run)))
     except WebSocketDisconnect:
@@ -162,10 +163,11 @@ def _lifecycle(
             response = _as_response(app, rv, request, None if _has_status(rv) else status)
         else:
             _warn_ignored(app, request, rv)
-    for func in _hooks(app.after_websocket_funcs, reverse=True):
-        result = yield from call_step(run, func, response)
-        if response is not None and result is not None:
-            response = result
+    for scope in reversed(_scopes(ctx)):
+        for func in reversed(app.after_websocket_funcs.get(scope, ())):
+            result = yield from call_step(run, func, response)
+            if response is not None and result is not None:
+                response = result
     if response is not None:
         yield _refuse, (conn, response), {}
     elif conn._state != _CLOSED:
@@ -231,29 +233,6 @@ def _same_origin(origin: str, host: str, scheme: str) -> bool:
     if host_port == _DEFAULT_PORTS.get(scheme):
         host_port = None
     return origin_name == host_name.strip("[]").lower() and origin_port == host_port
-
-
-def _hooks(
-    registry: dict[str | None, list[t.Callable[..., t.Any]]], reverse: bool = False
-) -> list[t.Callable[..., t.Any]]:
-    """The hooks of the app and the handler's blueprints, outermost first
-    (innermost and newest first with ``reverse``)."""
-    funcs = [func for scope in _scopes(_cv_request.get()) for func in registry.get(scope, ())]
-    if reverse:
-        funcs.reverse()
-    return funcs
-
-
-def _before(app: Flask, request: Request, run: OnLoop) -> Steps[t.Any]:
-    """URL value preprocessors, then ``before_websocket`` hooks; the first
-    hook returning a value refuses the handshake with it."""
-    for func in _hooks(app.url_value_preprocessors):
-        yield from call_step(run, func, request.endpoint, request.view_args)
-    for func in _hooks(app.before_websocket_funcs):
-        rv = yield from call_step(run, func)
-        if rv is not None:
-            return rv
-    return None
 
 
 def _handler(
