@@ -85,14 +85,6 @@ class WebSocketTestSession:
 
     # -- the app's side, in its own thread -------------------------------------
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            loop.close()
-
     async def _serve(self) -> None:
         from .websocket import serve_websocket
 
@@ -115,7 +107,9 @@ class WebSocketTestSession:
     # -- the test's side ---------------------------------------------------------
 
     def __enter__(self) -> WebSocketTestSession:
-        self._thread = threading.Thread(target=self._run, name="flask-websocket-test", daemon=True)
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._serve(),), name="flask-websocket-test", daemon=True
+        )
         self._thread.start()
         self._ready.wait()
         message = self._next()
