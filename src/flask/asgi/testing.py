@@ -58,7 +58,8 @@ def _text(value: str) -> str:
 
 def scope_from_environ(environ: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The ASGI ``http`` scope for a WSGI environ (the reverse of
-    :func:`flask.asgi.environ_from_scope`)."""
+    :func:`flask.asgi.environ_from_scope`); a WebSocket test session makes
+    it a ``websocket`` one."""
     headers: list[tuple[bytes, bytes]] = []
     extra: dict[str, t.Any] = {}
     for key, value in environ.items():
