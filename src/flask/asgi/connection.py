@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.routing import Rule
 
 from ..concurrency import wait_on
+from .response import encode_headers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..app import Flask
@@ -165,13 +166,7 @@ class WebSocket(_Handshake):
             raise RuntimeError("The WebSocket connection was already accepted or closed.")
         message: dict[str, t.Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = t.cast(
-                "t.Iterable[tuple[str, str]]",
-                headers.items() if isinstance(headers, t.Mapping) else headers,
-            )
-            message["headers"] = [
-                (name.lower().encode("latin1"), value.encode("latin1")) for name, value in items
-            ]
+            message["headers"] = encode_headers(Headers(headers).to_wsgi_list())
         await self._send(message)
         self._state = _OPEN
         self._accepted = True

@@ -62,6 +62,7 @@ from .connection import _CLOSED
 from .connection import _OPEN
 from .http import environ_from_scope
 from .http import tear_down
+from .response import encode_headers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..app import Flask
@@ -354,12 +355,8 @@ async def _refuse(conn: WebSocket, response: Response) -> None:
         await conn._send({"type": "websocket.close", "code": 1008, "reason": ""})
         return
     body = response.get_data()
-    headers = [
-        (name.lower().encode("latin1"), value.encode("latin1"))
-        for name, value in response.headers.items()
-        if name.lower() != "content-length"
-    ]
-    headers.append((b"content-length", str(len(body)).encode()))
+    response.content_length = len(body)
+    headers = encode_headers(response.headers.to_wsgi_list())
     await conn._send(
         {"type": "websocket.http.response.start", "status": response.status_code, "headers": headers}
     )
