@@ -153,11 +153,12 @@ def _lifecycle(
     except WebSocketDisconnect:
         return None  # the client left (or sent too much): nothing to answer
     except Exception as e:
-        if conn._state != _CONNECTING:
-            return (yield from _fail_open(app, conn, e, run))
+        accepted = conn._state != _CONNECTING
+        rv, unhandled = yield from _failed(app, conn, e, run, accepted)
+        if accepted:
+            return unhandled
         if isinstance(e, HTTPException) and e.code is not None:
             status = e.code  # an error handler's bare value answers for the error
-        rv = yield from _fail_handshake(app, conn, e, run)
     response = None
     if rv is not None:
         if conn._state == _CONNECTING:
@@ -265,41 +266,27 @@ def _takes_connection(handler: t.Callable[..., t.Any], rule: t.Any) -> bool:
     return known  # type: ignore[no-any-return]
 
 
-def _fail_handshake(app: Flask, conn: WebSocket, e: Exception, run: OnLoop) -> Steps[t.Any]:
-    """An error before accept: what its error handler makes of it, or the
-    500 answer; propagated (after refusing) in debug and testing mode."""
-    try:
-        return (yield from _handled(app, run, e))
-    except Exception:
-        yield _refuse, (conn, _as_response(app, "Internal Server Error", conn.request, 500)), {}
-        raise
-
-
-def _fail_open(app: Flask, conn: WebSocket, e: Exception, run: OnLoop) -> Steps[Exception | None]:
-    """An error after accept: error handlers and logging, then close with
-    1011 (an error handler's return value has nowhere to go). Gives the
-    error if no handler took it."""
-    unhandled: list[Exception] = []
-    try:
-        yield from _handled(app, run, e, unhandled)
-        return unhandled[0] if unhandled else None
-    finally:
-        if conn._state == _OPEN:
-            yield conn.close, (1011, "Internal error"), {}
-
-
-def _handled(
-    app: Flask, run: OnLoop, e: Exception, unhandled: list[Exception] | None = None
-) -> Steps[t.Any]:
+def _failed(
+    app: Flask, conn: WebSocket, e: Exception, run: OnLoop, accepted: bool
+) -> Steps[tuple[t.Any, Exception | None]]:
     """``handle_user_exception``'s steps, then ``handle_exception`` (in the
-    pool: it logs) for an error no handler took (recorded in
-    ``unhandled``), as for HTTP."""
+    pool: it logs) for an error no handler took, as for HTTP. Gives what
+    they made of it (before accept, the handshake's answer) and the error
+    no handler took, if any. Before accept, an error propagated in debug
+    and testing mode refuses with the 500 answer first; after accept, the
+    connection closes with 1011 (a return value has nowhere to go)."""
     try:
-        return (yield from user_error_steps(app, run, e))
-    except Exception as other:
-        if unhandled is not None:
-            unhandled.append(other)
-        return (yield from blocking_step(run, _in_except, app.handle_exception, other))
+        try:
+            return (yield from user_error_steps(app, run, e)), None
+        except Exception as other:
+            return (yield from blocking_step(run, _in_except, app.handle_exception, other)), other
+    except Exception:
+        if not accepted:
+            yield _refuse, (conn, _as_response(app, "Internal Server Error", conn.request, 500)), {}
+        raise
+    finally:
+        if accepted and conn._state == _OPEN:
+            yield conn.close, (1011, "Internal error"), {}
 
 
 def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
