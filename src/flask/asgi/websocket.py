@@ -93,9 +93,7 @@ class WebSocketContext(RequestContext):
     def match_request(self) -> None:
         """Match the URL among the WebSocket rules."""
         adapter = self.url_adapter
-        if adapter is None:
-            self.request.routing_exception = NotFound()
-            return
+        assert adapter is not None  # push() matches only when one was bound
         try:
             rule, args = adapter.match(return_rule=True, websocket=True)
         except HTTPException as e:
