@@ -160,7 +160,10 @@ def _lifecycle(
     response = None
     if rv is not None:
         if conn._state == _CONNECTING:
-            response = _as_response(app, rv, request, None if _has_status(rv) else status)
+            # make_response runs an HTTP error as the WSGI app it is.
+            response = app.make_response(rv)
+            if not _has_status(rv):
+                response.status_code = status
         else:
             _warn_ignored(app, request, rv)
     for scope in reversed(_scopes(ctx)):
@@ -280,21 +283,11 @@ def _failed(
             return (yield from blocking_step(run, _in_except, app.handle_exception, other)), other
     except Exception:
         if not accepted:
-            yield _refuse, (conn, _as_response(app, "Internal Server Error", conn.request, 500)), {}
+            yield _refuse, (conn, app.make_response(("Internal Server Error", 500))), {}
         raise
     finally:
         if accepted and conn._state == _OPEN:
             yield conn.close, (1011, "Internal error"), {}
-
-
-def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
-    """The refusal ``rv`` makes, with ``status`` unless it is None."""
-    if isinstance(rv, HTTPException):
-        return rv.get_response(request.environ)  # type: ignore[return-value]
-    response = app.make_response(rv)
-    if status is not None:
-        response.status_code = status
-    return response
 
 
 def _has_status(rv: t.Any) -> bool:
