@@ -326,12 +326,10 @@ async def _refuse(conn: WebSocket, response: Response) -> None:
     then answer 403)."""
     if conn._state != _CONNECTING:
         return
-    conn._state = _CLOSED
-    extensions = conn.scope.get("extensions") or {}
-    if "websocket.http.response" not in extensions:
-        conn._close_code = 1008
-        await conn._send({"type": "websocket.close", "code": 1008, "reason": ""})
+    if "websocket.http.response" not in (conn.scope.get("extensions") or {}):
+        await conn.close(1008)
         return
+    conn._state = _CLOSED
     body = response.get_data()
     response.content_length = len(body)
     headers = encode_headers(response.headers.to_wsgi_list())
