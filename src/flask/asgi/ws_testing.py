@@ -17,7 +17,6 @@ from urllib.parse import quote
 
 from .._accel.testclient import add_cookies
 from .._accel.testclient import has_jar
-from ..environ import EnvironBuilder
 from .connection import WebSocketDisconnect
 from .testing import scope_from_environ
 
@@ -234,12 +233,8 @@ def _scope(
     """The ASGI scope of a handshake to ``path``, with the client's cookies:
     the ``http`` scope the test client would send for it, made a
     ``websocket`` one."""
-    builder = EnvironBuilder(client.application, path, headers=headers, **builder_kwargs)
-    try:
-        environ = builder.get_environ()
-    finally:
-        builder.close()
-    environ.update(client.environ_base)
+    # The environ the client would send for a page request.
+    environ = client._request_from_builder_args((path,), {"headers": headers, **builder_kwargs}).environ
     if has_jar(client):
         add_cookies(client, environ)
     scope = scope_from_environ(environ)
