@@ -83,6 +83,22 @@ def test_converters_and_handshake_fields(app):
     }
 
 
+def test_handshake_arguments_win_over_the_client_defaults(app):
+    """As for ``client.get``: a header or ``environ_base`` the test passes
+    is sent, not replaced by the client's own ``environ_base``."""
+
+    @app.websocket("/ws")
+    async def who() -> None:
+        await websocket.send(f"{websocket.headers['User-Agent']} {websocket.remote_addr}")
+
+    client = app.test_client()
+    handshake = {"headers": {"User-Agent": "mine"}, "environ_base": {"REMOTE_ADDR": "10.0.0.1"}}
+    with client.websocket("/ws", **handshake) as ws:
+        assert ws.receive() == "mine 10.0.0.1"
+    with client.websocket("/ws") as ws:
+        assert ws.receive().endswith(" 127.0.0.1")
+
+
 def test_converter_mismatch_is_404(app):
     app.websocket("/ws/<int:room>")(echo_forever_async())
     with pytest.raises(WebSocketRejected) as info:

@@ -79,6 +79,7 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .typing import ResponseReturnValue
 
 R = t.TypeVar("R")
+Hooks = dict[str | None, list[t.Callable[..., t.Any]]]
 # What respond_steps gives: a response, or (status line, headers, body).
 Answer = t.Union[tuple[str, list[tuple[str, str]], bytes], Response]
 
@@ -226,7 +227,7 @@ def view_steps(
         if "preprocess_request" not in own:
             rv = yield from blocking_step(run, app.preprocess_request)
         elif app.url_value_preprocessors or app.before_request_funcs:
-            rv = yield from preprocess_steps(app, ctx, run)
+            rv = yield from preprocess_steps(app, ctx, run, app.before_request_funcs)
         if rv is None:
             if "dispatch_request" not in own:
                 rv = yield from blocking_step(run, app.dispatch_request)
@@ -256,9 +257,9 @@ def user_error_steps(
     return (yield from blocking_step(run, _in_except, app.handle_user_exception, e))
 
 
-def preprocess_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[t.Any]:
-    """URL value preprocessors, then ``before_request`` hooks; the first
-    hook returning a value ends the request with it."""
+def preprocess_steps(app: Flask, ctx: RequestContext, run: Run, befores: Hooks) -> Steps[t.Any]:
+    """URL value preprocessors, then the ``befores`` hooks (``before_request``
+    or ``before_websocket``); the first returning a value ends the request with it."""
     request = ctx.request
     scopes = _scopes(ctx)
     preprocessors = app.url_value_preprocessors
@@ -266,7 +267,6 @@ def preprocess_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[t.Any]:
         for scope in scopes:
             for func in preprocessors.get(scope, ()):
                 yield from call_step(run, func, request.endpoint, request.view_args)
-    befores = app.before_request_funcs
     if befores:
         for scope in scopes:
             for func in befores.get(scope, ()):
@@ -279,7 +279,8 @@ def preprocess_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[t.Any]:
 def preprocess_request(app: Flask) -> ResponseReturnValue | None:
     """Run URL value preprocessors, then ``before_request`` hooks; the
     first hook returning a value ends the request with it."""
-    return run_steps(preprocess_steps(app, _cv_request.get(), in_thread(app)))  # type: ignore[no-any-return]
+    steps = preprocess_steps(app, _cv_request.get(), in_thread(app), app.before_request_funcs)
+    return run_steps(steps)  # type: ignore[no-any-return]
 
 
 def dispatch_steps(app: Flask, ctx: RequestContext, run: Run) -> Steps[t.Any]:

@@ -14,20 +14,22 @@ from __future__ import annotations
 import asyncio
 import typing as t
 
+from werkzeug.datastructures import Headers
+from werkzeug.datastructures import ImmutableMultiDict
+from werkzeug.datastructures import MultiDict
+from werkzeug.routing import Rule
+
 from ..concurrency import wait_on
+from .response import encode_headers
 
 if t.TYPE_CHECKING:  # pragma: no cover
-    from werkzeug.datastructures import Headers
-    from werkzeug.datastructures import ImmutableMultiDict
-    from werkzeug.datastructures import MultiDict
-    from werkzeug.routing import Rule
-
     from ..app import Flask
     from ..wrappers import Request
 
     Receive = t.Callable[[], t.Awaitable[t.MutableMapping[str, t.Any]]]
     Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
 
+T = t.TypeVar("T")
 _CONNECTING, _OPEN, _CLOSED = 0, 1, 2
 _NO_LIMIT = 1 << 62
 #: ``WEBSOCKET_MAX_MESSAGE_SIZE`` when the config does not set it. The
@@ -52,71 +54,55 @@ class WebSocketDisconnect(Exception):
         self.reason = reason
 
 
+class _FromRequest(t.Generic[T]):
+    """A read-only attribute of a connection that is its handshake
+    request's attribute of the same name. A data descriptor, as a property
+    is: assigning raises (type checkers reject it too), and autodoc shows
+    its docstring."""
+
+    def __init__(self, doc: str) -> None:
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, obj: None, owner: type | None = None) -> _FromRequest[T]: ...
+
+    @t.overload
+    def __get__(self, obj: _Handshake, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: _Handshake | None, owner: type | None = None) -> T | _FromRequest[T]:
+        if obj is None:
+            return self
+        return t.cast(T, getattr(obj.request, self.name))
+
+    def __set__(self, obj: _Handshake, value: t.NoReturn) -> None:
+        raise AttributeError(f"{self.name!r} is read-only")
+
+
 class _Handshake:
     """What the handshake said, shared by both flavours of connection."""
 
     request: Request
     scope: t.Mapping[str, t.Any]
 
-    @property
-    def path(self) -> str:
-        """The requested path, without the application root."""
-        return t.cast(str, self.request.path)
-
-    @property
-    def full_path(self) -> str:
-        """The path and query string."""
-        return self.request.full_path
+    path = _FromRequest[str]("The requested path, without the application root.")
+    full_path = _FromRequest[str]("The path and query string.")
+    host = _FromRequest[str]("The Host header.")
+    args = _FromRequest[MultiDict[str, str]]("The query string arguments.")
+    headers = _FromRequest[Headers]("The handshake's request headers.")
+    cookies = _FromRequest[ImmutableMultiDict[str, str]]("The cookies sent with the handshake.")
+    view_args = _FromRequest[dict[str, t.Any] | None]("The values of the URL rule's variable parts.")
+    url_rule = _FromRequest[Rule | None]("The matched URL rule.")
+    endpoint = _FromRequest[str | None]("The matched endpoint.")
+    blueprint = _FromRequest[str | None]("The name of the matched endpoint's blueprint.")
+    remote_addr = _FromRequest[str | None]("The client's address.")
 
     @property
     def url(self) -> str:
         """The full URL of the handshake, with the ``ws``/``wss`` scheme."""
         return f"{self.scheme}://{self.request.host}{self.request.script_root}{self.request.full_path.rstrip('?')}"
-
-    @property
-    def host(self) -> str:
-        """The Host header."""
-        return self.request.host
-
-    @property
-    def args(self) -> MultiDict[str, str]:
-        """The query string arguments."""
-        return self.request.args
-
-    @property
-    def headers(self) -> Headers:
-        """The handshake's request headers."""
-        return t.cast("Headers", self.request.headers)
-
-    @property
-    def cookies(self) -> ImmutableMultiDict[str, str]:
-        """The cookies sent with the handshake."""
-        return self.request.cookies
-
-    @property
-    def view_args(self) -> dict[str, t.Any] | None:
-        """The values of the URL rule's variable parts."""
-        return self.request.view_args
-
-    @property
-    def url_rule(self) -> Rule | None:
-        """The matched URL rule."""
-        return self.request.url_rule
-
-    @property
-    def endpoint(self) -> str | None:
-        """The matched endpoint."""
-        return self.request.endpoint
-
-    @property
-    def blueprint(self) -> str | None:
-        """The name of the matched endpoint's blueprint."""
-        return self.request.blueprint
-
-    @property
-    def remote_addr(self) -> str | None:
-        """The client's address."""
-        return t.cast("str | None", self.request.remote_addr)
 
     @property
     def scheme(self) -> str:
@@ -180,13 +166,7 @@ class WebSocket(_Handshake):
             raise RuntimeError("The WebSocket connection was already accepted or closed.")
         message: dict[str, t.Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
-            items = t.cast(
-                "t.Iterable[tuple[str, str]]",
-                headers.items() if isinstance(headers, t.Mapping) else headers,
-            )
-            message["headers"] = [
-                (name.lower().encode("latin1"), value.encode("latin1")) for name, value in items
-            ]
+            message["headers"] = encode_headers(Headers(headers).to_wsgi_list())
         await self._send(message)
         self._state = _OPEN
         self._accepted = True
@@ -298,9 +278,6 @@ class SyncWebSocket(_Handshake):
         self.scope = conn.scope
         self._loop = loop
 
-    def _wait(self, coro: t.Coroutine[t.Any, t.Any, t.Any], timeout: float | None = None) -> t.Any:
-        return wait_on(self._loop, coro, timeout)
-
     @property
     def subprotocol(self) -> str | None:
         """The subprotocol picked at accept, if any."""
@@ -315,6 +292,9 @@ class SyncWebSocket(_Handshake):
     def connected(self) -> bool:
         """Whether messages can still be exchanged."""
         return self.conn.connected
+
+    def _wait(self, coro: t.Coroutine[t.Any, t.Any, t.Any], timeout: float | None = None) -> t.Any:
+        return wait_on(self._loop, coro, timeout)
 
     def accept(
         self,

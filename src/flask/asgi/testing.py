@@ -14,8 +14,6 @@ contexts as over WSGI.
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import threading
 import typing as t
 from urllib.parse import urlsplit
 
@@ -27,6 +25,8 @@ from .._accel.testclient import add_cookies
 from .._accel.testclient import has_jar
 from .._accel.testclient import update_cookies
 
+from ..concurrency import _loop_runs_here
+from ..concurrency import _on_a_thread_of_its_own
 from ..pipeline import PRESERVE_CONTEXT_KEY
 from .http import TESTING_EXTENSION
 
@@ -58,7 +58,8 @@ def _text(value: str) -> str:
 
 def scope_from_environ(environ: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
     """The ASGI ``http`` scope for a WSGI environ (the reverse of
-    :func:`flask.asgi.environ_from_scope`)."""
+    :func:`flask.asgi.environ_from_scope`); a WebSocket test session makes
+    it a ``websocket`` one."""
     headers: list[tuple[bytes, bytes]] = []
     extra: dict[str, t.Any] = {}
     for key, value in environ.items():
@@ -134,30 +135,9 @@ def _run(coro: t.Coroutine[t.Any, t.Any, t.Any]) -> t.Any:
     """Run ``coro`` to completion in a new event loop in this thread, with
     this thread's context variables (so an app context the test pushed is
     seen, as under WSGI); in a helper thread if a loop already runs here."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        running = False
-    else:
-        running = True
-    if not running:
-        return asyncio.run(coro)
-    result: list[t.Any] = []
-    error: list[BaseException] = []
-    context = contextvars.copy_context()
-
-    def target() -> None:
-        try:
-            result.append(context.run(asyncio.run, coro))
-        except BaseException as e:  # handed to the calling thread
-            error.append(e)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if error:
-        raise error[0]
-    return result[0]
+    if _loop_runs_here():
+        return _on_a_thread_of_its_own(lambda: coro)()
+    return asyncio.run(coro)
 
 
 def run_asgi_app(

@@ -49,10 +49,10 @@ from ..concurrency import OnLoop
 from ..concurrency import runs_on_loop
 from ..concurrency import settle_step
 from ..ctx import RequestContext
-from ..globals import _cv_request
 from ..globals import _cv_websocket
 from ..pipeline import _in_except
 from ..pipeline import _scopes
+from ..pipeline import preprocess_steps
 from ..pipeline import user_error_steps
 from .connection import SyncWebSocket as SyncWebSocket
 from .connection import WebSocket as WebSocket
@@ -62,6 +62,7 @@ from .connection import _CLOSED
 from .connection import _OPEN
 from .http import environ_from_scope
 from .http import tear_down
+from .response import encode_headers
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from ..app import Flask
@@ -92,9 +93,7 @@ class WebSocketContext(RequestContext):
     def match_request(self) -> None:
         """Match the URL among the WebSocket rules."""
         adapter = self.url_adapter
-        if adapter is None:
-            self.request.routing_exception = NotFound()
-            return
+        assert adapter is not None  # push() matches only when one was bound
         try:
             rule, args = adapter.match(return_rule=True, websocket=True)
         except HTTPException as e:
@@ -123,7 +122,7 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
         ctx.url_adapter  # noqa: B018
         ctx.push()
         try:
-            error = await drive(_lifecycle(app, conn, sync, ctx.request, run), run, enter)
+            error = await drive(_lifecycle(app, ctx, conn, sync, run), run, enter)
         except BaseException as e:
             error = e
             raise
@@ -136,36 +135,42 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
 
 
 def _lifecycle(
-    app: Flask, conn: WebSocket, sync: SyncWebSocket, request: Request, run: OnLoop
+    app: Flask, ctx: WebSocketContext, conn: WebSocket, sync: SyncWebSocket, run: OnLoop
 ) -> Steps[Exception | None]:
     """The connection's steps; gives the error teardown functions should
     see (like a request's, one that was handled by a 500 answer)."""
+    request = ctx.request
     rv: t.Any = None
     status = REFUSAL_STATUS
     try:
         rv = _refusal(app, request)
         if rv is None:
-            rv = yield from _before(app, request, run)
+            rv = yield from preprocess_steps(app, ctx, run, app.before_websocket_funcs)
         if rv is None:
             rv = yield from settle_step((yield from _handler(app, conn, sync, request, run)))
     except WebSocketDisconnect:
         return None  # the client left (or sent too much): nothing to answer
     except Exception as e:
-        if conn._state != _CONNECTING:
-            return (yield from _fail_open(app, conn, e, run))
+        accepted = conn._state != _CONNECTING
+        rv, unhandled = yield from _failed(app, conn, e, run, accepted)
+        if accepted:
+            return unhandled
         if isinstance(e, HTTPException) and e.code is not None:
             status = e.code  # an error handler's bare value answers for the error
-        rv = yield from _fail_handshake(app, conn, e, run)
     response = None
     if rv is not None:
         if conn._state == _CONNECTING:
-            response = _as_response(app, rv, request, None if _has_status(rv) else status)
+            # make_response runs an HTTP error as the WSGI app it is.
+            response = app.make_response(rv)
+            if not _has_status(rv):
+                response.status_code = status
         else:
             _warn_ignored(app, request, rv)
-    for func in _hooks(app.after_websocket_funcs, reverse=True):
-        result = yield from call_step(run, func, response)
-        if response is not None and result is not None:
-            response = result
+    for scope in reversed(_scopes(ctx)):
+        for func in reversed(app.after_websocket_funcs.get(scope, ())):
+            result = yield from call_step(run, func, response)
+            if response is not None and result is not None:
+                response = result
     if response is not None:
         yield _refuse, (conn, response), {}
     elif conn._state != _CLOSED:
@@ -233,29 +238,6 @@ def _same_origin(origin: str, host: str, scheme: str) -> bool:
     return origin_name == host_name.strip("[]").lower() and origin_port == host_port
 
 
-def _hooks(
-    registry: dict[str | None, list[t.Callable[..., t.Any]]], reverse: bool = False
-) -> list[t.Callable[..., t.Any]]:
-    """The hooks of the app and the handler's blueprints, outermost first
-    (innermost and newest first with ``reverse``)."""
-    funcs = [func for scope in _scopes(_cv_request.get()) for func in registry.get(scope, ())]
-    if reverse:
-        funcs.reverse()
-    return funcs
-
-
-def _before(app: Flask, request: Request, run: OnLoop) -> Steps[t.Any]:
-    """URL value preprocessors, then ``before_websocket`` hooks; the first
-    hook returning a value refuses the handshake with it."""
-    for func in _hooks(app.url_value_preprocessors):
-        yield from call_step(run, func, request.endpoint, request.view_args)
-    for func in _hooks(app.before_websocket_funcs):
-        rv = yield from call_step(run, func)
-        if rv is not None:
-            return rv
-    return None
-
-
 def _handler(
     app: Flask, conn: WebSocket, sync: SyncWebSocket, request: Request, run: OnLoop
 ) -> Steps[t.Any]:
@@ -285,51 +267,27 @@ def _takes_connection(handler: t.Callable[..., t.Any], rule: t.Any) -> bool:
     return known  # type: ignore[no-any-return]
 
 
-def _fail_handshake(app: Flask, conn: WebSocket, e: Exception, run: OnLoop) -> Steps[t.Any]:
-    """An error before accept: what its error handler makes of it, or the
-    500 answer; propagated (after refusing) in debug and testing mode."""
-    try:
-        return (yield from _handled(app, run, e))
-    except Exception:
-        yield _refuse, (conn, _as_response(app, "Internal Server Error", conn.request, 500)), {}
-        raise
-
-
-def _fail_open(app: Flask, conn: WebSocket, e: Exception, run: OnLoop) -> Steps[Exception | None]:
-    """An error after accept: error handlers and logging, then close with
-    1011 (an error handler's return value has nowhere to go). Gives the
-    error if no handler took it."""
-    unhandled: list[Exception] = []
-    try:
-        yield from _handled(app, run, e, unhandled)
-        return unhandled[0] if unhandled else None
-    finally:
-        if conn._state == _OPEN:
-            yield conn.close, (1011, "Internal error"), {}
-
-
-def _handled(
-    app: Flask, run: OnLoop, e: Exception, unhandled: list[Exception] | None = None
-) -> Steps[t.Any]:
+def _failed(
+    app: Flask, conn: WebSocket, e: Exception, run: OnLoop, accepted: bool
+) -> Steps[tuple[t.Any, Exception | None]]:
     """``handle_user_exception``'s steps, then ``handle_exception`` (in the
-    pool: it logs) for an error no handler took (recorded in
-    ``unhandled``), as for HTTP."""
+    pool: it logs) for an error no handler took, as for HTTP. Gives what
+    they made of it (before accept, the handshake's answer) and the error
+    no handler took, if any. Before accept, an error propagated in debug
+    and testing mode refuses with the 500 answer first; after accept, the
+    connection closes with 1011 (a return value has nowhere to go)."""
     try:
-        return (yield from user_error_steps(app, run, e))
-    except Exception as other:
-        if unhandled is not None:
-            unhandled.append(other)
-        return (yield from blocking_step(run, _in_except, app.handle_exception, other))
-
-
-def _as_response(app: Flask, rv: t.Any, request: Request, status: int | None = None) -> Response:
-    """The refusal ``rv`` makes, with ``status`` unless it is None."""
-    if isinstance(rv, HTTPException):
-        return rv.get_response(request.environ)  # type: ignore[return-value]
-    response = app.make_response(rv)
-    if status is not None:
-        response.status_code = status
-    return response
+        try:
+            return (yield from user_error_steps(app, run, e)), None
+        except Exception as other:
+            return (yield from blocking_step(run, _in_except, app.handle_exception, other)), other
+    except Exception:
+        if not accepted:
+            yield _refuse, (conn, app.make_response(("Internal Server Error", 500))), {}
+        raise
+    finally:
+        if accepted and conn._state == _OPEN:
+            yield conn.close, (1011, "Internal error"), {}
 
 
 def _has_status(rv: t.Any) -> bool:
@@ -368,19 +326,13 @@ async def _refuse(conn: WebSocket, response: Response) -> None:
     then answer 403)."""
     if conn._state != _CONNECTING:
         return
-    conn._state = _CLOSED
-    extensions = conn.scope.get("extensions") or {}
-    if "websocket.http.response" not in extensions:
-        conn._close_code = 1008
-        await conn._send({"type": "websocket.close", "code": 1008, "reason": ""})
+    if "websocket.http.response" not in (conn.scope.get("extensions") or {}):
+        await conn.close(1008)
         return
+    conn._state = _CLOSED
     body = response.get_data()
-    headers = [
-        (name.lower().encode("latin1"), value.encode("latin1"))
-        for name, value in response.headers.items()
-        if name.lower() != "content-length"
-    ]
-    headers.append((b"content-length", str(len(body)).encode()))
+    response.content_length = len(body)
+    headers = encode_headers(response.headers.to_wsgi_list())
     await conn._send(
         {"type": "websocket.http.response.start", "status": response.status_code, "headers": headers}
     )

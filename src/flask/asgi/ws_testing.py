@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 from .._accel.testclient import add_cookies
 from .._accel.testclient import has_jar
-from ..environ import EnvironBuilder
 from .connection import WebSocketDisconnect
+from .testing import scope_from_environ
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from types import TracebackType
@@ -85,14 +85,6 @@ class WebSocketTestSession:
 
     # -- the app's side, in its own thread -------------------------------------
 
-    def _run(self) -> None:
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(self._serve())
-            loop.run_until_complete(loop.shutdown_default_executor())
-        finally:
-            loop.close()
-
     async def _serve(self) -> None:
         from .websocket import serve_websocket
 
@@ -115,7 +107,9 @@ class WebSocketTestSession:
     # -- the test's side ---------------------------------------------------------
 
     def __enter__(self) -> WebSocketTestSession:
-        self._thread = threading.Thread(target=self._run, name="flask-websocket-test", daemon=True)
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(self._serve(),), name="flask-websocket-test", daemon=True
+        )
         self._thread.start()
         self._ready.wait()
         message = self._next()
@@ -236,41 +230,33 @@ def _scope(
     denial_response: bool,
     builder_kwargs: dict[str, t.Any],
 ) -> dict[str, t.Any]:
-    """The ASGI scope of a handshake to ``path``, with the client's cookies."""
-    builder = EnvironBuilder(client.application, path, headers=headers, **builder_kwargs)
-    try:
-        environ = builder.get_environ()
-    finally:
-        builder.close()
-    environ.update(client.environ_base)
+    """The ASGI scope of a handshake to ``path``, with the client's cookies:
+    the ``http`` scope the test client would send for it, made a
+    ``websocket`` one."""
+    # The environ the client would send for a page request.
+    environ = client._request_from_builder_args((path,), {"headers": headers, **builder_kwargs}).environ
     if has_jar(client):
         add_cookies(client, environ)
+    scope = scope_from_environ(environ)
+    del scope["method"]
+    # The upgrade headers are the handshake's own, whatever the test passed.
     pairs = [
         (b"upgrade", b"websocket"),
         (b"connection", b"Upgrade"),
         (b"sec-websocket-version", b"13"),
     ]
-    for key, value in environ.items():
-        if key.startswith("HTTP_") and key not in ("HTTP_UPGRADE", "HTTP_CONNECTION"):
-            name = key[5:].lower().replace("_", "-")
-            pairs.append((name.encode("latin1"), str(value).encode("latin1")))
+    pairs += [pair for pair in scope["headers"] if pair[0] not in (b"upgrade", b"connection")]
     if subprotocols:
         pairs.append((b"sec-websocket-protocol", ", ".join(subprotocols).encode("latin1")))
-    path_info = environ["PATH_INFO"].encode("latin1")
-    root = environ.get("SCRIPT_NAME", "").encode("latin1")
-    scheme = "wss" if environ["wsgi.url_scheme"] == "https" else "ws"
-    return {
-        "type": "websocket",
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
-        "http_version": "1.1",
-        "scheme": scheme,
-        "path": (root + path_info).decode(),
-        "raw_path": quote(root + path_info).encode("latin1"),
-        "root_path": root.decode(),
-        "query_string": environ.get("QUERY_STRING", "").encode("latin1"),
-        "headers": pairs,
-        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
-        "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
-        "subprotocols": list(subprotocols),
-        "extensions": {"websocket.http.response": {}} if denial_response else {},
-    }
+    target = (environ.get("SCRIPT_NAME", "") + environ["PATH_INFO"]).encode("latin1")
+    scope.update(
+        type="websocket",
+        asgi={"version": "3.0", "spec_version": "2.4"},
+        scheme="wss" if scope["scheme"] == "https" else "ws",
+        raw_path=quote(target).encode("latin1"),
+        headers=pairs,
+        client=(environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
+        subprotocols=list(subprotocols),
+        extensions={"websocket.http.response": {}} if denial_response else {},
+    )
+    return scope
