@@ -236,7 +236,7 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             # copies the context while sending (uvicorn's keep-alive timer
             # is a call_later, whose handle holds a copy until it is due)
             # would otherwise keep the whole request alive for seconds.
-            _pop(ctx, testing)
+            _pop_torn_down(ctx, testing)
             if failed is not None:
                 raise failed
         if answer is None:
@@ -257,7 +257,7 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
             _preserve(testing)
             await tear_down(app, ctx, error)
         else:
-            _pop(ctx, testing)
+            _pop_torn_down(ctx, testing)
         if testing is None and environ.get("werkzeug.request") is ctx.request:
             # The request and this environ (ours: no server holds it) refer
             # to each other; unlinked, both are freed as the request ends,
@@ -277,7 +277,7 @@ def _preserve(testing: t.Mapping[str, t.Any] | None) -> None:
         testing["contexts"](_cv_request.get())
 
 
-def _pop(ctx: RequestContext, testing: t.Mapping[str, t.Any] | None) -> None:
+def _pop_torn_down(ctx: RequestContext, testing: t.Mapping[str, t.Any] | None) -> None:
     """The pop of a request whose teardown steps have run."""
     _preserve(testing)
     ctx._pop_after_teardown()
