@@ -134,6 +134,14 @@ TESTS: dict[str, list[str]] = {
         "tests/test_background.py",
         "tests/test_streaming.py",
     ],
+    "session_state": [
+        "tests/test_sessions.py",
+        "tests/test_pipeline.py",
+        "tests/accel/test_plain.py",
+        "tests/accel/test_signing.py",
+        "tests/asgi/test_one_path.py",
+        "tests/asgi/test_asgi.py",
+    ],
     "sessions": [
         "tests/test_sessions.py",
         "tests/accel/test_signing.py",

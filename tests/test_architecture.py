@@ -17,7 +17,7 @@ import pytest
 import flask
 
 PACKAGE_DIR = Path(flask.__file__).resolve().parent
-MAX_LINES = 650
+MAX_LINES = 600  # "modules under about 600 lines" (docs/ARCHITECTURE.md)
 
 
 def _module_name(path: Path) -> str:

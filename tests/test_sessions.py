@@ -6,8 +6,8 @@ the session machinery (start-up). ``DefaultSessionInterface.resolved`` is
 process-wide, so each case runs in a fresh interpreter: in this one, earlier
 tests have long since created the interface.
 
-Found by ``make mutate`` (``pipeline._default_session_pending`` and the
-check in ``_session_needs_saving``): each case fails under one of those
+Found by ``make mutate`` (``session_state.default_session_pending`` and the
+check in ``session_needs_saving``): each case fails under one of those
 mutants.
 """
 

@@ -38,6 +38,7 @@ from .globals import request
 from .helpers import _FileServing
 from .matching import bind_request
 from .sansio.app import App
+from .session_state import DefaultSessionInterface
 from .wrappers import Request
 from .wrappers import Response
 
@@ -130,8 +131,8 @@ class Flask(App, _FileServing):
 
     request_class: type[Request] = Request
     response_class: type[Response] = Response
-    # Created on first use (flask.pipeline.DefaultSessionInterface).
-    session_interface: SessionInterface = pipeline.DefaultSessionInterface()  # type: ignore[assignment]  # the descriptor gives a SessionInterface
+    # Created on first use (flask.session_state.DefaultSessionInterface).
+    session_interface: SessionInterface = DefaultSessionInterface()  # type: ignore[assignment]  # the descriptor gives a SessionInterface
 
     def __init__(
         self,

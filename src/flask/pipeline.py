@@ -66,6 +66,8 @@ from ._plain import HTML_UTF8
 from ._plain import JSON
 from .json.provider import DefaultJSONProvider
 from .responses import make_response
+from .session_state import session_is_cheap
+from .session_state import session_needs_saving
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from _typeshed.wsgi import StartResponse
@@ -75,7 +77,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from .concurrency import Run
     from .concurrency import Steps
     from .ctx import RequestContext
-    from .sessions import SessionInterface
     from .typing import ResponseReturnValue
 
 R = t.TypeVar("R")
@@ -174,11 +175,6 @@ def _stay() -> None:
     """A step that does nothing: yielded to move off the event loop."""
 
 
-def _session_is_cheap(app: Flask, ctx: RequestContext) -> bool:
-    # Opening a session other than Flask's cookie one may do I/O.
-    return ctx.session_loaded or getattr(app.session_interface, "_cookie_based", False)
-
-
 def respond_steps(
     app: Flask, ctx: RequestContext, run: Run, own: frozenset[str] | None = None
 ) -> Steps[Answer]:
@@ -191,7 +187,7 @@ def respond_steps(
         return (yield from blocking_step(run, app.full_dispatch_request))
     rv = yield from view_steps(app, ctx, run, own)
     # Opening a session other than Flask's cookie one may do I/O: not on
-    # the loop (_session_is_cheap, inlined: this runs on every request).
+    # the loop (session_is_cheap, inlined: this runs on every request).
     if (
         run.on_loop
         and ctx._session_obj is None
@@ -340,9 +336,9 @@ def process_steps(
         for scope in reversed(_scopes(ctx)):
             for func in reversed(afters.get(scope, ())):
                 response = yield from call_step(run, func, response)
-    if run.on_loop and not _session_is_cheap(app, ctx):
+    if run.on_loop and not session_is_cheap(app, ctx):
         yield from blocking_step(run, _stay)
-    if _session_needs_saving(app, ctx):
+    if session_needs_saving(app, ctx):
         yield from blocking_step(
             run, app.session_interface.save_session, app, ctx.session, response
         )
@@ -522,7 +518,7 @@ def _plain_answer(
         headers.append(("Content-Length", str(len(body))))
     else:
         return None
-    if _session_needs_saving(app, ctx):
+    if session_needs_saving(app, ctx):
         # What save_session would add, when the session interface can say
         # without a response object (Flask's own cookie interface).
         session_headers = getattr(app.session_interface, "_plain_headers", None)
@@ -550,71 +546,6 @@ def _response_observed(app: Flask, ctx: RequestContext) -> bool:
             if afters.get(scope):
                 return True
     return False
-
-
-class DefaultSessionInterface:
-    """``Flask.session_interface`` until it is first used: then one shared
-    :class:`~flask.sessions.SecureCookieSessionInterface`. Assigning on a
-    subclass or an app replaces it as usual. The session machinery
-    (ItsDangerous, hashing, tagged JSON) is imported only then, which a
-    request that neither touches the session nor sends a cookie never does.
-    """
-
-    #: Set once the shared interface exists (the request path then stops
-    #: asking whether an app still uses this placeholder).
-    resolved = False
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self._owner = owner
-        self._name = name
-
-    def __get__(self, obj: object, owner: type | None = None) -> SessionInterface:
-        from .sessions import SecureCookieSessionInterface
-
-        interface = SecureCookieSessionInterface()
-        # Later reads find the instance on the class itself, not this object.
-        setattr(self._owner, self._name, interface)
-        DefaultSessionInterface.resolved = True
-        return interface
-
-
-def _default_session_pending(app: Flask) -> bool:
-    """Whether ``app.session_interface`` is still the unresolved placeholder,
-    found without reading it (which would create the interface)."""
-    if "session_interface" in app.__dict__:
-        return False
-    for klass in type(app).__mro__:
-        found = klass.__dict__.get("session_interface")
-        if found is not None:
-            return type(found) is DefaultSessionInterface
-    return False
-
-
-def _session_needs_saving(app: Flask, ctx: RequestContext) -> bool:
-    """Open the session now if saving it could change the response.
-
-    An untouched cookie session only matters when the request carried the
-    cookie (a permanent session is refreshed); other interfaces may rely on
-    every request, so they are always given the chance.
-    """
-    loaded = ctx._session_obj is not None  # session_loaded, without its call
-    if not loaded and "HTTP_COOKIE" not in ctx.request.environ:
-        if not DefaultSessionInterface.resolved and _default_session_pending(app):
-            # Flask's cookie session, not created yet: without a cookie
-            # there is nothing to save or refresh.
-            return False
-        interface = app.session_interface
-        if getattr(interface, "_cookie_based", False):
-            return False
-    else:
-        interface = app.session_interface
-        if (
-            not loaded
-            and getattr(interface, "_cookie_based", False)
-            and interface.get_cookie_name(app) not in ctx.request.cookies
-        ):
-            return False
-    return not interface.is_null_session(ctx.session)
 
 
 # The request-path methods whose steps are written here, by method name
