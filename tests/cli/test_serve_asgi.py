@@ -22,6 +22,8 @@ from flask.cli import ScriptInfo
 from flask.cli import run_command
 
 APP_SOURCE = '''
+import sys
+
 from flask import Flask, websocket
 
 app = Flask(__name__)
@@ -30,6 +32,11 @@ app = Flask(__name__)
 @app.get("/")
 def index():
     return "http {version}"
+
+
+@app.get("/warnoptions")
+def warnoptions():
+    return ",".join(sys.warnoptions)
 
 
 @app.get("/boom")
@@ -172,16 +179,22 @@ def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> 
     source = tmp_path / "wsrunapp.py"
     source.write_text(APP_SOURCE.format(version="v1"))
     port = _free_port()
-    flask_cmd = [sys.executable, "-m", "flask", "--app", "wsrunapp", "run", "--debug", "--port", str(port)]
-    proc = subprocess.Popen(
-        flask_cmd,
-        cwd=tmp_path,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-        text=True,
-    )
+    # An interpreter option, which the reloader's children must keep.
+    flask_cmd = [sys.executable, "-W", "ignore::FutureWarning", "-m", "flask", "--app", "wsrunapp",
+                 "run", "--debug", "--port", str(port)]
+    # A file, not a pipe: nothing reads a pipe until the end, and a server
+    # that logs more than its buffer holds would block on it.
+    log = tmp_path / "out.txt"
+    with log.open("w") as sink:
+        proc = subprocess.Popen(
+            flask_cmd,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            text=True,
+        )
     try:
         assert _receive(port, "v1") == "v1"
         import urllib.error
@@ -189,6 +202,8 @@ def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> 
 
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as rv:
             assert rv.read() == b"http v1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/warnoptions", timeout=5) as rv:
+            assert rv.read() == b"ignore::FutureWarning"
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/boom", timeout=5)
         assert info.value.code == 500
@@ -200,15 +215,16 @@ def test_flask_run_serves_websocket_with_reload_and_debugger(tmp_path: Path) -> 
         before = source.stat().st_mtime_ns
         source.write_text(APP_SOURCE.format(version="v2"))
         os.utime(source, ns=(before + 2_000_000_000, before + 2_000_000_000))
-        assert _receive(port, "v2") == "v2"
+        assert _receive(port, "v2") == "v2", log.read_text()
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
         try:
-            out, _ = proc.communicate(timeout=10)
+            proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            out, _ = proc.communicate(timeout=10)
+            proc.wait(timeout=10)
+    out = log.read_text()
     assert "serving over ASGI with uvicorn" in out
     assert "debugger" in out
 

@@ -182,8 +182,7 @@ SHORTCUTS: tuple[Shortcut, ...] = (
         speeds_up="(a bridge) flask run --reload for an app with WebSocket routes, "
         "served by uvicorn, restarts as Werkzeug's reloader does",
         replaces="nothing public: werkzeug.serving only reloads its own server",
-        touches=("werkzeug: werkzeug._reloader.reloader_loops", "_get_args_for_reloading",
-                 "_log", "ensure_echo_on"),
+        touches=("werkzeug: werkzeug._reloader.reloader_loops", "_log", "ensure_echo_on"),
         verified=(("werkzeug", "3.1.0", None),),
         check="reloader:check_reloader",
         bridge=True,

@@ -87,8 +87,16 @@ def _child(
         sys.exit(RESTART)
 
 
+def child_command() -> list[str]:
+    """The command that started this process, run again for each child: the
+    interpreter with its own options (``-X``, ``-W``) and what followed
+    them (``-m flask run``, a console script, a file). Not Werkzeug's
+    ``_get_args_for_reloading``, which its next release removes."""
+    return [sys.executable, *sys.orig_argv[1:]]
+
+
 def _restart_loop(module: t.Any) -> int:
-    args: list[str] = module._get_args_for_reloading()
+    args = child_command()
     env = {**os.environ, "WERKZEUG_RUN_MAIN": "true"}
     while True:
         module._log("info", f" * Restarting with {module.reloader_loops['auto'].name}")
@@ -142,7 +150,7 @@ def check_reloader() -> str | None:
     loops = getattr(module, "reloader_loops", None)
     if not isinstance(loops, dict) or "auto" not in loops:
         return "werkzeug._reloader.reloader_loops has no 'auto' entry"
-    for name in ("_get_args_for_reloading", "_log", "ensure_echo_on"):
+    for name in ("_log", "ensure_echo_on"):
         if not callable(getattr(module, name, None)):
             return f"werkzeug._reloader.{name} is gone"
     loop = loops["auto"]
