@@ -35,8 +35,28 @@ GRAMMAR = (
     " request, building URLs like 'http:///plain'"
 )
 
-# (Host header, our status, Pallets' status where it differs, why)
-HOSTS: list[tuple[str | None, int, int | None, str]] = [
+
+
+def _werkzeug_builds_port_99999() -> bool:
+    """Werkzeug's own answer: whether a request to a port over 65535 has a
+    URL. Werkzeug 3.1.7 to 3.1.9 build it; before, and on its main branch
+    (3.2.0.dev0, 1b00618), ``request.url`` raises ``ValueError``."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    try:
+        return bool(Request(EnvironBuilder(headers={"Host": "localhost:99999"}).get_environ()).url)
+    except ValueError:
+        return False
+
+
+# Where Werkzeug cannot build a URL with that port, Pallets' routes that
+# build one fail with a 500; ours refuse the Host with a 400.
+_PORT_BUILDS = _werkzeug_builds_port_99999()
+_PALLETS_PORT_500 = {**SERVED, "/request-url": "500", "/dir": "500"}
+
+# (Host header, our status, Pallets' status (or routes) where it differs, why)
+HOSTS: list[tuple[str | None, int, int | dict[str, str] | None, str]] = [
     (None, 200, None, "HTTP/1.0 without Host: SERVER_NAME/SERVER_PORT are used"),
     ("", 200, None, "empty Host: reg-name may be empty (RFC 3986)"),
     ("localhost", 200, None, ""),
@@ -48,7 +68,9 @@ HOSTS: list[tuple[str | None, int, int | None, str]] = [
     ("ex%41mple.com", 200, None, "pct-encoded is allowed in reg-name"),
     ("localhost:", 200, None, "port = *DIGIT, may be empty"),
     ("localhost:0080", 200, None, "leading zeros: port = *DIGIT"),
-    ("localhost:99999", 200, None, "port = *DIGIT has no upper bound in the grammar"),
+    ("localhost:99999", 200 if _PORT_BUILDS else 400, None if _PORT_BUILDS else _PALLETS_PORT_500,
+     "port = *DIGIT has no upper bound in the grammar" + (
+         "" if _PORT_BUILDS else "; this Werkzeug cannot build a URL with the port (Pallets: 500)")),
     ("localhost:0", 200, None, ""),
     ("a.", 200, None, "a trailing dot is a fully qualified name"),
     ("[::1]", 200, None, "IP-literal"),
@@ -77,7 +99,9 @@ HOSTS: list[tuple[str | None, int, int | None, str]] = [
 ]
 
 
-def expected_routes(status: int) -> dict[str, str]:
+def expected_routes(status: int | dict[str, str]) -> dict[str, str]:
+    if isinstance(status, dict):
+        return dict(status)
     return dict(SERVED) if status == 200 else dict(REFUSED)
 
 

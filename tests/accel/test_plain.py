@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 import flask
 from flask.matching import match_directly
+from statuses import status_line
 
 
 def observe_responses(app: flask.Flask) -> None:
@@ -470,7 +471,7 @@ def test_error_pages_are_rendered_once(monkeypatch: pytest.MonkeyPatch, seams: t
     monkeypatch.setattr(HTTPException, "get_body", spy)
     app = make_plain_app()
     for _ in range(3):
-        assert call(app, "/missing")[0] == "404 NOT FOUND"
+        assert call(app, "/missing")[0] == status_line(404)
     assert rendered == [404]
 
 
@@ -486,7 +487,7 @@ def test_error_pages_with_request_data_are_bounded(seams: t.Any) -> None:
 
     for n in range(100):
         status, _, body = call(app, f"/{n}")
-        assert status == "404 NOT FOUND" and f"no item {n}".encode() in body
+        assert status == status_line(404) and f"no item {n}".encode() in body
     assert len(pages) == 64
 
 
@@ -511,7 +512,7 @@ def test_a_request_finished_receiver_sees_a_plain_str_answer(
 def test_json_response_patched_on_the_app_is_used() -> None:
     app = make_plain_app()
     app.json.response = lambda *args, **kwargs: flask.Response("patched", 201)  # type: ignore[method-assign]
-    assert call(app, "/data/1")[0::2] == ("201 CREATED", b"patched")
+    assert call(app, "/data/1")[0::2] == (status_line(201), b"patched")
 
 
 def test_a_custom_response_class_gets_every_answer() -> None:
