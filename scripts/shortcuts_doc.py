@@ -26,7 +26,8 @@ installed versions must be within the ones it was verified against, and
 its self-check (the private names have the expected shape and, where it is
 cheap, it gives the public path's answer on a probe input) must pass.
 Otherwise it is off, the public path serves, and one warning on the
-`flask.shortcuts` logger names it and says why.
+`flask.shortcuts` logger names it and says why (one line names all the
+shortcuts that a release past their verified versions turns off).
 
 Set `{env}=1` to switch every shortcut off (bridges stay on: they have
 no public path). `flask._accel.status()` tells which shortcuts are on in a

@@ -8,7 +8,9 @@ versions must be in range, and its own ``check`` (the private names have
 the expected shape, and where it is cheap the shortcut gives the public
 path's answer on a probe input) must pass. Otherwise the shortcut is off,
 the public path serves, and one warning on the ``flask.shortcuts`` logger
-names it and says why. A wrong answer is never the result.
+names it and says why (one line names all the shortcuts that a release
+past their verified versions turns off). A wrong answer is never the
+result.
 
 Setting the environment variable ``FLASK_NO_SHORTCUTS`` (to anything but
 ``""`` or ``"0"``) switches every shortcut off, silently, except the
@@ -206,8 +208,22 @@ def enabled(name: str) -> bool:
     reason = _reason(shortcut)
     _decided[name] = reason is None
     if reason is not None and reason != _SWITCHED_OFF:
+        names = [name]
+        if reason == _version_reason(shortcut):
+            # A release past the verified ones (a new Werkzeug) turns off
+            # every shortcut verified with the same versions: one line for
+            # them all, rather than one per shortcut as each is first used.
+            for other in SHORTCUTS:
+                if other.name not in _decided and (other.verified, other.bridge) == (
+                    shortcut.verified,
+                    shortcut.bridge,
+                ):
+                    _decided[other.name] = False
+                    names.append(other.name)
+        quoted = ", ".join(repr(n) for n in names[:-1])
+        quoted = f"{quoted} and {names[-1]!r} shortcuts are" if quoted else f"{name!r} shortcut is"
         logger.warning(
-            "flask: the %r shortcut is off (%s); %s", name, reason,
+            "flask: the %s off (%s); %s", quoted, reason,
             "the feature is unavailable" if shortcut.bridge else "the public path serves",
         )
     return reason is None
@@ -228,13 +244,9 @@ def _reason(shortcut: Shortcut) -> str | None:
     # A bridge has no public path to switch to, so the switch leaves it on.
     if not shortcut.bridge and os.environ.get(ENV_VAR, "") not in ("", "0"):
         return _SWITCHED_OFF
-    for dist, low, high in shortcut.verified:
-        installed = _version_of(dist)
-        if installed is None:
-            return f"{dist}'s version is unknown"
-        if not _in_range(installed, low, high):
-            upto = f", below {high}" if high else ""
-            return f"verified with {dist} {low}{upto}; {installed} is installed"
+    outside = _version_reason(shortcut)
+    if outside is not None:
+        return outside
     module_name, _, func = shortcut.check.partition(":")
     try:
         module = importlib.import_module(f"{__name__}.{module_name}")
@@ -242,6 +254,18 @@ def _reason(shortcut: Shortcut) -> str | None:
     except Exception as e:  # a check that cannot run is a failed check
         return f"its self-check raised {type(e).__name__}: {e}"
     return problem
+
+
+def _version_reason(shortcut: Shortcut) -> str | None:
+    """Why the installed versions are not the verified ones, if they are not."""
+    for dist, low, high in shortcut.verified:
+        installed = _version_of(dist)
+        if installed is None:
+            return f"{dist}'s version is unknown"
+        if not _in_range(installed, low, high):
+            upto = f", below {high}" if high else ""
+            return f"verified with {dist} {low}{upto}; {installed} is installed"
+    return None
 
 
 def _version_of(dist: str) -> str | None:
