@@ -1,5 +1,5 @@
-"""What the request path asks of a request's session without opening it
-(:mod:`flask.pipeline` and the plain answer, :mod:`flask._plain`), and
+"""What the request path (:mod:`flask.pipeline`, its plain answer
+included) asks of a request's session without opening it, and
 ``Flask.session_interface`` until its first use.
 
 A request that neither touches the session nor sends a cookie never opens
