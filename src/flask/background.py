@@ -5,8 +5,7 @@ once the response has been sent: under WSGI when the server closes the
 response iterable (:class:`ClosingBody`), in a small daemon pool
 (:func:`flask.concurrency.in_background_thread`); over ASGI after the last
 body message (:mod:`flask.asgi.http`), a coroutine function as a task on
-the loop (started at once, up to its first wait), anything else in the
-pool (:func:`flask.concurrency.spawn`).
+the loop, anything else in the pool (:func:`flask.concurrency.spawn`).
 A task added outside a request, or after its response was handed over,
 starts at once.
 
@@ -24,7 +23,6 @@ from __future__ import annotations
 
 import atexit
 import contextvars
-import functools
 import threading
 import typing as t
 import weakref
@@ -89,7 +87,7 @@ class Pending:
         self.lock = threading.Lock()
         self.threads: dict[Future[t.Any], str] = {}
         # Each task's asyncio task, by the task: it leaves the record itself.
-        self.tasks: dict[BackgroundTask, asyncio.Future[t.Any]] = {}
+        self.tasks: dict[BackgroundTask, asyncio.Task[t.Any]] = {}
 
 
 _apps: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -140,16 +138,13 @@ def take(ctx: RequestContext) -> list[BackgroundTask] | None:
     return tasks if tasks is not SEALED else None
 
 
-def _failed(
-    app: Flask, task: BackgroundTask, what: str = "failed", exc: BaseException | None = None
-) -> None:
-    app.logger.error("Background task %s %s", task.name, what, exc_info=exc or True)
+def _failed(app: Flask, task: BackgroundTask, what: str = "failed") -> None:
+    app.logger.exception("Background task %s %s", task.name, what)
 
 
 def _new_app_context(app: Flask, task: BackgroundTask) -> AppContext:
     app_ctx = app.app_context()
-    if task.g:
-        app_ctx.g.__dict__.update(task.g)
+    app_ctx.g.__dict__.update(task.g)
     return app_ctx
 
 
@@ -297,9 +292,9 @@ async def _run_on_loop(
     # reports it a second time as never retrieved.
     try:
         if quiet:
-            # A sync function (start_on_loop starts a coroutine function
-            # itself). Nothing at the pop can run or be seen: the context
-            # this task runs in ends with it, and the app context with that.
+            # Nothing at the pop can run or be seen (no teardown function,
+            # no receiver of the pop's signals): the context this task runs
+            # in ends with it, and the app context with that.
             try:
                 await concurrency.call(task.func, *task.args, **task.kwargs)
             except Exception as e:
@@ -332,57 +327,28 @@ async def _run_on_loop(
 
 def start_on_loop(
     app: Flask, tasks: list[BackgroundTask], quiet: bool = False
-) -> list[asyncio.Future[t.Any]]:
-    """Start ``tasks`` from the running loop; the futures of those that did
-    not end at once without an error, whose results are the errors they
-    logged (or None).
+) -> list[asyncio.Task[t.Any]]:
+    """Start ``tasks`` from the running loop; their asyncio tasks, whose
+    results are the errors they logged (or None).
 
     ``quiet`` says that popping an app context of ``app`` runs nothing
     that could block or be seen (:func:`flask.pipeline.quiet_app_teardown`),
     so each task's app context is pushed in the task's own context and left
     to end with it, saving a pool hop and a pop per task."""
-    record: Pending = app.__dict__.get("_flask_background") or pending(app)
+    record = pending(app)
     started = []
     for task in tasks:
-        app_ctx = app.app_context()
-        if task.g:
-            app_ctx.g.__dict__.update(task.g)
-        if quiet and concurrency.runs_on_loop(task.func):
-            # The function's own coroutine, started at once in a context of
-            # its own with the app context pushed there, which ends with it:
-            # no wrapper, no pop. Only one that waits gets a done callback.
-            running = concurrency.spawn(task.func, *task.args, enter=app_ctx.push, **task.kwargs)
-            if running is None:
-                continue
-            if running.done():
-                error = running.exception()
-                if error is not None:
-                    _failed(app, task, exc=error)
-                started.append(running)
-                continue
-            running.add_done_callback(functools.partial(_done_on_loop, app, task, record))
-        else:
-            running = concurrency.spawn(
-                _run_on_loop, app, task, record, app_ctx, quiet, enter=app_ctx.push if quiet else None
-            )
-            if running is None:
-                continue
-        # Only a task still running is waited for at shutdown. No lock: a
-        # dict's single operations are atomic.
+        app_ctx = _new_app_context(app, task)
+        running = concurrency.spawn(
+            _run_on_loop, app, task, record, app_ctx, quiet, enter=app_ctx.push if quiet else None
+        )
+        # A task may have ended as it started (Python 3.12+ starts it at
+        # once): only one still running is waited for at shutdown. No lock:
+        # a dict's single operations are atomic.
         if not running.done():
             record.tasks[task] = running
         started.append(running)
     return started
-
-
-def _done_on_loop(app: Flask, task: BackgroundTask, record: Pending, running: asyncio.Future[t.Any]) -> None:
-    # A coroutine function's task that waited, ended: out of the record, its
-    # error logged (and retrieved, so asyncio does not report it again).
-    record.tasks.pop(task, None)
-    if not running.cancelled():
-        error = running.exception()
-        if error is not None and isinstance(error, Exception):
-            _failed(app, task, exc=error)
 
 
 async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
@@ -407,7 +373,7 @@ async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
     return _unfinished(app, [tasks[r] for r in not_done])
 
 
-async def finish_for_test(tasks: list[asyncio.Future[t.Any]]) -> BaseException | None:
+async def finish_for_test(tasks: list[asyncio.Task[t.Any]]) -> BaseException | None:
     """Wait for a request's tasks (the test client); the first error."""
     import asyncio
 

@@ -469,103 +469,24 @@ def spawn(
     /,
     *args: t.Any,
     enter: t.Callable[[], t.Any] | None = None,
-    **kwargs: t.Any,
-) -> asyncio.Future[R] | None:
-    """Start the coroutine function ``func(*args, **kwargs)`` on the running loop, in a
-    fresh context (``enter()`` called in it first), without waiting for it.
+) -> asyncio.Task[R]:
+    """Start the coroutine function ``func(*args)`` as a task on the running
+    loop, in a fresh context (``enter()`` called in it first), without
+    waiting for it. On Python 3.12+ it starts at once (``eager_start``): a
+    task that never waits ends without a turn of the loop. A loop with a
+    task factory of its own gets its task from the factory, started later."""
+    import asyncio
 
-    It starts at once: up to its first wait it runs here (as Python 3.12's
-    ``eager_start``), so that one that never waits ends without a task or a
-    turn of the loop. The result: its task; a future already done when it
-    ended at once with a result other than None, or with an error; None when
-    it ended at once with None. A loop with a task factory of its own gets
-    its task from the factory, started later."""
-    global _running_loop
-    if _running_loop is None:
-        import asyncio
-
-        _running_loop = asyncio.get_running_loop
-    loop = _running_loop()
+    loop = asyncio.get_running_loop()
     context = contextvars.Context()
-    if loop.get_task_factory() is not None:
-        if enter is not None:
-            context.run(enter)
-        if sys.version_info >= (3, 11):  # create_task takes a context
-            return loop.create_task(func(*args, **kwargs), context=context)
-        # Before 3.11 a task starts from a copy of the context it is made in.
-        return context.run(loop.create_task, func(*args, **kwargs))  # pragma: no cover
-    # The measured reason for not making a task first: a task per no-op
-    # background task cost a hello route a third of its requests per
-    # second (make bench). One eager path on every version, rather than
-    # eager_start on 3.12+ only.
-    try:
-        coro, waits_on = context.run(_first_step, enter, func, args, kwargs)
-    except StopIteration as stop:
-        if stop.value is None:
-            return None
-        done: asyncio.Future[R] = loop.create_future()
-        done.set_result(stop.value)
-        return done
-    except Exception as e:  # as a task's error: kept for whoever awaits it
-        failed: asyncio.Future[R] = loop.create_future()
-        failed.set_exception(e)
-        return failed
-    if sys.version_info >= (3, 11):
-        return loop.create_task(_resume(coro, waits_on), context=context)
-    return context.run(loop.create_task, _resume(coro, waits_on))  # pragma: no cover
-
-
-# asyncio.get_running_loop once spawn has run: importing this module does
-# not import asyncio, and an import statement per call costs a hello route
-# with a background task 1% of its requests.
-_running_loop: t.Callable[[], asyncio.AbstractEventLoop] | None = None
-
-
-def _first_step(
-    enter: t.Callable[[], t.Any] | None,
-    func: t.Callable[..., t.Coroutine[t.Any, t.Any, t.Any]],
-    args: tuple[t.Any, ...],
-    kwargs: dict[str, t.Any],
-) -> tuple[t.Coroutine[t.Any, t.Any, t.Any], t.Any]:
-    # In the task's context: ``enter()``, then the coroutine up to its first
-    # wait (StopIteration when it ends there).
     if enter is not None:
-        enter()
-    coro = func(*args, **kwargs)
-    return coro, coro.send(None)
-
-
-async def _resume(coro: t.Coroutine[t.Any, t.Any, R], waits_on: t.Any) -> R:
-    return t.cast(R, await _Resumed(coro, waits_on))
-
-
-class _Resumed:
-    """Awaitable: the rest of a coroutine that is waiting on ``waits_on``
-    (what its last step yielded), driven by the task that awaits this."""
-
-    __slots__ = ("coro", "waits_on")
-
-    def __init__(self, coro: t.Coroutine[t.Any, t.Any, t.Any], waits_on: t.Any) -> None:
-        self.coro = coro
-        self.waits_on = waits_on
-
-    def __await__(self) -> t.Generator[t.Any, t.Any, t.Any]:
-        coro, waits_on = self.coro, self.waits_on
-        while True:
-            # Hand the task what the coroutine waits on, as the coroutine
-            # itself would have; pass back what the task sends or throws.
-            try:
-                sent = yield waits_on
-            except BaseException as e:  # a cancellation, or a future's error
-                try:
-                    waits_on = coro.throw(e)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    waits_on = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
+        context.run(enter)
+    if sys.version_info >= (3, 12) and loop.get_task_factory() is None:
+        return asyncio.Task(func(*args), loop=loop, context=context, eager_start=True)
+    if sys.version_info >= (3, 11):  # create_task takes a context
+        return loop.create_task(func(*args), context=context)
+    # Before 3.11 a task starts from a copy of the context it is created in.
+    return context.run(loop.create_task, func(*args))
 
 
 async def call_within(
