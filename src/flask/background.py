@@ -144,7 +144,8 @@ def _failed(app: Flask, task: BackgroundTask, what: str = "failed") -> None:
 
 def _new_app_context(app: Flask, task: BackgroundTask) -> AppContext:
     app_ctx = app.app_context()
-    app_ctx.g.__dict__.update(task.g)
+    if task.g:
+        app_ctx.g.__dict__.update(task.g)
     return app_ctx
 
 
@@ -295,8 +296,12 @@ async def _run_on_loop(
             # Nothing at the pop can run or be seen (no teardown function,
             # no receiver of the pop's signals): the context this task runs
             # in ends with it, and the app context with that.
+            func = task.func
             try:
-                await concurrency.call(task.func, *task.args, **task.kwargs)
+                if concurrency.runs_on_loop(func):
+                    await func(*task.args, **task.kwargs)  # without call()'s frame
+                else:
+                    await concurrency.call(func, *task.args, **task.kwargs)
             except Exception as e:
                 _failed(app, task)
                 return e

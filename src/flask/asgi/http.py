@@ -267,7 +267,10 @@ async def serve_http(app: Flask, scope: Scope, receive: Receive, send: Send) -> 
         tasks = ctx._background_tasks
         ctx._background_tasks = SEALED
         if tasks is not None:
-            await _start_tasks(app, tasks, testing is not None)
+            # Started now that the response is sent; the test client waits.
+            started = start_on_loop(app, tasks, quiet_app_teardown(app))
+            if testing is not None:
+                await _finish_for_test(app, started)
 
 
 def _preserve(testing: t.Mapping[str, t.Any] | None) -> None:
@@ -283,14 +286,12 @@ def _pop_torn_down(ctx: RequestContext, testing: t.Mapping[str, t.Any] | None) -
     ctx._pop_after_teardown()
 
 
-async def _start_tasks(app: Flask, tasks: list[t.Any], testing: bool) -> None:
-    """Start the request's background tasks, now that the response is
-    sent; under the test client, wait for them."""
-    started = start_on_loop(app, tasks, quiet_app_teardown(app))
-    if testing:
-        first = await finish_for_test(started)
-        if first is not None and propagates(app):
-            raise first
+async def _finish_for_test(app: Flask, started: list[t.Any]) -> None:
+    """Under the test client: wait for the request's background tasks,
+    raising the first error as a view's would be."""
+    first = await finish_for_test(started)
+    if first is not None and propagates(app):
+        raise first
 
 
 async def tear_down(
