@@ -686,3 +686,74 @@ def test_a_loop_with_its_own_task_factory_makes_the_tasks() -> None:
 
     asyncio.run(main())
     assert made[0] == "_run_on_loop" and ran == [True]
+
+
+@pytest.mark.parametrize("handler", ["async", "sync"])
+def test_a_websocket_connection_starts_its_tasks_at_once_on_its_loop(handler: str) -> None:
+    """A connection has no response to wait for: a task added in a
+    WebSocket handler starts while the connection is open (it used to be
+    kept for a response that never came, and never ran), on the loop that
+    serves the connection even from a sync handler in the pool, in an app
+    context with the handler's ``g`` copied."""
+    app = flask.Flask(__name__)
+    ran = threading.Event()
+    seen: dict[str, t.Any] = {}
+
+    async def job(word: str) -> None:
+        seen["loop"] = asyncio.get_running_loop()
+        seen["app"] = flask.current_app.name
+        seen["g"] = flask.g.get("mark")
+        seen["word"] = word
+        ran.set()
+
+    @app.before_websocket
+    async def note_loop() -> None:
+        seen["serving"] = asyncio.get_running_loop()
+        flask.g.mark = "copied"
+
+    if handler == "async":
+
+        @app.websocket("/ws")
+        async def ws() -> None:
+            app.add_background_task(job, "hi")
+            await flask.websocket.send("added")
+            await flask.websocket.receive()
+
+    else:
+
+        @app.websocket("/ws")
+        def ws() -> None:
+            app.add_background_task(job, "hi")
+            flask.websocket.send("added")
+            flask.websocket.receive()
+
+    with app.test_client().websocket("/ws") as c:
+        assert c.receive() == "added"
+        # The handler now waits for a message: the connection is open.
+        assert ran.wait(BOUND)
+        c.send("bye")
+    assert seen["loop"] is seen["serving"]
+    assert (seen["app"], seen["g"], seen["word"]) == (app.name, "copied", "hi")
+
+
+def test_a_websocket_test_session_waits_for_its_tasks_and_raises_their_error() -> None:
+    app = flask.Flask(__name__)
+    app.testing = True
+    release = asyncio.Event()
+    done: list[str] = []
+
+    async def job() -> None:
+        await release.wait()
+        done.append("job")
+        raise ValueError("task failed")
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await flask.websocket.accept()
+        app.add_background_task(job)
+        release.set()  # the session waits for the rest
+
+    with pytest.raises(ValueError, match="task failed"):
+        with app.test_client().websocket("/ws"):
+            pass
+    assert done == ["job"]

@@ -6,8 +6,9 @@ response iterable (:class:`ClosingBody`), in a small daemon pool
 (:func:`flask.concurrency.in_background_thread`); over ASGI after the last
 body message (:mod:`flask.asgi.http`), a coroutine function as a task on
 the loop, anything else in the pool (:func:`flask.concurrency.spawn`).
-A task added outside a request, or after its response was handed over,
-starts at once.
+A task added outside a request, after its response was handed over, or
+during a WebSocket connection (which has no response to wait for) starts
+at once: over ASGI on the loop the adding thread serves.
 
 Each task runs in a new app context of the app, whose ``g`` starts as a
 shallow copy of the adding context's ``g`` (so its own teardown does not
@@ -121,14 +122,15 @@ def add(app: Flask, func: t.Callable[..., t.Any], args: tuple[t.Any, ...], kwarg
         if tasks is not SEALED:
             tasks.append(task)
             return
-    try:
-        import asyncio
-
-        asyncio.get_running_loop()
-    except RuntimeError:
+    loop = concurrency.serving_loop()
+    if loop is None:
         start_in_threads(app, [task])
-    else:
+    elif concurrency.on_loop(loop):
         start_on_loop(app, [task])
+    else:
+        # A pool thread of an ASGI server (a sync WebSocket handler, a
+        # teardown function): started on the loop it serves, as over ASGI.
+        loop.call_soon_threadsafe(start_on_loop, app, [task])
 
 
 def take(ctx: RequestContext) -> list[BackgroundTask] | None:
@@ -388,6 +390,16 @@ async def finish_for_test(tasks: list[asyncio.Task[t.Any]]) -> BaseException | N
         if isinstance(result, BaseException) and first is None:
             first = result
     return first
+
+
+async def finish_loop_for_test(app: Flask) -> BaseException | None:
+    """Wait for ``app``'s tasks running on this loop (a WebSocket test
+    session's, whose loop is its own); the first error."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    running = [task for task in list(pending(app).tasks.values()) if task.get_loop() is loop]
+    return await finish_for_test(running) if running else None
 
 
 def propagates(app: Flask) -> bool:

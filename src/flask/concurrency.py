@@ -198,6 +198,21 @@ def _on_loop(
     return functools.update_wrapper(wrapper, func)
 
 
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The event loop this thread serves: the one it runs, or, in a pool
+    thread, the one whose call it is running; ``None`` under WSGI."""
+    loop: asyncio.AbstractEventLoop | None = getattr(_worker, "loop", None)
+    if loop is not None:
+        return loop
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    try:
+        return asyncio.get_running_loop()  # type: ignore[no-any-return]
+    except RuntimeError:
+        return None
+
+
 def on_loop(loop: asyncio.AbstractEventLoop) -> bool:
     """Whether this thread is running ``loop`` (where waiting on it from
     a sync call would deadlock)."""

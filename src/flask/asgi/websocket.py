@@ -42,6 +42,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response as BaseResponse
 
+from ..background import SEALED
 from ..concurrency import blocking_step
 from ..concurrency import call_step
 from ..concurrency import drive
@@ -89,6 +90,10 @@ REFUSAL_STATUS = 403
 class WebSocketContext(RequestContext):
     """The request context of a WebSocket handshake: the URL is matched
     against WebSocket rules only."""
+
+    # A connection has no response to run background tasks after (and may
+    # last for hours): a task added during one starts at once.
+    _background_tasks = SEALED
 
     def match_request(self) -> None:
         """Match the URL among the WebSocket rules."""

@@ -17,6 +17,8 @@ from urllib.parse import quote
 
 from .._accel.testclient import add_cookies
 from .._accel.testclient import has_jar
+from ..background import finish_loop_for_test
+from ..background import propagates
 from .connection import WebSocketDisconnect
 from .testing import scope_from_environ
 
@@ -92,10 +94,14 @@ class WebSocketTestSession:
         self._to_app = asyncio.Queue()
         self._to_app.put_nowait({"type": "websocket.connect"})
         self._ready.set()
+        app = self.client.application
         try:
-            await serve_websocket(
-                self.client.application, self.scope, self._to_app.get, self._app_sent
-            )
+            await serve_websocket(app, self.scope, self._to_app.get, self._app_sent)
+            # Background tasks the connection started, waited for as the
+            # test client waits for a request's.
+            error = await finish_loop_for_test(app)
+            if error is not None and propagates(app):
+                raise error
         except BaseException as e:  # handed to the test's thread
             self._error = e
         finally:
