@@ -807,6 +807,44 @@ def test_after_hook_sees_and_replaces_the_refusal(app):
     assert ("x-stamp", "1") in info.value.headers
 
 
+def test_after_this_request_runs_with_the_after_hooks(app):
+    """A function registered with ``after_this_request`` during a
+    connection is called (it used to be kept and never called): first, as
+    for HTTP, with what the ``after_websocket`` hooks get, the refusal or
+    ``None``; an async one is awaited."""
+    calls = []
+
+    @app.after_websocket
+    def hook(response):
+        calls.append(("hook", response))
+
+    @app.websocket("/ws")
+    async def accepted():
+        @flask.after_this_request
+        async def later(response):
+            calls.append(("later", response))
+
+        await websocket.send("hi")
+
+    @app.websocket("/no")
+    def refused():
+        @flask.after_this_request
+        def stamp(response):
+            response.headers["X-Stamp"] = "1"
+            return response
+
+        abort(401)
+
+    with app.test_client().websocket("/ws") as ws:
+        assert ws.receive() == "hi"
+    assert calls == [("later", None), ("hook", None)]
+    with pytest.raises(WebSocketRejected) as info:
+        with app.test_client().websocket("/no"):
+            pass
+    assert info.value.status == 401
+    assert ("x-stamp", "1") in info.value.headers
+
+
 @pytest.mark.parametrize(
     ("origin", "host", "scheme", "same"),
     [

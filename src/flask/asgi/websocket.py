@@ -8,7 +8,8 @@
       Origin check                     (WEBSOCKET_ALLOWED_ORIGINS)
       url_value_preprocessors, before_websocket hooks
       the handler                      async: awaited; sync: thread pool
-      after_websocket hooks            (response or None)
+      after_this_request functions,    (response or None)
+      after_websocket hooks
       refusal or close                 HTTP denial response or close 1008;
                                        close 1000 after a normal return
       tear_down()                      teardown_request, teardown_appcontext
@@ -171,11 +172,15 @@ def _lifecycle(
                 response.status_code = status
         else:
             _warn_ignored(app, request, rv)
+    # after_this_request functions first, in their order, as for HTTP;
+    # like the after_websocket hooks they get the refusal or None.
+    afters = [*ctx._after_request_functions]
     for scope in reversed(_scopes(ctx)):
-        for func in reversed(app.after_websocket_funcs.get(scope, ())):
-            result = yield from call_step(run, func, response)
-            if response is not None and result is not None:
-                response = result
+        afters += reversed(app.after_websocket_funcs.get(scope, ()))
+    for func in afters:
+        result = yield from call_step(run, func, response)
+        if response is not None and result is not None:
+            response = result
     if response is not None:
         yield _refuse, (conn, response), {}
     elif conn._state != _CLOSED:
