@@ -845,6 +845,54 @@ def test_after_this_request_runs_with_the_after_hooks(app):
     assert ("x-stamp", "1") in info.value.headers
 
 
+def test_a_value_returned_after_accept_is_ignored_with_one_warning(app, caplog):
+    @app.websocket("/ws")
+    async def handler():
+        await websocket.send("hi")
+        return "too late"
+
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        for _ in range(2):
+            with app.test_client().websocket("/ws") as ws:
+                assert ws.receive() == "hi"
+    assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == [
+        "WebSocket handler 'handler' returned a str after the connection was accepted"
+        " or closed; the value is ignored. Only a value returned before accepting"
+        " refuses the handshake; send data with websocket.send(). (Logged once per endpoint.)"
+    ]
+
+
+def test_a_session_change_is_not_saved_and_says_so_once(app, caplog):
+    """No response carries the session of a WebSocket connection: a change
+    is lost, and the log says so (once per endpoint) rather than nothing."""
+
+    @app.websocket("/ws")
+    async def writer():
+        session["seen"] = "yes"
+        await websocket.send("hi")
+
+    @app.websocket("/read")
+    async def reader():
+        await websocket.send(str(session.get("seen")))
+
+    @app.get("/check")
+    def check():
+        return str(session.get("seen"))
+
+    client = app.test_client()
+    with caplog.at_level(logging.WARNING, logger=app.logger.name):
+        for _ in range(2):
+            with client.websocket("/ws") as ws:
+                assert ws.receive() == "hi"
+        with client.websocket("/read") as ws:
+            assert ws.receive() == "None"
+    assert client.get("/check").text == "None"
+    assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == [
+        "WebSocket handler 'writer' changed the session; it is not saved, as no response"
+        " carries it: change it in an HTTP view. (Logged once per endpoint.)"
+    ]
+
+
 @pytest.mark.parametrize(
     ("origin", "host", "scheme", "same"),
     [

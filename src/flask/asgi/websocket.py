@@ -181,6 +181,14 @@ def _lifecycle(
         result = yield from call_step(run, func, response)
         if response is not None and result is not None:
             response = result
+    session = ctx._session_obj
+    if session is not None and getattr(session, "modified", False):
+        _warn_once(
+            app,
+            request,
+            "WebSocket handler %r changed the session; it is not saved, as no"
+            " response carries it: change it in an HTTP view. (Logged once per endpoint.)",
+        )
     if response is not None:
         yield _refuse, (conn, response), {}
     elif conn._state != _CLOSED:
@@ -313,21 +321,28 @@ def _has_status(rv: t.Any) -> bool:
 
 
 def _warn_ignored(app: Flask, request: Request, rv: t.Any) -> None:
-    """Log, once per endpoint, that a return value came too late to refuse
-    the handshake; dropping it silently hid handlers written as HTTP views."""
-    warned: set[str | None] = app.__dict__.setdefault("_ws_ignored_returns", set())
-    endpoint = request.endpoint
-    if endpoint in warned:
-        return
-    warned.add(endpoint)
-    app.logger.warning(
+    """Log that a return value came too late to refuse the handshake;
+    dropping it silently hid handlers written as HTTP views."""
+    _warn_once(
+        app,
+        request,
         "WebSocket handler %r returned a %s after the connection was accepted"
         " or closed; the value is ignored. Only a value returned before"
         " accepting refuses the handshake; send data with websocket.send()."
         " (Logged once per endpoint.)",
-        endpoint,
         type(rv).__name__,
     )
+
+
+def _warn_once(app: Flask, request: Request, message: str, *args: t.Any) -> None:
+    """Log ``message`` (its first argument the endpoint) once per endpoint
+    and message."""
+    warned: set[tuple[str | None, str]] = app.__dict__.setdefault("_flask_ws_warned", set())
+    key = (request.endpoint, message)
+    if key in warned:
+        return
+    warned.add(key)
+    app.logger.warning(message, request.endpoint, *args)
 
 
 async def _refuse(conn: WebSocket, response: Response) -> None:
