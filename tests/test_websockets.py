@@ -893,6 +893,78 @@ def test_a_session_change_is_not_saved_and_says_so_once(app, caplog):
     ]
 
 
+@pytest.mark.parametrize("handler", ["async", "sync"])
+def test_a_message_that_is_not_json_is_the_clients_fault(app, caplog, handler):
+    """``receive_json()`` raises ``BadRequest`` for a message that is not
+    JSON, as ``request.get_json()`` does; after accept, a 4xx closes with
+    1008 (policy violation) and the error's name, not 1011, and nothing is
+    logged as an error: it was a traceback and "internal error" for the
+    client's bad input."""
+    from werkzeug.exceptions import BadRequest
+
+    handled = []
+
+    @app.errorhandler(400)
+    def bad(e):
+        handled.append(e.description)
+        return "ignored"
+
+    if handler == "async":
+
+        @app.websocket("/ws")
+        async def ws():
+            await websocket.send_json(await websocket.receive_json())
+
+    else:
+
+        @app.websocket("/ws")
+        def ws():
+            websocket.send_json(websocket.receive_json())
+
+    with caplog.at_level(logging.WARNING):
+        with app.test_client().websocket("/ws") as client:
+            client.send('{"a": 1}')
+            assert client.receive_json() == {"a": 1}
+        with app.test_client().websocket("/ws") as client:
+            client.send("{not json")
+            with pytest.raises(WebSocketDisconnect) as info:
+                client.receive()
+    assert (info.value.code, info.value.reason) == (RFC6455_POLICY, BadRequest().name)
+    try:
+        json.loads("{not json")
+    except ValueError as e:
+        expected = f"Failed to decode JSON object: {e}"
+    assert handled == [expected]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_4xx_after_accept_closes_1008_unless_its_handler_fails(app, caplog):
+    from werkzeug.exceptions import Forbidden
+
+    @app.errorhandler(409)
+    def conflict(e):
+        raise RuntimeError("the handler failed")
+
+    @app.websocket("/ws/<int:code>")
+    async def ws(code):
+        await websocket.send("start")
+        abort(code)
+
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        with app.test_client().websocket("/ws/403") as client:
+            assert client.receive() == "start"
+            with pytest.raises(WebSocketDisconnect) as forbidden:
+                client.receive()
+        assert not caplog.records
+        with app.test_client().websocket("/ws/409") as client:
+            assert client.receive() == "start"
+            with pytest.raises(WebSocketDisconnect) as failed:
+                client.receive()
+    assert (forbidden.value.code, forbidden.value.reason) == (RFC6455_POLICY, Forbidden().name)
+    assert failed.value.code == RFC6455_INTERNAL
+    assert len(caplog.records) == 1 and isinstance(caplog.records[0].exc_info[1], RuntimeError)
+
+
 @pytest.mark.parametrize(
     ("origin", "host", "scheme", "same"),
     [

@@ -17,6 +17,7 @@ import typing as t
 from werkzeug.datastructures import Headers
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 from werkzeug.routing import Rule
 
 from ..concurrency import wait_on
@@ -217,8 +218,18 @@ class WebSocket(_Handshake):
             raise WebSocketDisconnect(1006, "The client is gone.") from None
 
     async def receive_json(self) -> t.Any:
-        """The next message, parsed with the app's JSON provider."""
-        return self.app.json.loads(await self.receive())
+        """The next message, parsed with the app's JSON provider.
+
+        A message that is not JSON raises
+        :exc:`~werkzeug.exceptions.BadRequest`, as ``request.get_json()``
+        does: the client's fault, which closes the connection with 1008
+        unless the handler catches it.
+        """
+        data = await self.receive()
+        try:
+            return self.app.json.loads(data)
+        except ValueError as e:  # JSONDecodeError, UnicodeDecodeError
+            raise BadRequest(f"Failed to decode JSON object: {e}") from e
 
     async def send_json(self, obj: t.Any) -> None:
         """Send ``obj`` as a JSON text message (the app's JSON provider)."""

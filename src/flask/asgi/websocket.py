@@ -22,7 +22,8 @@ functions are awaited on the loop, sync ones run in the thread pool, where
 
 An error before accept becomes the handshake's HTTP answer (error handlers
 apply); an error after accept closes with 1011 after the error handlers and
-logging. ``docs/websockets.md`` is the user's guide.
+logging (1008 for a 4xx HTTP error, the client's fault). ``docs/websockets.md``
+is the user's guide.
 
 Nothing here runs for HTTP requests: :class:`flask.asgi.ASGIApp` imports this module
 for the first websocket scope.
@@ -293,11 +294,18 @@ def _failed(
     they made of it (before accept, the handshake's answer) and the error
     no handler took, if any. Before accept, an error propagated in debug
     and testing mode refuses with the 500 answer first; after accept, the
-    connection closes with 1011 (a return value has nowhere to go)."""
+    connection closes with 1011, or 1008 for a 4xx HTTP error (a return
+    value has nowhere to go)."""
+    close: tuple[int, str] = (1011, "Internal error")
+    if isinstance(e, HTTPException) and e.code is not None and e.code < 500:
+        # The client's fault (a message receive_json() cannot parse, an
+        # abort(403)): a policy violation, as a 4xx is no server error.
+        close = (1008, e.name)
     try:
         try:
             return (yield from user_error_steps(app, run, e)), None
         except Exception as other:
+            close = (1011, "Internal error")
             return (yield from blocking_step(run, _in_except, app.handle_exception, other)), other
     except Exception:
         if not accepted:
@@ -305,7 +313,7 @@ def _failed(
         raise
     finally:
         if accepted and conn._state == _OPEN:
-            yield conn.close, (1011, "Internal error"), {}
+            yield conn.close, close, {}
 
 
 def _has_status(rv: t.Any) -> bool:
