@@ -17,6 +17,7 @@ import sys
 import textwrap
 import threading
 import typing as t
+import warnings
 
 import pytest
 
@@ -757,3 +758,34 @@ def test_a_websocket_test_session_waits_for_its_tasks_and_raises_their_error() -
         with app.test_client().websocket("/ws"):
             pass
     assert done == ["job"]
+
+
+def test_a_task_whose_call_is_async_is_awaited(asgi: bool) -> None:
+    """An object whose ``__call__`` is a coroutine function (which
+    ``inspect`` does not call one) is run to its end, from an async or a
+    sync view, under WSGI and over ASGI: its coroutine used to be dropped
+    with a "never awaited" warning."""
+    app = flask.Flask(__name__)
+    ran: list[tuple[str, int]] = []
+
+    class Job:
+        async def __call__(self, n: int) -> None:
+            await asyncio.sleep(0)
+            ran.append((flask.current_app.name, n))
+
+    @app.get("/async")
+    async def from_async() -> str:
+        app.add_background_task(Job(), 1)
+        return "ok"
+
+    @app.get("/sync")
+    def from_sync() -> str:
+        app.add_background_task(Job(), 2)
+        return "ok"
+
+    client = app.test_client(asgi=asgi)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        assert client.get("/async").text == "ok"
+        assert client.get("/sync").text == "ok"
+    assert ran == [(app.name, 1), (app.name, 2)]

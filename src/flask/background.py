@@ -157,7 +157,8 @@ def _new_app_context(app: Flask, task: BackgroundTask) -> AppContext:
 def _run_in_thread(app: Flask, task: BackgroundTask) -> None:
     try:
         with _new_app_context(app, task):
-            app.ensure_sync(task.func)(*task.args, **task.kwargs)
+            # An object with an async __call__ gives a coroutine: run it too.
+            concurrency.settle_sync(app, app.ensure_sync(task.func)(*task.args, **task.kwargs))
     except Exception:
         _failed(app, task)
         raise

@@ -270,10 +270,22 @@ async def run_sync(func: t.Callable[..., R], /, *args: t.Any, **kwargs: t.Any) -
 
 async def call(func: t.Callable[..., t.Any], /, *args: t.Any, **kwargs: t.Any) -> t.Any:
     """Call a function where it belongs: await a coroutine function on the
-    loop, run anything else in the pool."""
+    loop, run anything else in the pool. What a sync call returns is
+    awaited too when it is awaitable (an object whose ``__call__`` is a
+    coroutine function, which ``runs_on_loop`` cannot see)."""
     if runs_on_loop(func):
         return await func(*args, **kwargs)
-    return await run_sync(func, *args, **kwargs)
+    value = await run_sync(func, *args, **kwargs)
+    return (await value) if isawaitable(value) else value
+
+
+def settle_sync(app: _EnsureSync, value: t.Any) -> t.Any:
+    """``value``, or, when it is awaitable, what it gives once run to its
+    end from sync code (``app.async_to_sync``): for the result of a
+    callable whose ``__call__`` is a coroutine function."""
+    if isawaitable(value):
+        return app.async_to_sync(_awaited)(value)
+    return value
 
 
 async def call_in(
@@ -512,10 +524,14 @@ async def call_within(
 ) -> t.Any:
     """Call ``func`` where it belongs: a coroutine function as a task on the
     loop (in a copy of ``context``), anything else in the pool (in
-    ``context`` itself, which must not be the caller's own)."""
+    ``context`` itself, which must not be the caller's own); an awaitable a
+    sync call returns is awaited as :func:`call` does."""
     import asyncio
 
+    loop = asyncio.get_running_loop()
     if runs_on_loop(func):
-        loop = asyncio.get_running_loop()
         return await context.run(loop.create_task, func(*args, **kwargs))
-    return await _to_pool(context, functools.partial(func, *args, **kwargs))
+    value = await _to_pool(context, functools.partial(func, *args, **kwargs))
+    if isawaitable(value):  # as for call()
+        return await context.run(loop.create_task, _awaited(value))
+    return value

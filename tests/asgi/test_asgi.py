@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import typing as t
+import warnings
 
 import pytest
 from werkzeug.test import EnvironBuilder
@@ -765,6 +766,29 @@ def test_lifespan_runs_serving_hooks_in_an_app_context(app):
     sent = _lifespan(app, "startup", "shutdown")
     assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
     assert ran == ["async startup", f"sync startup {app.name}", "shutdown open"]
+
+
+def test_a_serving_hook_whose_call_is_async_is_awaited(app):
+    """An object whose ``__call__`` is a coroutine function is no coroutine
+    function to ``inspect``; its coroutine is awaited all the same, in the
+    app context (it used to be dropped, with a "never awaited" warning)."""
+    ran: list[str] = []
+
+    class Hook:
+        def __init__(self, phase: str) -> None:
+            self.phase = phase
+
+        async def __call__(self) -> None:
+            await asyncio.sleep(0)
+            ran.append(f"{self.phase} {flask.current_app.name}")
+
+    app.before_serving(Hook("startup"))
+    app.after_serving(Hook("shutdown"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        sent = _lifespan(app, "startup", "shutdown")
+    assert sent == [{"type": "lifespan.startup.complete"}, {"type": "lifespan.shutdown.complete"}]
+    assert ran == [f"startup {app.name}", f"shutdown {app.name}"]
 
 
 def test_lifespan_startup_failure_is_reported(app):
