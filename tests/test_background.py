@@ -789,3 +789,36 @@ def test_a_task_whose_call_is_async_is_awaited(asgi: bool) -> None:
         assert client.get("/async").text == "ok"
         assert client.get("/sync").text == "ok"
     assert ran == [(app.name, 1), (app.name, 2)]
+
+
+def test_a_task_cancelled_as_its_loop_ends_is_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Without a lifespan shutdown (a server that has none, ``asyncio.run``
+    returning) the loop cancels a task that is still running: that is
+    logged by name, where it used to vanish without a word. The shutdown
+    wait, which logs the tasks it stops itself, is not logged twice (see
+    ``test_lifespan_shutdown_logs_unfinished_by_name``)."""
+    app = flask.Flask(__name__)
+    started = asyncio.Event()
+
+    async def never_ends() -> None:
+        started.set()
+        await asyncio.Event().wait()
+
+    @app.get("/")
+    async def index() -> str:
+        app.add_background_task(never_ends)
+        return "ok"
+
+    async def main() -> None:
+        serving, sent = _serve_once(app)
+        await serving
+        await started.wait()
+        assert sent[-1]["body"] == b"ok"
+        # Returning here: asyncio.run cancels the task that still runs.
+
+    with caplog.at_level(logging.ERROR, logger=app.logger.name):
+        asyncio.run(main())
+    assert [r.getMessage() for r in caplog.records if r.name == app.logger.name] == [
+        f"Background task {__name__}.test_a_task_cancelled_as_its_loop_ends_is_logged_once"
+        ".<locals>.never_ends cancelled before it finished"
+    ]

@@ -17,7 +17,8 @@ request being over. An exception is logged through ``app.logger``.
 
 Shutdown (ASGI lifespan shutdown, or interpreter exit under WSGI) waits
 for pending tasks up to ``BACKGROUND_TASK_SHUTDOWN_TIMEOUT`` seconds and
-logs each one still unfinished by name.
+logs each one still unfinished by name; a task cancelled otherwise (its
+loop ended without a lifespan shutdown) is logged by name too.
 """
 
 from __future__ import annotations
@@ -89,6 +90,8 @@ class Pending:
         self.threads: dict[Future[t.Any], str] = {}
         # Each task's asyncio task, by the task: it leaves the record itself.
         self.tasks: dict[BackgroundTask, asyncio.Task[t.Any]] = {}
+        # Those the shutdown wait cancels, having logged them itself.
+        self.stopped: set[BackgroundTask] = set()
 
 
 _apps: weakref.WeakSet[Flask] = weakref.WeakSet()
@@ -329,6 +332,13 @@ async def _run_on_loop(
                 _failed(app, task, "failed at teardown")
                 error = error or e
         return error
+    except BaseException:
+        # Cancelled before it finished, and not by the shutdown wait (which
+        # logs those it stops): the loop ended without a lifespan shutdown
+        # (a server without lifespan support, ``asyncio.run`` returning).
+        if task not in record.stopped:
+            app.logger.error("Background task %s cancelled before it finished", task.name)
+        raise
     finally:
         record.tasks.pop(task, None)
 
@@ -372,12 +382,15 @@ async def wait_on_loop(app: Flask, timeout: float | None = None) -> list[str]:
     if not tasks:
         return []
     _, not_done = await asyncio.wait(tasks, timeout=timeout)
+    stopped = [task for task, running in list(record.tasks.items()) if running in not_done]
+    record.stopped.update(stopped)
     for running in not_done:
         running.cancel()
     if not_done:
         # Cancelled, each still pops its app context (its teardown may be
         # in the pool): wait for that too, as long again at most.
         await asyncio.wait(not_done, timeout=timeout)
+    record.stopped.difference_update(stopped)
     return _unfinished(app, [tasks[r] for r in not_done])
 
 
