@@ -822,3 +822,39 @@ def test_a_task_cancelled_as_its_loop_ends_is_logged_once(caplog: pytest.LogCapt
         f"Background task {__name__}.test_a_task_cancelled_as_its_loop_ends_is_logged_once"
         ".<locals>.never_ends cancelled before it finished"
     ]
+
+
+def test_a_loop_that_overrides_create_task_sees_the_tasks_before_python_3_12() -> None:
+    """A loop subclass may override ``create_task`` to track its tasks (no
+    factory installed): a background task goes through it. On 3.12+ a loop
+    without a factory gets an eagerly started ``asyncio.Task`` instead,
+    which ``create_task`` cannot make."""
+    app = flask.Flask(__name__)
+    made: list[str] = []
+    ran: list[bool] = []
+
+    class Tracking(asyncio.SelectorEventLoop):
+        def create_task(self, coro: t.Any, **kwargs: t.Any) -> asyncio.Task[t.Any]:
+            made.append(getattr(coro, "__qualname__", ""))
+            return super().create_task(coro, **kwargs)
+
+    async def note() -> None:
+        ran.append(True)
+
+    @app.get("/")
+    async def index() -> str:
+        app.add_background_task(note)
+        return "ok"
+
+    async def main() -> None:
+        serving, sent = _serve_once(app)
+        await serving
+        await asyncio.sleep(0)
+
+    loop = Tracking()
+    try:
+        loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert ran == [True]
+    assert ("_run_on_loop" in made) is (sys.version_info < (3, 12))

@@ -508,13 +508,11 @@ def spawn(
     context = contextvars.Context()
     if enter is not None:
         context.run(enter)
-    if sys.version_info >= (3, 11):  # a task takes a context
-        if loop.get_task_factory() is not None:
-            return loop.create_task(func(*args), context=context)
-        # What create_task makes without a factory, without its frame.
-        if sys.version_info >= (3, 12):
-            return asyncio.Task(func(*args), loop=loop, context=context, eager_start=True)
-        return asyncio.Task(func(*args), loop=loop, context=context)
+    if sys.version_info >= (3, 12) and loop.get_task_factory() is None:
+        return asyncio.Task(func(*args), loop=loop, context=context, eager_start=True)
+    if sys.version_info >= (3, 11):  # create_task takes a context
+        # Through create_task, which a loop may override to track its tasks.
+        return loop.create_task(func(*args), context=context)
     # Before 3.11 a task starts from a copy of the context it is created in.
     return context.run(loop.create_task, func(*args))
 
