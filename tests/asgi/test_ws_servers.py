@@ -204,4 +204,31 @@ def test_disconnect_reaches_handler_and_teardown_runs(server: tuple[str, int], t
     # Hypercorn passes on 1000 or 1006 from its stream state rather than
     # the client's code (hypercorn/protocol/ws_stream.py, StreamClosed).
     codes = ("1000", "1006") if name == "hypercorn" else ("4000",)
-    assert lines in [["disconnect " + code, "teardown None"] for code in codes]
+    assert lines in [["disconnect " + code, "teardown /track None"] for code in codes]
+
+
+def test_a_handler_that_only_sends_stops_when_the_client_leaves(
+    server: tuple[str, int], track_file: Path
+) -> None:
+    # Under granian a send after the client left used to vanish: the handler
+    # ticked on until the process ended and its teardown never ran.
+    track_file.write_text("")
+    with _connect(server[1], "/ticker") as ws:
+        assert [ws.recv(TIMEOUT), ws.recv(TIMEOUT)] == ["tick", "tick"]
+
+    def both_lines() -> list[str] | None:
+        found = track_file.read_text().splitlines()
+        return found if len(found) >= 2 else None
+
+    lines = wait_until(both_lines, hang_bound=TIMEOUT, what="the ticker's disconnect and teardown lines")
+    assert lines == ["ticker disconnect", "teardown /ticker None"]
+
+
+def test_a_subprotocol_not_offered_is_a_clean_refusal(server: tuple[str, int]) -> None:
+    # Hypercorn raised a bare Exception for it, uvicorn sent it and the
+    # client dropped the connection: now the app refuses the handshake.
+    from websockets.exceptions import InvalidStatus
+
+    with pytest.raises(InvalidStatus) as info:
+        _connect(server[1], "/unoffered", subprotocols=["chat.v1"])  # type: ignore[list-item]
+    assert info.value.response.status_code in (403, 500)

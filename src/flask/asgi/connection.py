@@ -20,6 +20,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import Rule
 
+from ..concurrency import spawn
 from ..concurrency import wait_on
 from .response import encode_headers
 
@@ -27,16 +28,25 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from ..app import Flask
     from ..wrappers import Request
 
-    Receive = t.Callable[[], t.Awaitable[t.MutableMapping[str, t.Any]]]
-    Send = t.Callable[[t.MutableMapping[str, t.Any]], t.Awaitable[None]]
+    Message = t.MutableMapping[str, t.Any]
+    Receive = t.Callable[[], t.Awaitable[Message]]
+    Send = t.Callable[[Message], t.Awaitable[None]]
 
 T = t.TypeVar("T")
 _CONNECTING, _OPEN, _CLOSED = 0, 1, 2
 _NO_LIMIT = 1 << 62
+# WebSocket._sends while a receive() waits: no send reads ahead meanwhile.
+_WAITING = -(1 << 62)
 #: ``WEBSOCKET_MAX_MESSAGE_SIZE`` when the config does not set it. The
 #: WebSocket keys are read with defaults rather than added to
 #: ``default_config``, which stays exactly Flask 3.1's.
 DEFAULT_MAX_MESSAGE_SIZE = 1024 * 1024
+#: How many client messages a connection reads ahead, at most, for a
+#: handler that sends without receiving (:meth:`WebSocket.send`).
+READ_AHEAD = 64
+# Close codes an endpoint may send (RFC 6455 7.4, IANA's registry); 1004-1006
+# and 1015 are reserved, 3000-4999 are for libraries and apps.
+_SENDABLE_CODES = frozenset((1000, 1001, 1002, 1003, *range(1007, 1015)))
 
 
 class WebSocketDisconnect(Exception):
@@ -145,6 +155,13 @@ class WebSocket(_Handshake):
         #: The subprotocol picked at accept, if any.
         self.subprotocol: str | None = None
         self._sync: SyncWebSocket | None = None
+        # Sends since the handler last received (_WAITING while a receive()
+        # waits), and the messages read ahead for a handler that only sends
+        # (see send()), with the disconnect among them once seen.
+        self._sends = 0
+        self._ahead: asyncio.Queue[Message | BaseException] | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._gone: Message | None = None
 
     @property
     def accepted(self) -> bool:
@@ -165,6 +182,14 @@ class WebSocket(_Handshake):
         and extra response headers."""
         if self._state != _CONNECTING:
             raise RuntimeError("The WebSocket connection was already accepted or closed.")
+        if subprotocol is not None and subprotocol not in self.subprotocols:
+            # Servers differ (one raises a bare Exception, one sends it and
+            # the client drops the connection): say what is wrong, here.
+            raise ValueError(
+                f"Subprotocol {subprotocol!r} was not offered by the client"
+                f" (it offered {self.subprotocols}); a server may only accept"
+                " one of those (RFC 6455, 4.2.2)."
+            )
         message: dict[str, t.Any] = {"type": "websocket.accept", "subprotocol": subprotocol}
         if headers:
             message["headers"] = encode_headers(Headers(headers).to_wsgi_list())
@@ -180,7 +205,21 @@ class WebSocket(_Handshake):
         """
         if self._state != _OPEN:
             await self._ready()
-        message = await self._receive()
+        ahead = self._ahead
+        if ahead is None:
+            self._sends = _WAITING
+            try:
+                message = await self._receive()
+            finally:
+                self._sends = 0
+        else:
+            # Read ahead already: take the messages from there, in order.
+            got = await ahead.get()
+            if isinstance(got, BaseException):
+                self._state = _CLOSED
+                self._close_code = 1006
+                raise got
+            message = got
         if message["type"] == "websocket.receive":
             text = message.get("text")
             if text is not None:
@@ -209,6 +248,11 @@ class WebSocket(_Handshake):
             message = {"type": "websocket.send", "text": str(data)}
         else:
             raise TypeError(f"WebSocket messages are str or bytes, not {type(data).__name__}.")
+        sends = self._sends
+        if sends > 0:
+            # Sent already since the last receive, none waiting: read ahead.
+            self._read_ahead()
+        self._sends = sends + 1
         try:
             await self._send(message)
         except OSError:
@@ -240,12 +284,61 @@ class WebSocket(_Handshake):
         (servers then answer 403). Closing twice does nothing."""
         if self._state == _CLOSED:
             return
+        if code not in _SENDABLE_CODES and not 3000 <= code < 5000:
+            raise ValueError(f"{code} is not a close code an endpoint may send (RFC 6455, 7.4).")
+        if len(reason) > 30 and len(reason.encode()) > 123:
+            # It travels in a control frame, at most 125 bytes with the code.
+            raise ValueError("A WebSocket close reason is at most 123 bytes in UTF-8 (RFC 6455, 5.5).")
         self._state = _CLOSED
         self._close_code = code
         try:
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
         except OSError:
             pass  # the client is already gone: closed either way
+
+    def _read_ahead(self) -> None:
+        """Read the client's messages ahead, for a handler that sends twice
+        without receiving and has no receive() waiting; raise
+        :class:`WebSocketDisconnect` once a disconnect was read.
+
+        Servers on ASGI spec 2.3 (granian) drop a send after the client has
+        left instead of raising, and tell of the disconnect only through
+        ``receive``: a handler that only sends would never learn of it, and
+        would run (and hold its request context) until the process ends.
+        Read ahead, the disconnect makes the next send() raise
+        :class:`WebSocketDisconnect`. Client messages wait, in order, for
+        the handler's receive(), :data:`READ_AHEAD` at most; past that the
+        client is held back as before."""
+        gone = self._gone
+        if gone is not None:
+            self._state = _CLOSED
+            self._close_code = gone.get("code") or 1005
+            raise WebSocketDisconnect(self._close_code, gone.get("reason") or "")
+        if self._ahead is not None:
+            return
+        self._ahead = asyncio.Queue(READ_AHEAD)
+        # In a context of its own: it may be started from another
+        # connection's handler (a broadcast), whose context it must not keep.
+        self._reader = spawn(self._reading, self._ahead)
+
+    async def _reading(self, ahead: asyncio.Queue[Message | BaseException]) -> None:
+        try:
+            while True:
+                message = await self._receive()
+                if message["type"] != "websocket.receive":
+                    self._gone = message  # seen by send() even with the queue full
+                    await ahead.put(message)
+                    return
+                await ahead.put(message)
+        except Exception as e:  # the server's receive failed: raised by receive()
+            self._gone = {"type": "websocket.disconnect", "code": 1006}
+            await ahead.put(e)
+
+    def stop_reading(self) -> None:
+        """At the end of the connection: stop reading ahead."""
+        if self._reader is not None:
+            self._reader.cancel()
+            self._reader = None
 
     async def _ready(self) -> None:
         # Implicit accept on first use; a closed connection raises.

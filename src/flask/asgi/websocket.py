@@ -134,6 +134,7 @@ async def serve_websocket(app: Flask, scope: t.Mapping[str, t.Any], receive: Rec
             error = e
             raise
     finally:
+        conn.stop_reading()
         try:
             if ctx._cv_tokens:
                 await tear_down(app, ctx, error, enter)

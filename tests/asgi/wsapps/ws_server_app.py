@@ -86,10 +86,32 @@ async def track() -> None:
         raise
 
 
+@app.websocket("/ticker")
+async def ticker() -> None:
+    # Sends only: granian drops a send after the client left, so only the
+    # read-ahead (flask.asgi.connection) tells this handler it is gone.
+    import asyncio
+
+    from flask.websockets import WebSocketDisconnect
+
+    try:
+        while True:
+            await websocket.send("tick")
+            await asyncio.sleep(0.01)
+    except WebSocketDisconnect:
+        _track("ticker disconnect")
+        raise
+
+
+@app.websocket("/unoffered")
+async def unoffered() -> None:
+    await websocket.accept(subprotocol="never.offered")
+
+
 @app.teardown_request
 def teardown(exc: BaseException | None) -> None:
-    if request.path == "/track":
-        _track(f"teardown {exc!r}")
+    if request.path in ("/track", "/ticker"):
+        _track(f"teardown {request.path} {exc!r}")
 
 
 asgi = app.asgi_app
