@@ -191,3 +191,57 @@ def test_close_refuses_what_rfc_6455_forbids_as_websockets_does(app, code, reaso
         with pytest.raises(WebSocketDisconnect):
             ws.receive()
     assert outcome == ["refused" if _websockets_refuses(code, reason) else "sent"]
+
+
+def test_read_ahead_holds_about_one_messages_worth_of_bytes(app):
+    # A client must not make a connection buffer 64 large messages: the
+    # read-ahead stops once it holds over WEBSOCKET_MAX_MESSAGE_SIZE bytes.
+    app.config["WEBSOCKET_MAX_MESSAGE_SIZE"] = 1000
+    release = asyncio.Event()
+    got: list[object] = []
+
+    @app.websocket("/ws")
+    async def handler() -> None:
+        await websocket.send("a")
+        await websocket.send("b")  # two sends, no receive: read ahead
+        await release.wait()
+        try:
+            while True:
+                got.append(await websocket.receive())
+        except WebSocketDisconnect:
+            pass
+
+    texts = [str(i) * 400 for i in range(5)]
+    messages = [
+        {"type": "websocket.connect"},
+        *({"type": "websocket.receive", "text": text} for text in texts),
+        {"type": "websocket.disconnect", "code": 1000},
+    ]
+    scope = {
+        "type": "websocket", "asgi": {"version": "3.0"}, "http_version": "1.1",
+        "scheme": "ws", "path": "/ws", "raw_path": b"/ws", "query_string": b"",
+        "root_path": "", "headers": [(b"host", b"localhost")], "subprotocols": [],
+        "server": ("localhost", 80), "client": ("127.0.0.1", 50000),
+    }  # fmt: skip
+    taken = 0
+
+    async def receive() -> dict[str, object]:
+        nonlocal taken
+        taken += 1
+        return messages[taken - 1]
+
+    async def send(message: dict[str, object]) -> None:
+        pass
+
+    async def main() -> int:
+        task = asyncio.ensure_future(app.asgi_app(scope, receive, send))
+        for _ in range(100):
+            await asyncio.sleep(0)
+        before = taken
+        release.set()
+        await asyncio.wait_for(task, 5)
+        return before
+
+    # The handshake, then three texts of 400 characters: 1,200 > 1,000.
+    assert asyncio.run(main()) == 1 + 3
+    assert got == texts

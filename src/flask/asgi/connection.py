@@ -162,6 +162,9 @@ class WebSocket(_Handshake):
         self._ahead: asyncio.Queue[Message | BaseException] | None = None
         self._reader: asyncio.Task[None] | None = None
         self._gone: Message | None = None
+        # Bytes read ahead and not yet received; set when the handler takes some.
+        self._held = 0
+        self._drained: asyncio.Event  # made with _ahead
 
     @property
     def accepted(self) -> bool:
@@ -220,6 +223,8 @@ class WebSocket(_Handshake):
                 self._close_code = 1006
                 raise got
             message = got
+            self._held -= _size(message)
+            self._drained.set()
         if message["type"] == "websocket.receive":
             text = message.get("text")
             if text is not None:
@@ -307,8 +312,10 @@ class WebSocket(_Handshake):
         would run (and hold its request context) until the process ends.
         Read ahead, the disconnect makes the next send() raise
         :class:`WebSocketDisconnect`. Client messages wait, in order, for
-        the handler's receive(), :data:`READ_AHEAD` at most; past that the
-        client is held back as before."""
+        the handler's receive(): :data:`READ_AHEAD` of them at most, and no
+        more once they hold over ``WEBSOCKET_MAX_MESSAGE_SIZE`` bytes (so a
+        client cannot make the connection buffer more than about two
+        messages' worth); past that the client is held back as before."""
         gone = self._gone
         if gone is not None:
             self._state = _CLOSED
@@ -316,12 +323,14 @@ class WebSocket(_Handshake):
             raise WebSocketDisconnect(self._close_code, gone.get("reason") or "")
         if self._ahead is not None:
             return
+        self._drained = asyncio.Event()
         self._ahead = asyncio.Queue(READ_AHEAD)
         # In a context of its own: it may be started from another
         # connection's handler (a broadcast), whose context it must not keep.
         self._reader = spawn(self._reading, self._ahead)
 
     async def _reading(self, ahead: asyncio.Queue[Message | BaseException]) -> None:
+        budget = self._limit if self._limit != _NO_LIMIT else DEFAULT_MAX_MESSAGE_SIZE
         try:
             while True:
                 message = await self._receive()
@@ -330,6 +339,10 @@ class WebSocket(_Handshake):
                     await ahead.put(message)
                     return
                 await ahead.put(message)
+                self._held += _size(message)
+                while self._held > budget:
+                    self._drained.clear()
+                    await self._drained.wait()
         except Exception as e:  # the server's receive failed: raised by receive()
             self._gone = {"type": "websocket.disconnect", "code": 1006}
             await ahead.put(e)
@@ -365,6 +378,11 @@ class WebSocket(_Handshake):
         if self._sync is None:
             self._sync = SyncWebSocket(self, loop)
         return self._sync
+
+
+def _size(message: Message) -> int:
+    """The length of a received message's payload (characters of a text)."""
+    return len(message.get("text") or message.get("bytes") or b"")
 
 
 class SyncWebSocket(_Handshake):
