@@ -660,16 +660,11 @@ def test_only_running_tasks_are_kept_for_the_shutdown_wait() -> None:
     assert kept[0].endswith("waits")
 
 
-def test_a_loop_with_its_own_task_factory_makes_the_tasks() -> None:
-    """Tools that watch tasks install a task factory: a background task
-    comes from it, on every Python version (not started eagerly then)."""
+def _app_adding_a_task_at_index() -> tuple[flask.Flask, list[bool]]:
+    """An app whose async view at / adds a background task; the list gets
+    True each time the task runs."""
     app = flask.Flask(__name__)
-    made: list[str] = []
     ran: list[bool] = []
-
-    def factory(loop: asyncio.AbstractEventLoop, coro: t.Any, **kwargs: t.Any) -> asyncio.Task[t.Any]:
-        made.append(getattr(coro, "__qualname__", ""))
-        return asyncio.Task(coro, loop=loop, **kwargs)
 
     async def note() -> None:
         ran.append(True)
@@ -678,6 +673,19 @@ def test_a_loop_with_its_own_task_factory_makes_the_tasks() -> None:
     async def index() -> str:
         app.add_background_task(note)
         return "ok"
+
+    return app, ran
+
+
+def test_a_loop_with_its_own_task_factory_makes_the_tasks() -> None:
+    """Tools that watch tasks install a task factory: a background task
+    comes from it, on every Python version (not started eagerly then)."""
+    app, ran = _app_adding_a_task_at_index()
+    made: list[str] = []
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: t.Any, **kwargs: t.Any) -> asyncio.Task[t.Any]:
+        made.append(getattr(coro, "__qualname__", ""))
+        return asyncio.Task(coro, loop=loop, **kwargs)
 
     async def main() -> None:
         asyncio.get_running_loop().set_task_factory(factory)
@@ -829,22 +837,13 @@ def test_a_loop_that_overrides_create_task_sees_the_tasks_before_python_3_12() -
     factory installed): a background task goes through it. On 3.12+ a loop
     without a factory gets an eagerly started ``asyncio.Task`` instead,
     which ``create_task`` cannot make."""
-    app = flask.Flask(__name__)
+    app, ran = _app_adding_a_task_at_index()
     made: list[str] = []
-    ran: list[bool] = []
 
     class Tracking(asyncio.SelectorEventLoop):
         def create_task(self, coro: t.Any, **kwargs: t.Any) -> asyncio.Task[t.Any]:
             made.append(getattr(coro, "__qualname__", ""))
             return super().create_task(coro, **kwargs)
-
-    async def note() -> None:
-        ran.append(True)
-
-    @app.get("/")
-    async def index() -> str:
-        app.add_background_task(note)
-        return "ok"
 
     async def main() -> None:
         serving, sent = _serve_once(app)
